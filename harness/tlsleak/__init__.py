@@ -1,0 +1,18 @@
+"""tlsleak: reproduce and judge memory leaks at thread-local-storage teardown."""
+
+__version__ = "0.1.0"
+
+# Exit codes of the CLI (README "Exit codes").
+EXIT_OK = 0
+EXIT_LEAK = 1
+EXIT_USAGE = 2
+EXIT_INFRA = 3
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit 2, nothing written."""
+
+
+class InfraError(Exception):
+    """The harness or a build failed: exit 3."""

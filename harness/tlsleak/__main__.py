@@ -1,0 +1,5 @@
+import sys
+
+from tlsleak.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""Configure and build the repro programs with CMake, incrementally, under a lock.
+
+The build directory is shared by every run on the machine, so configure and build hold an
+exclusive lock on it (two runs in parallel must not corrupt the cache)."""
+import fcntl
+import json
+import os
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+from tlsleak import InfraError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_build_dir():
+    return Path(os.environ.get("TLSLEAK_BUILD_DIR", ROOT / "build"))
+
+
+@contextmanager
+def _locked(build_dir):
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".tlsleak.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_logged(cmd, log_path, what):
+    with open(log_path, "a") as log:
+        log.write("$ " + " ".join(cmd) + "\n")
+        log.flush()
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        tail = Path(log_path).read_text(errors="replace").splitlines()[-15:]
+        raise InfraError(f"{what} failed (exit {rc}); log: {log_path}\n" + "\n".join(tail))
+
+
+class Build:
+    """One CMake build tree: its manifest, and targets built on demand."""
+
+    def __init__(self, build_dir=None, cmake_args=()):
+        self.dir = Path(build_dir or default_build_dir()).resolve()
+        self.cmake_args = list(cmake_args)
+        self.log = self.dir / "build.log"
+
+    def _args_file(self):
+        return self.dir / "tlsleak-cmake-args.json"
+
+    def configure(self):
+        """Run CMake's configure step when the tree is new or the options changed."""
+        with _locked(self.dir):
+            manifest = self.dir / "manifest.json"
+            try:
+                same = json.loads(self._args_file().read_text()) == self.cmake_args
+            except (OSError, ValueError):
+                same = False
+            if manifest.exists() and same:
+                return self.manifest()
+            cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
+            _run_logged(cmd, self.log, "cmake configure")
+            self._args_file().write_text(json.dumps(self.cmake_args))
+        return self.manifest()
+
+    def manifest(self):
+        try:
+            return json.loads((self.dir / "manifest.json").read_text())
+        except (OSError, ValueError) as e:
+            raise InfraError(f"cannot read the build manifest: {e}")
+
+    def build(self, targets, jobs=None):
+        """Build the named targets (CMake re-runs its configure step itself when needed)."""
+        if not targets:
+            return self.manifest()
+        cmd = ["cmake", "--build", str(self.dir), "--parallel", str(jobs or os.cpu_count() or 2)]
+        for t in sorted(set(targets)):
+            cmd += ["--target", t]
+        with _locked(self.dir):
+            _run_logged(cmd, self.log, "build of " + ", ".join(sorted(set(targets))))
+        return self.manifest()

@@ -1,0 +1,338 @@
+"""The tlsleak command line: list, run (the matrix or --exec), with exit codes
+0 no leak, 1 leak found, 2 usage or configuration error, 3 infrastructure failure, 130 interrupted.
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, EXIT_USAGE, InfraError,
+                     UsageError, __version__, catalog, configs, provenance, report, runner)
+from tlsleak.build import ROOT, Build
+
+VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _int_in(lo, hi):
+    def parse(text):
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer")
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({lo}..{hi})")
+        return value
+    return parse
+
+
+def _float_in(lo, hi, lo_open=False):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number")
+        if not (lo < value if lo_open else lo <= value) or not value <= hi or value != value:
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({lo}..{hi})")
+        return value
+    return parse
+
+
+def _parser():
+    p = _Parser(prog="tlsleak", description="Reproduce and judge memory leaks at thread-local "
+                "storage teardown, across allocators and link modes.")
+    p.add_argument("--version", action="version", version=f"tlsleak {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ls = sub.add_parser("list", help="scenarios and allocator configurations")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.add_argument("--build-dir", help="CMake build tree (default: build/)")
+
+    r = sub.add_parser("run", help="run the matrix (scenario x configuration) and judge each cell")
+    r.add_argument("-s", "--scenario", action="append", default=[], metavar="SCENARIO",
+                   help="scenario to run (repeatable; default: every non-fault scenario)")
+    r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
+                   help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
+    r.add_argument("--threads", type=_int_in(10, 10_000_000), default=20000,
+                   help="threads each cell creates and joins (default 20000)")
+    r.add_argument("--concurrency", type=_int_in(1, 1024), default=1,
+                   help="threads alive at once (default 1)")
+    r.add_argument("--size", type=_int_in(1, 1 << 30), default=1024,
+                   help="block size in bytes (default 1024)")
+    r.add_argument("--interval", type=_int_in(1, 10_000_000), default=0,
+                   help="threads between checkpoints (default threads/40)")
+    r.add_argument("--floor", type=_float_in(0, 1 << 30, lo_open=True), default=128.0,
+                   help="growth in bytes/thread below which a cell is not a leak (default 128)")
+    r.add_argument("--confidence", type=_float_in(0.5, 0.9999), default=0.95,
+                   help="confidence level of the slope interval (default 0.95)")
+    r.add_argument("--warmup", type=_float_in(0, 0.9), default=0.2,
+                   help="fraction of threads ignored at the start (default 0.2)")
+    r.add_argument("--timeout", type=_float_in(0, 86400, lo_open=True), default=120.0,
+                   help="seconds before a cell is killed as a timeout (default 120)")
+    r.add_argument("-j", "--jobs", type=_int_in(1, 64), default=os.cpu_count() or 1,
+                   help="cells run at once (default: CPU count)")
+    r.add_argument("--out", help="output folder (default: results/runs/<time>-<pid>)")
+    r.add_argument("--json", action="store_true", help="print results.json instead of the table")
+    r.add_argument("--no-controls", action="store_true",
+                   help="do not add the positive and negative controls")
+    r.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
+                   help="build NAME (mimalloc) from this source tree as an extra version")
+    r.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    r.add_argument("--exec", dest="exec_argv", nargs=argparse.REMAINDER, metavar="-- CMD",
+                   help="run your own program instead of the scenarios")
+    return p
+
+
+def _cmake_args(sources):
+    dirs = {}
+    for item in sources:
+        name, sep, path = item.partition("=")
+        if not sep or name != "mimalloc":
+            raise UsageError(f"malformed --source '{item}' (accepted: mimalloc=DIR)")
+        full = Path(path).expanduser().resolve()
+        if not (full / "CMakeLists.txt").is_file():
+            raise UsageError(f"--source {item}: {full} is not a source tree (no CMakeLists.txt)")
+        dirs.setdefault(name, []).append(str(full))
+    return [f"-DTLSLEAK_MIMALLOC_SOURCES={';'.join(dirs['mimalloc'])}"] if dirs else []
+
+
+def _check_out_dir(out):
+    """Refuse an output folder that cannot be written, before anything runs."""
+    path = Path(out).resolve()
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {out} cannot be written")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"output folder {out} is a file")
+    return path
+
+
+def _load(args, cmake_args=()):
+    build = Build(args.build_dir, cmake_args)
+    manifest = build.configure()
+    confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
+    return build, manifest, confs
+
+
+def cmd_list(args):
+    scenarios = catalog.load(ROOT)
+    _, _, confs = _load(args)
+    if args.json:
+        doc = {"scenarios": [s.__dict__ for s in scenarios],
+               "configs": [{**c.__dict__} for c in confs]}
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    width = max(len(s.name) for s in scenarios)
+    print("Scenarios:")
+    for s in scenarios:
+        print(f"  {s.name:<{width}}  {s.role:<12} {s.summary}")
+        print(f"  {'':<{width}}  {'':<12} mirrors: {'; '.join(s.refs) or 'no public report'}")
+    width = max(len(c.label) for c in confs)
+    print("\nAllocator configurations:")
+    for c in confs:
+        state = f"available   {c.library or ''}" if c.available else f"unavailable: {c.reason}"
+        print(f"  {c.label:<{width}}  {c.id:<28} {state}")
+    return EXIT_OK
+
+
+def _plan(args, scenarios, confs, settings, bin_of):
+    """The cells of the matrix, controls included."""
+    known = {s.name: s for s in scenarios}
+    for name in args.scenario:
+        if name not in known:
+            raise UsageError(f"unknown scenario '{name}' (known: {', '.join(known)})")
+    if args.scenario:
+        chosen = [known[n] for n in dict.fromkeys(args.scenario)]
+    else:
+        chosen = [s for s in scenarios if s.role != "fault"]
+    if not args.no_controls:
+        chosen = [s for s in scenarios if s.is_control and s not in chosen] + chosen
+    params = ["--threads", str(settings.threads), "--concurrency", str(settings.concurrency),
+              "--size", str(settings.size), "--interval", str(settings.effective_interval())]
+    cells = []
+    for s in chosen:
+        for c in confs:
+            argv = [str(Path(bin_of(c)) / s.name), *params]
+            cells.append(runner.Cell(id=f"{s.name}-{c.slug}", scenario=s.name, role=s.role,
+                                     config=c, argv=argv, expect=c.expect))
+    return cells
+
+
+def _plan_exec(args, confs):
+    argv = list(args.exec_argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("--exec needs a command: tlsleak run --exec -- CMD [ARGS...]")
+    wrong = [c.label for c in confs if c.mode not in ("system", "override")]
+    if wrong:
+        raise UsageError(f"--exec runs an unmodified program: only system and override "
+                         f"configurations apply, not {', '.join(wrong)}")
+    name = Path(argv[0]).name
+    # The program's own allocator is not known in advance: checked only when it says.
+    return [runner.Cell(id=f"{name}-{c.slug}", scenario=name, role="exec", config=c,
+                        argv=argv, expect="") for c in confs]
+
+
+def _controls(cells):
+    failures = []
+    for cell in cells:
+        want = {"control-leak": "leak", "control-flat": "ok"}.get(cell["role"])
+        if want and cell["verdict"] != want:
+            failures.append(f"{cell['id']}: expected {want}, got {cell['verdict']}")
+    return {"passed": not failures, "failures": failures}
+
+
+def _exit_code(cells, controls, interrupted):
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if not controls["passed"] or any(c["verdict"] == "error" for c in cells):
+        return EXIT_INFRA
+    findings = [c for c in cells if not c["role"].startswith("control-")
+                and c["verdict"] in ("leak", "crash", "timeout")]
+    return EXIT_LEAK if findings else EXIT_OK
+
+
+def cmd_run(args, argv):
+    settings = runner.Settings(
+        threads=args.threads, concurrency=args.concurrency, size=args.size,
+        interval=args.interval, warmup=args.warmup, floor=args.floor,
+        confidence=args.confidence, timeout_s=args.timeout)
+    if settings.concurrency > settings.threads:
+        raise UsageError(f"--concurrency {settings.concurrency} exceeds --threads "
+                         f"{settings.threads}")
+    if settings.interval > settings.threads:
+        raise UsageError(f"--interval {settings.interval} exceeds --threads {settings.threads}")
+    out = _check_out_dir(args.out) if args.out else None
+    scenarios = catalog.load(ROOT)
+    if args.exec_argv is None:  # fail on a bad scenario name before building anything
+        _plan(args, scenarios, [], settings, None)
+    build, manifest, confs = _load(args, _cmake_args(args.source))
+    if args.exec_argv is not None:
+        wanted = args.allocator or ["system"] + [c.id for c in confs
+                                                 if c.mode == "override" and c.available]
+        chosen = configs.select(confs, wanted)
+        cells = _plan_exec(args, chosen)
+    else:
+        chosen = configs.select(confs, args.allocator)
+        cells = _plan(args, scenarios, chosen, settings, lambda c: c.bin_dir)
+    unavailable = [c for c in confs if not c.available]
+
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    targets = [c.target for c in chosen]
+    print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
+    manifest = build.build(targets, jobs=args.jobs)
+
+    results, interrupted = _run_cells(cells, settings, args.jobs)
+    order = {c.id: i for i, c in enumerate(cells)}
+    results.sort(key=lambda r: order[r["id"]])
+    controls = _controls(results)
+    summary = {v: sum(1 for c in results if c["verdict"] == v) for v in VERDICTS}
+    code = _exit_code(results, controls, interrupted)
+    doc = {
+        "schema": "tlsleak-results/1",
+        "harness": provenance.harness(),
+        "command": ["tlsleak", *argv],
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - t0, 2),
+        "interrupted": interrupted,
+        "host": provenance.host(),
+        "build": manifest.get("build", {}),
+        "settings": settings.as_dict(),
+        "cells": results,
+        "unavailable": [{"config": c.label, "id": c.id, "reason": c.reason}
+                        for c in unavailable],
+        "summary": summary,
+        "controls": controls,
+        "exit_code": code,
+    }
+    for cell in results:
+        cell["allocator"]["origin"] = (provenance.package_of(cell["allocator"]["library"])
+                                       or cell["allocator"]["origin"])
+    out = out or ROOT / "results" / "runs" / f"{started:%Y%m%d-%H%M%S}-{os.getpid()}"
+    out.mkdir(parents=True, exist_ok=True)
+    report.write_results(out / "results.json", doc)
+    report.write_junit(out / "junit.xml", doc)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(report.render_table(results))
+        for c in unavailable:
+            print(f"unavailable: {c.label} ({c.id}): {c.reason}")
+        if not controls["passed"]:
+            print("detector self-check FAILED: " + "; ".join(controls["failures"]))
+        print(f"results: {out / 'results.json'}  junit: {out / 'junit.xml'}  "
+              f"({doc['duration_s']:.1f} s)")
+    return code
+
+
+def _run_cells(cells, settings, jobs):
+    """Run every cell, jobs at a time; an interrupt stops them all and keeps what finished."""
+    results, interrupted = [], False
+    done = 0
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = [pool.submit(runner.run_cell, c, settings) for c in cells]
+        for fut in as_completed(futures):
+            res = fut.result()
+            results.append(res)
+            done += 1
+            rate = res["rate"]
+            shown = f" {rate['bytes_per_thread']:.0f} B/thread" if rate else ""
+            print(f"[{done:>3}/{len(cells)}] {res['id']}: {res['verdict']}{shown} "
+                  f"({res['duration_s']:.1f} s)", file=sys.stderr)
+    except KeyboardInterrupt:
+        interrupted = True
+        runner.LIVE.kill_all()
+        for fut in futures:
+            fut.cancel()
+    finally:
+        pool.shutdown(wait=True)
+        signal.signal(signal.SIGTERM, previous)
+    if interrupted:
+        results = [r for r in results if not r["reason"].startswith("not run")]
+        for f in futures:
+            if f.done() and not f.cancelled():
+                r = f.result()
+                if r not in results and not r["reason"].startswith("not run"):
+                    r["interrupted"] = True
+                    results.append(r)
+    return results, interrupted
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            return cmd_list(args)
+        return cmd_run(args, argv)
+    except UsageError as e:
+        print(f"tlsleak: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except InfraError as e:
+        print(f"tlsleak: infrastructure failure: {e}", file=sys.stderr)
+        return EXIT_INFRA
+    except KeyboardInterrupt:
+        print("tlsleak: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,104 @@
+"""Allocator configurations: the spec syntax NAME[@VERSION][:MODE] and its resolution against
+the configurations that CMake found (build/manifest.json, section 4 of docs/DESIGN.md)."""
+import re
+from dataclasses import dataclass
+
+from tlsleak import UsageError
+
+MODES = ("static", "dynamic", "override")
+_SPEC = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*))?"
+                   r"(?::(?P<mode>[a-z]+))?$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    version: str | None
+    mode: str | None
+
+
+@dataclass
+class Config:
+    id: str
+    name: str
+    version: str
+    mode: str
+    available: bool
+    reason: str
+    bin_dir: str
+    target: str
+    preload: str
+    library: str
+    origin: str
+    expect: str
+    label: str = ""  # short display name, set by label_all()
+
+    @classmethod
+    def from_manifest(cls, entry):
+        keys = cls.__dataclass_fields__
+        return cls(**{k: entry.get(k, "") for k in keys if k != "label"})
+
+    @property
+    def slug(self):
+        """The config part of a cell id, pytest style: mimalloc-override, mimalloc@2.0.9-static."""
+        return self.label.replace(":", "-")
+
+
+def parse_spec(text):
+    m = _SPEC.match(text.strip())
+    if not m:
+        raise UsageError(f"malformed configuration '{text}' (expected NAME[@VERSION][:MODE], "
+                         f"MODE one of {', '.join(MODES)})")
+    if m.group("mode") and m.group("mode") not in MODES:
+        raise UsageError(f"unknown mode '{m.group('mode')}' in '{text}' "
+                         f"(accepted: {', '.join(MODES)})")
+    return Spec(m.group("name"), m.group("version"), m.group("mode"))
+
+
+def _version_matches(want, have):
+    return want is None or have == want or have.startswith(want + ".")
+
+
+def label_all(configs):
+    """Short names: the version is shown only where two versions of name:mode exist."""
+    for c in configs:
+        twins = [o for o in configs if o.name == c.name and o.mode == c.mode]
+        if c.name == "system":
+            c.label = "system"
+        elif len(twins) > 1:
+            c.label = f"{c.name}@{c.version}:{c.mode}"
+        else:
+            c.label = f"{c.name}:{c.mode}"
+    return configs
+
+
+def select(configs, specs):
+    """The configurations the specs name, in manifest order. No spec: every available one.
+
+    A spec that names nothing known, or only unavailable configurations, is a usage error: the
+    user asked for something that cannot run, and should hear why in one line.
+    """
+    if not specs:
+        return [c for c in configs if c.available]
+    chosen = []
+    for text in specs:
+        spec = parse_spec(text)
+        named = [c for c in configs if c.name == spec.name]
+        if not named:
+            known = sorted({c.name for c in configs})
+            raise UsageError(f"unknown allocator '{spec.name}' (known: {', '.join(known)})")
+        versioned = [c for c in named if _version_matches(spec.version, c.version)]
+        if not versioned:
+            have = sorted({c.version for c in named})
+            raise UsageError(f"no {spec.name} version '{spec.version}' "
+                             f"(available: {', '.join(have)})")
+        moded = [c for c in versioned if spec.mode is None or c.mode == spec.mode]
+        if not moded:
+            have = sorted({c.mode for c in versioned})
+            raise UsageError(f"{spec.name} has no mode '{spec.mode}' here "
+                             f"(available: {', '.join(have)})")
+        usable = [c for c in moded if c.available]
+        if not usable:
+            raise UsageError(f"{text} is unavailable: {moded[0].reason}")
+        chosen.extend(c for c in usable if c not in chosen)
+    return [c for c in configs if c in chosen]

@@ -1,0 +1,284 @@
+"""Run one cell (a scenario under an allocator configuration): start the process, sample it
+from outside, read its checkpoints, and turn all of it into a verdict."""
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+from tlsleak import checkpoints, procmem, verdict
+
+PRELOAD_VARS = ("LD_PRELOAD", "DYLD_INSERT_LIBRARIES")
+MAX_SAMPLES_KEPT = 400
+STDERR_TAIL = 2000
+
+
+@dataclass
+class Settings:
+    threads: int = 20000
+    concurrency: int = 1
+    size: int = 1024
+    interval: int = 0  # 0: threads / 40
+    warmup: float = 0.2
+    floor: float = 128.0
+    confidence: float = 0.95
+    sample_interval_s: float = 0.01
+    timeout_s: float = 120.0
+
+    def effective_interval(self):
+        return self.interval or max(1, self.threads // 40)
+
+    def as_dict(self):
+        d = dict(self.__dict__)
+        d["interval"] = self.effective_interval()
+        return d
+
+
+@dataclass
+class Cell:
+    id: str
+    scenario: str
+    role: str
+    config: object  # configs.Config
+    argv: list
+    env_set: dict = field(default_factory=dict)
+    expect: str = ""
+
+
+def cell_env(config):
+    """The child's environment: the caller's, minus inherited preloads, plus the configured one.
+
+    Only the configured library, an absolute path that exists, is ever preloaded."""
+    env = {k: v for k, v in os.environ.items() if k not in PRELOAD_VARS}
+    env_set = {}
+    if config.mode == "override":
+        if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
+            raise ValueError(f"preload library missing: {config.preload!r}")
+        var = "DYLD_INSERT_LIBRARIES" if os.uname().sysname == "Darwin" else "LD_PRELOAD"
+        env_set[var] = config.preload
+    env.update(env_set)
+    return env, env_set
+
+
+class _Live:
+    """Processes running right now, so an interrupt can stop every one of them."""
+
+    def __init__(self):
+        self._procs = set()
+        self._lock = threading.Lock()
+        self.stopping = False
+
+    def add(self, proc):
+        with self._lock:
+            self._procs.add(proc)
+
+    def discard(self, proc):
+        with self._lock:
+            self._procs.discard(proc)
+
+    def kill_all(self):
+        self.stopping = True
+        with self._lock:
+            for proc in list(self._procs):
+                _kill_group(proc)
+
+
+LIVE = _Live()
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_stdout(stream, log, t0):
+    for raw in stream:
+        log.feed(raw.decode("utf-8", "replace"), time.monotonic() - t0)
+
+
+def _downsample(samples, keep=MAX_SAMPLES_KEPT):
+    if len(samples) <= keep:
+        return samples
+    step = len(samples) / keep
+    return [samples[int(i * step)] for i in range(keep)] + [samples[-1]]
+
+
+def _exit_verdict(returncode):
+    """crash for a death by signal (or a Windows exception code), error for a failing exit."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return "crash", f"killed by {name}"
+    if returncode >= 0xC0000000:  # NTSTATUS exception, e.g. 0xC0000005 access violation
+        return "crash", f"exception 0x{returncode:08X}"
+    return "error", f"exited with code {returncode}"
+
+
+def _allocator_problem(log, expect):
+    """Why the process is not served by the configured allocator, or None."""
+    if not expect:
+        return None
+    alloc = log.alloc
+    if alloc is None:
+        return "the program reported no allocator (no 'alloc' line)"
+    name = alloc.get("name")
+    if name != expect:
+        return (f"allocator check failed: configured {expect}, but malloc is served by {name} "
+                f"(from {alloc.get('malloc_from', '?')})")
+    if str(alloc.get("owns")) != "1":
+        return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
+    return None
+
+
+def run_cell(cell, settings):
+    """Run one cell to its end and return its result record (see docs/RESULTS.md)."""
+    t_start = time.monotonic()
+    log = checkpoints.CheckpointLog()
+    samples = []
+    result = {
+        "id": cell.id, "scenario": cell.scenario, "role": cell.role,
+        "config": cell.config.label,
+        "allocator": {"id": cell.config.id, "name": cell.config.name,
+                      "version": cell.config.version, "mode": cell.config.mode,
+                      "library": cell.config.library or None, "origin": cell.config.origin},
+        "observed_allocator": None, "verdict": "error", "reason": "", "signal": None,
+        "rate": None, "signals": {},
+        "threads": {"requested": settings.threads if cell.role != "exec" else None,
+                    "finished": None, "os_baseline": None, "os_final": None,
+                    "os_max_sampled": None},
+        "exit": {"code": None, "signal": None},
+        "duration_s": 0.0, "command": list(cell.argv), "env": dict(cell.env_set),
+        "checkpoints": [], "samples": [], "stderr_tail": "",
+    }
+    if LIVE.stopping:
+        result["reason"] = "not run: interrupted"
+        return result
+    try:
+        env, _ = cell_env(cell.config)
+    except ValueError as e:
+        result["reason"] = str(e)
+        return result
+
+    timed_out = False
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cell.argv, stdout=subprocess.PIPE, stderr=err,
+                                    stdin=subprocess.DEVNULL, env=env,
+                                    start_new_session=True, close_fds=True)
+        except OSError as e:
+            result["reason"] = f"cannot start {cell.argv[0]}: {e.strerror}"
+            return result
+        LIVE.add(proc)
+        t0 = time.monotonic()
+        reader = threading.Thread(target=_read_stdout, args=(proc.stdout, log, t0), daemon=True)
+        reader.start()
+        try:
+            ps = psutil.Process(proc.pid)
+        except psutil.Error:
+            ps = None
+        while proc.poll() is None:
+            now = time.monotonic() - t0
+            if now > settings.timeout_s:
+                timed_out = True
+                _kill_group(proc)
+                break
+            if ps is not None:
+                try:
+                    samples.append({"t": round(now, 4), **procmem.sample(ps)})
+                except psutil.Error:
+                    pass
+            time.sleep(settings.sample_interval_s)
+        proc.wait()
+        _kill_group(proc)  # whatever the program left behind in its group goes too
+        reader.join(timeout=5)
+        LIVE.discard(proc)
+        err.seek(0)
+        result["stderr_tail"] = err.read().decode("utf-8", "replace")[-STDERR_TAIL:]
+
+    result["duration_s"] = round(time.monotonic() - t_start, 3)
+    result["exit"]["code"] = proc.returncode
+    if proc.returncode is not None and proc.returncode < 0:
+        result["exit"]["signal"] = -proc.returncode
+    result["checkpoints"] = log.checkpoints
+    result["samples"] = _downsample(samples)
+    if log.alloc is not None:
+        a = log.alloc
+        result["observed_allocator"] = {
+            "name": a.get("name"), "version": str(a.get("version", "")),
+            "owns": str(a.get("owns")) == "1", "malloc_from": a.get("malloc_from", ""),
+            "libc": a.get("libc", "")}
+    cps = log.checkpoints
+    th = result["threads"]
+    if cps:
+        th["finished"] = cps[-1].get("done")
+        th["os_baseline"] = cps[0].get("os_threads")
+        th["os_final"] = cps[-1].get("os_threads")
+    if samples:
+        th["os_max_sampled"] = max(s["threads"] for s in samples)
+
+    judged = verdict.judge_signals(log, floor=settings.floor, confidence=settings.confidence,
+                                   warmup=settings.warmup)
+    result["signals"] = {name: _judgement_dict(j) for name, j in judged.signals.items()}
+    timeline = [(c["t_recv"], c["done"]) for c in cps if "t_recv" in c]
+    ext = verdict.judge_external([(s["t"], s["rss"]) for s in samples], timeline,
+                                 floor=settings.floor, confidence=settings.confidence,
+                                 warmup=settings.warmup)
+    result["signals"]["external_rss"] = _judgement_dict(ext)
+
+    if timed_out:
+        result["verdict"] = "timeout"
+        result["reason"] = (f"no exit within {settings.timeout_s:g} s; process group killed "
+                            f"after {th['finished'] or 0} threads")
+    elif proc.returncode != 0:
+        result["verdict"], result["reason"] = _exit_verdict(proc.returncode)
+        last = cps[-1]["done"] if cps else None
+        result["reason"] += f" (last checkpoint: {last} threads)"
+    elif log.version_mismatch:
+        result["reason"] = "the program speaks another checkpoint format version"
+    elif (problem := _allocator_problem(log, cell.expect)) is not None:
+        result["reason"] = problem
+    elif cell.role != "exec" and log.end is None:
+        result["reason"] = "the program exited without its 'end' line"
+    elif not cps and cell.role == "exec":
+        result["verdict"], result["reason"], result["rate"] = _judge_in_time(samples, settings)
+    elif not cps:
+        result["reason"] = "the program printed no checkpoints"
+    else:
+        result["verdict"] = judged.verdict
+        result["reason"] = judged.reason
+        result["signal"] = judged.signal
+        result["rate"] = _rate_dict(judged.rate)
+    return result
+
+
+def _judge_in_time(samples, settings):
+    """A program without checkpoints: its growth per second, measured but not judged, since a
+    per-thread verdict needs the number of threads it created."""
+    t = [s["t"] for s in samples if s["t"] >= settings.warmup * samples[-1]["t"]] if samples else []
+    rate = verdict.theil_sen(t, [s["rss"] for s in samples[-len(t):]],
+                             confidence=settings.confidence) if len(t) >= 6 else None
+    if rate is None:
+        return "inconclusive", "no checkpoints and too few samples to measure growth", None
+    return ("inconclusive",
+            f"no TLSLEAK/1 checkpoints: RSS grows {rate.slope:.0f} B/s ({rate.low:.0f}.."
+            f"{rate.high:.0f}); print checkpoints for a per-thread verdict",
+            {**_rate_dict(rate), "unit": "B/s"})
+
+
+def _rate_dict(rate):
+    if rate is None:
+        return None
+    return {"bytes_per_thread": round(rate.slope, 2), "ci_low": round(rate.low, 2),
+            "ci_high": round(rate.high, 2), "confidence": rate.confidence, "n": rate.n}
+
+
+def _judgement_dict(j):
+    return {"verdict": j.verdict, "rate": _rate_dict(j.rate), "reason": j.reason}

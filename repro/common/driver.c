@@ -1,0 +1,60 @@
+/*
+ * tl_run: the life of every scenario program, in the order DESIGN.md section 3 prints it.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+static uint64_t t0;
+
+static void checkpoint(uint64_t done) {
+    uint64_t now = prim_clock_ns();
+    if (done == 0)
+        t0 = now; /* time counts from the first checkpoint */
+    prim_mem m;
+    tl_heap h;
+    prim_mem_read(&m);
+    tl_alloc_stats(&h);
+    tl_report_cp(done, now - t0, &m, &h);
+}
+
+int tl_run(int argc, char **argv, const tl_scenario *s) {
+    char err[256];
+    tl_params p;
+    switch (tl_args_parse(argc, argv, &p, err, sizeof err)) {
+        case TL_ARGS_OK:
+            break;
+        case TL_ARGS_HELP:
+            fputs(tl_usage, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "%s: %s\n", s->name, err);
+            return 2;
+    }
+
+    prim_init();
+    tl_report_start(s->name, tl_key_mechanism(), &p);
+
+    /* Identify before the first checkpoint: the probe malloc also initialises the allocator
+     * on the main thread, which is not thread churn. */
+    static tl_alloc_info alloc;
+    tl_alloc_identify(&alloc, (size_t)p.size);
+    tl_report_alloc(&alloc);
+
+    const tl_spawner *sp = s->spawner != NULL ? s->spawner : &tl_prim_spawner;
+    if (s->setup != NULL && s->setup(&p) != 0)
+        tl_fatal("scenario setup failed");
+    if (sp->init((size_t)p.concurrency) != 0)
+        tl_fatal("cannot allocate thread slots");
+
+    checkpoint(0);
+    uint64_t done = 0;
+    if (tl_churn(&p, sp, s->body, &p, checkpoint, &done) != 0) {
+        fprintf(stderr, "%s: thread create or join failed after %llu threads\n", s->name,
+                (unsigned long long)done);
+        tl_report_end(done, "error");
+        return 1;
+    }
+    tl_report_end(done, "ok");
+    return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * Pieces of the common driver that scenarios do not call directly.
+ */
+#ifndef TLSLEAK_INTERNAL_H
+#define TLSLEAK_INTERNAL_H
+
+#include "../prim/prim.h"
+#include "tlsleak.h"
+
+/* args.c: DESIGN.md section 2. */
+enum { TL_ARGS_OK = 0, TL_ARGS_HELP = 1, TL_ARGS_BAD = 2 };
+int tl_args_parse(int argc, char **argv, tl_params *p, char *err, size_t err_size);
+extern const char tl_usage[];
+
+/* allocid.c: which allocator serves malloc, found at run time. */
+typedef struct tl_alloc_info {
+    char name[16];    /* mimalloc, jemalloc, tcmalloc or system */
+    char version[64]; /* "" when unknown */
+    int owns;         /* 1 when the allocator claims a fresh malloc block */
+    char malloc_from[4096];
+    char libc[64];
+} tl_alloc_info;
+
+enum { TL_HEAP_INUSE = 1u << 0, TL_HEAP_MAPPED = 1u << 1 };
+typedef struct tl_heap {
+    unsigned have; /* TL_HEAP_* bits */
+    uint64_t inuse;
+    uint64_t mapped;
+} tl_heap;
+
+void tl_alloc_identify(tl_alloc_info *a, size_t probe_size); /* once, at start-up */
+void tl_alloc_stats(tl_heap *h);                             /* never allocates */
+
+/* report.c: TLSLEAK/1 lines (DESIGN.md section 3), each written whole and flushed. */
+void tl_report_start(const char *scenario, const char *tls, const tl_params *p);
+void tl_report_alloc(const tl_alloc_info *a);
+void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap *h);
+void tl_report_end(uint64_t done, const char *status);
+
+/* churn.c: create up to `concurrency` threads, join them, repeat; checkpoint(done) after every
+ * `interval` joined threads and after the last. Returns 0, or -1 when a thread could not be
+ * created or joined; *done is the number joined. */
+extern const tl_spawner tl_prim_spawner;
+int tl_churn(const tl_params *p, const tl_spawner *sp, void (*body)(void *), void *arg,
+             void (*checkpoint)(uint64_t done), uint64_t *done);
+
+#endif

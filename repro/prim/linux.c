@@ -1,0 +1,182 @@
+/*
+ * Platform layer for Linux (glibc or musl): /proc for memory figures, pthreads, dlsym/dladdr.
+ * /proc files are read with read(2) into fixed buffers, not stdio, so a checkpoint does not
+ * allocate.
+ */
+#define _GNU_SOURCE
+#include "prim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
+
+_Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t must fit prim_thread.handle");
+_Static_assert(sizeof(pthread_key_t) <= sizeof(uintptr_t), "pthread_key_t must fit prim_tls_key");
+
+static uint64_t page_size;
+
+void prim_init(void) {
+    long ps = sysconf(_SC_PAGESIZE);
+    page_size = ps > 0 ? (uint64_t)ps : 4096;
+}
+
+const char *prim_os_name(void) {
+    return "linux";
+}
+
+unsigned long prim_pid(void) {
+    return (unsigned long)getpid();
+}
+
+/* Read a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    while (len + 1 < size) {
+        ssize_t n = read(fd, buf + len, size - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+/* Count lines of /proc/self/maps one buffer at a time: one line per mapping. */
+static int count_maps(uint64_t *out) {
+    char buf[4096];
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint64_t lines = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))) != NULL; p++)
+            lines++;
+    }
+    close(fd);
+    *out = lines;
+    return 0;
+}
+
+void prim_mem_read(prim_mem *m) {
+    char buf[8192];
+    memset(m, 0, sizeof *m);
+
+    unsigned long long size_pages, resident_pages;
+    if (read_small("/proc/self/statm", buf, sizeof buf) > 0 &&
+        sscanf(buf, "%llu %llu", &size_pages, &resident_pages) == 2) {
+        m->vsize = size_pages * page_size;
+        m->rss = resident_pages * page_size;
+        m->have |= PRIM_HAVE_VSIZE | PRIM_HAVE_RSS;
+    }
+
+    unsigned long long threads;
+    const char *line;
+    if (read_small("/proc/self/status", buf, sizeof buf) > 0 &&
+        (line = strstr(buf, "\nThreads:")) != NULL && sscanf(line + 9, "%llu", &threads) == 1) {
+        m->threads = threads;
+        m->have |= PRIM_HAVE_THREADS;
+    }
+
+    if (count_maps(&m->maps) == 0)
+        m->have |= PRIM_HAVE_MAPS;
+}
+
+uint64_t prim_clock_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void prim_sleep_ms(unsigned ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void *thread_trampoline(void *arg) {
+    prim_thread *t = arg;
+    t->fn(t->arg);
+    return NULL;
+}
+
+int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg) {
+    pthread_t pt;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_create(&pt, NULL, thread_trampoline, t) != 0)
+        return -1;
+    t->handle = (uintptr_t)pt;
+    return 0;
+}
+
+int prim_thread_join(prim_thread *t) {
+    return pthread_join((pthread_t)t->handle, NULL) == 0 ? 0 : -1;
+}
+
+int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)) {
+    pthread_key_t k;
+    if (pthread_key_create(&k, dtor) != 0)
+        return -1;
+    key->id = (uintptr_t)k;
+    return 0;
+}
+
+int prim_tls_set(prim_tls_key key, void *value) {
+    return pthread_setspecific((pthread_key_t)key.id, value) == 0 ? 0 : -1;
+}
+
+void *prim_symbol(const char *name) {
+    return dlsym(RTLD_DEFAULT, name);
+}
+
+void prim_symbol_file(const void *addr, char *buf, size_t size) {
+    char path[PATH_MAX];
+    char real[PATH_MAX];
+    Dl_info info;
+    struct link_map *map = NULL;
+
+    buf[0] = '\0';
+    if (size == 0 || dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0)
+        return;
+    /* The main program has an empty link-map name (dladdr would give argv[0]). */
+    if (map == NULL || map->l_name == NULL || map->l_name[0] == '\0') {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0)
+            return;
+        path[n] = '\0';
+    } else {
+        snprintf(path, sizeof path, "%s", map->l_name);
+    }
+    /* realpath into a caller buffer does not allocate. */
+    snprintf(buf, size, "%s", realpath(path, real) != NULL ? real : path);
+}
+
+void prim_libc(char *buf, size_t size) {
+#ifdef __GLIBC__
+    snprintf(buf, size, "glibc-%s", gnu_get_libc_version());
+#else
+    snprintf(buf, size, "%s", "unknown");
+#endif
+}

@@ -1,0 +1,100 @@
+"""The default matrix, end to end: controls prove the detector in every configuration."""
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from clihelp import ROOT, cell
+
+pytestmark = pytest.mark.integration
+
+REQUIRED = ["system", "mimalloc:override"]
+OPTIONAL = ["mimalloc:dynamic", "mimalloc:static", "jemalloc:dynamic", "jemalloc:override",
+            "tcmalloc:override"]
+CONFIGS = [pytest.param(c, id=c.replace(":", "-")) for c in REQUIRED + OPTIONAL]
+EXPECT = {"system": "system"}
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_control_leak_is_a_leak_of_its_block_size(matrix, config):
+    c = cell(matrix.doc, "control_leak", config)
+    assert c["verdict"] == "leak", c["reason"]
+    assert 1024 - 256 <= c["rate"]["bytes_per_thread"] <= 1024 + 256, c["rate"]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_control_flat_is_ok(matrix, config):
+    c = cell(matrix.doc, "control_flat", config)
+    assert c["verdict"] == "ok", c["reason"]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_cells_are_served_by_their_allocator(matrix, config):
+    c = cell(matrix.doc, "control_flat", config)
+    want = config.split(":")[0].split("@")[0]
+    assert c["observed_allocator"]["name"] == want
+    assert c["observed_allocator"]["owns"] is True
+
+
+def test_threads_really_end(matrix):
+    """Every joined thread is gone: the OS thread count returns to its baseline."""
+    for c in matrix.doc["cells"]:
+        th = c["threads"]
+        assert th["finished"] == th["requested"], c["id"]
+        assert th["os_final"] == th["os_baseline"], c["id"]
+        concurrency = matrix.doc["settings"]["concurrency"]
+        assert th["os_max_sampled"] <= th["os_baseline"] + concurrency + 1, c["id"]
+
+
+def test_matrix_covers_every_scenario_and_configuration(matrix, listing):
+    doc = matrix.doc
+    scenarios = {s["name"] for s in listing["scenarios"] if s["role"] != "fault"}
+    available = {c["label"] for c in listing["configs"] if c["available"]}
+    cells = {(c["scenario"], c["config"]) for c in doc["cells"]}
+    assert cells == {(s, a) for s in scenarios for a in available}
+    assert len(scenarios) >= 5 and len(available) >= 6
+    assert doc["controls"]["passed"], doc["controls"]["failures"]
+
+
+def test_results_validate_against_the_shipped_schema(matrix):
+    schema = json.loads((ROOT / "harness/tlsleak/schema/results-1.schema.json").read_text())
+    jsonschema.validate(matrix.doc, schema)
+    broken = dict(matrix.doc, cells=[dict(matrix.doc["cells"][0], verdict="maybe")])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_exit_code_matches_the_findings(matrix):
+    doc = matrix.doc
+    findings = [c for c in doc["cells"] if not c["role"].startswith("control-")
+                and c["verdict"] in ("leak", "crash", "timeout")]
+    assert matrix.rc == doc["exit_code"] == (1 if findings else 0)
+
+
+def test_every_cell_records_its_provenance(matrix):
+    doc = matrix.doc
+    assert doc["harness"]["commit"] and doc["harness"]["version"]
+    assert doc["host"]["libc"].startswith("glibc")
+    assert doc["build"]["c_compiler"] and doc["build"]["c_flags"] is not None
+    assert doc["command"][:2] == ["tlsleak", "run"]
+    for c in doc["cells"]:
+        assert c["allocator"]["version"] and c["allocator"]["mode"], c["id"]
+        assert Path(c["command"][0]).is_file(), c["id"]
+        if c["allocator"]["mode"] == "override":
+            assert c["env"]["LD_PRELOAD"] == c["allocator"]["library"], c["id"]
+
+
+def test_junit_has_one_testcase_per_cell(matrix):
+    suite = ET.parse(matrix.out / "junit.xml").getroot()
+    cases = suite.iter("testcase")
+    names = {tc.get("name"): tc for tc in cases}
+    assert set(names) == {c["id"] for c in matrix.doc["cells"]}
+    leak_case = names["control_leak-system"]
+    assert leak_case.find("failure") is not None
+
+
+def test_table_names_every_cell(matrix):
+    for c in matrix.doc["cells"]:
+        assert c["scenario"] in matrix.stdout and c["config"] in matrix.stdout

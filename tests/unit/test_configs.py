@@ -1,0 +1,71 @@
+"""Configuration specs NAME[@VERSION][:MODE] and their resolution."""
+import pytest
+
+from tlsleak import UsageError
+from tlsleak.configs import Config, label_all, parse_spec, select
+
+pytestmark = pytest.mark.unit
+
+
+def _conf(id_, available=True, reason=""):
+    name, _, rest = id_.partition("@")
+    version, _, mode = rest.partition(":")
+    return Config(id=id_, name=name, version=version, mode=mode, available=available,
+                  reason=reason, bin_dir="", target="", preload="", library="", origin="",
+                  expect=name)
+
+
+@pytest.fixture
+def confs():
+    return label_all([_conf("system@2.36:system"), _conf("mimalloc@2.0.9:dynamic"),
+                      _conf("mimalloc@2.0.9:override"), _conf("mimalloc@2.0.9:static"),
+                      _conf("mimalloc@2.1.7:static"),
+                      _conf("jemalloc@5.3.0:static", False, "no libjemalloc.a")])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("mimalloc", ("mimalloc", None, None)),
+    ("mimalloc:override", ("mimalloc", None, "override")),
+    ("mimalloc@2.0.9:static", ("mimalloc", "2.0.9", "static")),
+    ("jemalloc@5", ("jemalloc", "5", None)),
+])
+def test_parse_spec_accepts(text, expected):
+    s = parse_spec(text)
+    assert (s.name, s.version, s.mode) == expected
+
+
+@pytest.mark.parametrize("text", ["", "Mimalloc", "mimalloc:", "mimalloc@:static", "a b",
+                                  "mimalloc:shared", "mimalloc@2.0:static:x", "../x"])
+def test_parse_spec_rejects(text):
+    with pytest.raises(UsageError):
+        parse_spec(text)
+
+
+def test_labels_show_version_only_when_two_exist(confs):
+    labels = {c.id: c.label for c in confs}
+    assert labels["mimalloc@2.0.9:dynamic"] == "mimalloc:dynamic"
+    assert labels["mimalloc@2.0.9:static"] == "mimalloc@2.0.9:static"
+    assert labels["system@2.36:system"] == "system"
+    assert [c.slug for c in confs][1] == "mimalloc-dynamic"
+
+
+def test_select_default_is_every_available(confs):
+    assert [c.id for c in select(confs, [])] == [c.id for c in confs if c.available]
+
+
+def test_select_by_name_mode_and_version_prefix(confs):
+    assert [c.id for c in select(confs, ["mimalloc:static"])] == [
+        "mimalloc@2.0.9:static", "mimalloc@2.1.7:static"]
+    assert [c.id for c in select(confs, ["mimalloc@2.1:static"])] == ["mimalloc@2.1.7:static"]
+    assert len(select(confs, ["mimalloc", "mimalloc:override"])) == 4  # no duplicates
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nosuch", "unknown allocator 'nosuch'"),
+    ("mimalloc@9.9", "no mimalloc version '9.9'"),
+    ("system:override", "has no mode 'override'"),
+    ("jemalloc:static", "unavailable: no libjemalloc.a"),
+])
+def test_select_errors_name_the_problem(confs, spec, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(")):
+        select(confs, [spec])
