@@ -89,8 +89,9 @@ def _parser():
     r.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
                    help="build NAME (mimalloc) from this source tree as an extra version")
     r.add_argument("--build-dir", help="CMake build tree (default: build/)")
-    r.add_argument("--exec", dest="exec_argv", nargs=argparse.REMAINDER, metavar="-- CMD",
-                   help="run your own program instead of the scenarios")
+    r.add_argument("--exec", dest="exec_argv", action="store_const", const=[],
+                   help="-- CMD [ARGS...]: run your own program instead of the scenarios "
+                        "(everything after --exec is its command line)")
     return p
 
 
@@ -172,11 +173,7 @@ def _plan(args, scenarios, confs, settings, bin_of):
 
 
 def _plan_exec(args, confs):
-    argv = list(args.exec_argv)
-    if argv and argv[0] == "--":
-        argv = argv[1:]
-    if not argv:
-        raise UsageError("--exec needs a command: tlsleak run --exec -- CMD [ARGS...]")
+    argv = args.exec_argv
     wrong = [c.label for c in confs if c.mode not in ("system", "override")]
     if wrong:
         raise UsageError(f"--exec runs an unmodified program: only system and override "
@@ -323,7 +320,16 @@ def _run_cells(cells, settings, jobs):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = _parser().parse_args(argv)
+        # Everything after --exec belongs to the user's program, untouched by our parser.
+        own, exec_argv = argv, None
+        if "--exec" in argv:
+            at = argv.index("--exec")
+            own, exec_argv = argv[:at + 1], argv[at + 1:]
+        args = _parser().parse_args(own)
+        if exec_argv is not None:
+            args.exec_argv = exec_argv[1:] if exec_argv[:1] == ["--"] else exec_argv
+            if not args.exec_argv:
+                raise UsageError("--exec needs a command: tlsleak run --exec -- CMD [ARGS...]")
         if args.command == "list":
             return cmd_list(args)
         return cmd_run(args, argv)

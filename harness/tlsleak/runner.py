@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psutil
 
@@ -45,7 +45,6 @@ class Cell:
     role: str
     config: object  # configs.Config
     argv: list
-    env_set: dict = field(default_factory=dict)
     expect: str = ""
 
 
@@ -155,14 +154,14 @@ def run_cell(cell, settings):
                     "finished": None, "os_baseline": None, "os_final": None,
                     "os_max_sampled": None},
         "exit": {"code": None, "signal": None},
-        "duration_s": 0.0, "command": list(cell.argv), "env": dict(cell.env_set),
+        "duration_s": 0.0, "command": list(cell.argv), "env": {},
         "checkpoints": [], "samples": [], "stderr_tail": "",
     }
     if LIVE.stopping:
         result["reason"] = "not run: interrupted"
         return result
     try:
-        env, _ = cell_env(cell.config)
+        env, result["env"] = cell_env(cell.config)
     except ValueError as e:
         result["reason"] = str(e)
         return result
