@@ -59,6 +59,16 @@ else
 fi
 
 # --- allocator sources (mimalloc:static is built from source) --------------------------------
+debian_mirror() { # every mirror configured, deb822 (.sources) first, then one-line sources.list
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] && sed -n 's/^URIs: *//p' "$f"
+    done
+    [ -f /etc/apt/sources.list ] &&
+        awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; break } }' \
+            /etc/apt/sources.list
+    true
+}
 fetch_source() { # $1 = Debian source package name
     compgen -G "$cache/src/$1-[0-9]*/CMakeLists.txt" >/dev/null && return 0
     can_apt || return 0
@@ -67,8 +77,7 @@ fetch_source() { # $1 = Debian source package name
         . /etc/os-release
         local list=/etc/apt/sources.list.d/tlsleak-deb-src.sources
         local uri
-        uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
-        [ -n "$uri" ] || uri=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+        uri=$(debian_mirror | head -1) || true
         [ -n "$uri" ] && [ -n "${VERSION_CODENAME:-}" ] || return 0
         say "adding a deb-src entry for $VERSION_CODENAME ($list)"
         printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n' "$uri" "$VERSION_CODENAME" |

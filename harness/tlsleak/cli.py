@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, EXIT_USAGE, InfraError,
-                     UsageError, __version__, catalog, configs, provenance, report, runner)
+                     UsageError, __version__, baseline, catalog, configs, provenance, report,
+                     runner)
 from tlsleak.build import ROOT, Build
 
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
@@ -49,6 +50,20 @@ def _float_in(lo, hi, lo_open=False):
     return parse
 
 
+def _size(text):
+    """A byte count with an optional K, M, G or T suffix (powers of 1024)."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    num, unit = (t[:-1], t[-1]) if t[-1:] in units else (t, "")
+    try:
+        value = int(float(num) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size (like 512M or 4G)")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be positive")
+    return value
+
+
 def _parser():
     p = _Parser(prog="tlsleak", description="Reproduce and judge memory leaks at thread-local "
                 "storage teardown, across allocators and link modes.")
@@ -64,8 +79,8 @@ def _parser():
                    help="scenario to run (repeatable; default: every non-fault scenario)")
     r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
                    help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
-    r.add_argument("--threads", type=_int_in(10, 10_000_000), default=20000,
-                   help="threads each cell creates and joins (default 20000)")
+    r.add_argument("--threads", type=_int_in(10, 10_000_000), default=10000,
+                   help="threads each cell creates and joins (default 10000)")
     r.add_argument("--concurrency", type=_int_in(1, 1024), default=1,
                    help="threads alive at once (default 1)")
     r.add_argument("--size", type=_int_in(1, 1 << 30), default=1024,
@@ -80,12 +95,23 @@ def _parser():
                    help="fraction of threads ignored at the start (default 0.2)")
     r.add_argument("--timeout", type=_float_in(0, 86400, lo_open=True), default=120.0,
                    help="seconds before a cell is killed as a timeout (default 120)")
+    r.add_argument("--max-rss", type=_size, default=0, metavar="SIZE",
+                   help="kill a cell past this RSS, as a runaway leak (default: half the "
+                        "memory, shared by the jobs)")
+    r.add_argument("--max-vsize", type=_size, default=0, metavar="SIZE",
+                   help="kill a cell past this virtual size (default: 16 x the memory)")
+    r.add_argument("--max-maps", type=_int_in(1, 1 << 31), default=0, metavar="N",
+                   help="kill a cell past this many mappings (default: 80%% of vm.max_map_count)")
     r.add_argument("-j", "--jobs", type=_int_in(1, 64), default=os.cpu_count() or 1,
                    help="cells run at once (default: CPU count)")
     r.add_argument("--out", help="output folder (default: results/runs/<time>-<pid>)")
     r.add_argument("--json", action="store_true", help="print results.json instead of the table")
     r.add_argument("--no-controls", action="store_true",
                    help="do not add the positive and negative controls")
+    r.add_argument("--baseline", metavar="FILE",
+                   help="compare with a baseline: exit 1 only on leaks it does not know")
+    r.add_argument("--write-baseline", metavar="FILE",
+                   help="record this run as a baseline (keeps explanations already written)")
     r.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
                    help="build NAME (mimalloc) from this source tree as an extra version")
     r.add_argument("--build-dir", help="CMake build tree (default: build/)")
@@ -193,13 +219,15 @@ def _controls(cells):
     return {"passed": not failures, "failures": failures}
 
 
-def _exit_code(cells, controls, interrupted):
+def _exit_code(cells, controls, interrupted, changes=None):
     if interrupted:
         return EXIT_INTERRUPTED
     if not controls["passed"] or any(c["verdict"] == "error" for c in cells):
         return EXIT_INFRA
+    if changes is not None:  # with a baseline, only what it does not expect counts
+        return EXIT_LEAK if changes["new"] else EXIT_OK
     findings = [c for c in cells if not c["role"].startswith("control-")
-                and c["verdict"] in ("leak", "crash", "timeout")]
+                and c["verdict"] in baseline.FINDINGS]
     return EXIT_LEAK if findings else EXIT_OK
 
 
@@ -207,13 +235,17 @@ def cmd_run(args, argv):
     settings = runner.Settings(
         threads=args.threads, concurrency=args.concurrency, size=args.size,
         interval=args.interval, warmup=args.warmup, floor=args.floor,
-        confidence=args.confidence, timeout_s=args.timeout)
+        confidence=args.confidence, timeout_s=args.timeout, max_rss=args.max_rss,
+        max_vsize=args.max_vsize, max_maps=args.max_maps).with_default_caps(args.jobs)
     if settings.concurrency > settings.threads:
         raise UsageError(f"--concurrency {settings.concurrency} exceeds --threads "
                          f"{settings.threads}")
     if settings.interval > settings.threads:
         raise UsageError(f"--interval {settings.interval} exceeds --threads {settings.threads}")
     out = _check_out_dir(args.out) if args.out else None
+    base = baseline.load(args.baseline) if args.baseline else None
+    if args.write_baseline:
+        _check_out_dir(os.path.dirname(os.path.abspath(args.write_baseline)))
     scenarios = catalog.load(ROOT)
     if args.exec_argv is None:  # fail on a bad scenario name before building anything
         _plan(args, scenarios, [], settings, None)
@@ -239,7 +271,8 @@ def cmd_run(args, argv):
     results.sort(key=lambda r: order[r["id"]])
     controls = _controls(results)
     summary = {v: sum(1 for c in results if c["verdict"] == v) for v in VERDICTS}
-    code = _exit_code(results, controls, interrupted)
+    changes = baseline.compare(results, base) if base is not None else None
+    code = _exit_code(results, controls, interrupted, changes)
     doc = {
         "schema": "tlsleak-results/1",
         "harness": provenance.harness(),
@@ -258,24 +291,59 @@ def cmd_run(args, argv):
         "controls": controls,
         "exit_code": code,
     }
-    for cell in results:
-        cell["allocator"]["origin"] = (provenance.package_of(cell["allocator"]["library"])
-                                       or cell["allocator"]["origin"])
+    if base is not None:
+        doc["baseline"] = {"file": str(Path(args.baseline).resolve()), **changes}
+    _stamp_provenance(doc)
     out = out or ROOT / "results" / "runs" / f"{started:%Y%m%d-%H%M%S}-{os.getpid()}"
     out.mkdir(parents=True, exist_ok=True)
     report.write_results(out / "results.json", doc)
     report.write_junit(out / "junit.xml", doc)
+    if args.write_baseline and not interrupted:
+        baseline.write(args.write_baseline, doc, base)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
         print(report.render_table(results))
         for c in unavailable:
             print(f"unavailable: {c.label} ({c.id}): {c.reason}")
+        if changes is not None:
+            _print_changes(changes, results)
         if not controls["passed"]:
             print("detector self-check FAILED: " + "; ".join(controls["failures"]))
         print(f"results: {out / 'results.json'}  junit: {out / 'junit.xml'}  "
               f"({doc['duration_s']:.1f} s)")
     return code
+
+
+def _print_changes(changes, cells):
+    why = {c["id"]: c["baseline"]["explanation"] for c in cells if "baseline" in c}
+    for cid in changes["new"]:
+        print(f"NEW (not in the baseline): {cid}")
+    for cid in changes["fixed"]:
+        print(f"fixed (leaked in the baseline, ok now): {cid}")
+    for cid in changes["changed"]:
+        print(f"changed verdict: {cid}")
+    for cid in changes["known"]:
+        print(f"known: {cid}: {why.get(cid) or ''}")
+    if not changes["new"]:
+        print("baseline: no new leak")
+
+
+def _stamp_provenance(doc):
+    """Each cell carries where it came from, so it still says so when copied out alone."""
+    b, h = doc["build"], doc["host"]
+    common = {
+        "compiler": {"c": b.get("c_compiler"), "cxx": b.get("cxx_compiler"),
+                     "c_flags": b.get("c_flags"), "cxx_flags": b.get("cxx_flags"),
+                     "build_type": b.get("build_type")},
+        "os": f"{h['os']} ({h['kernel']}, {h['machine']})",
+        "libc": h["libc"],
+        "harness": doc["harness"],
+    }
+    for cell in doc["cells"]:
+        alloc = cell["allocator"]
+        alloc["origin"] = provenance.package_of(alloc["library"]) or alloc["origin"]
+        cell["provenance"] = common
 
 
 def _run_cells(cells, settings, jobs):

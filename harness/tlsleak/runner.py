@@ -19,7 +19,7 @@ STDERR_TAIL = 2000
 
 @dataclass
 class Settings:
-    threads: int = 20000
+    threads: int = 10000
     concurrency: int = 1
     size: int = 1024
     interval: int = 0  # 0: threads / 40
@@ -28,6 +28,19 @@ class Settings:
     confidence: float = 0.95
     sample_interval_s: float = 0.01
     timeout_s: float = 120.0
+    max_rss: int = 0  # caps that stop a runaway before the machine suffers; 0 = none
+    max_vsize: int = 0
+    max_maps: int = 0
+
+    def with_default_caps(self, jobs):
+        """Caps derived from the machine: half the memory shared by the cells running at once,
+        16 times the memory in address space, 80 % of vm.max_map_count."""
+        total = psutil.virtual_memory().total
+        limit = procmem.map_count_limit()
+        self.max_rss = self.max_rss or total // (2 * jobs)
+        self.max_vsize = self.max_vsize or 16 * total
+        self.max_maps = self.max_maps or (int(limit * 0.8) if limit else 0)
+        return self
 
     def effective_interval(self):
         return self.interval or max(1, self.threads // 40)
@@ -94,6 +107,48 @@ def _kill_group(proc):
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _watch(proc, ps, settings, samples, t0):
+    """Sample the process until it exits. Returns None, "timeout", or the cap it broke."""
+    n = 0
+    while proc.poll() is None:
+        now = time.monotonic() - t0
+        if now > settings.timeout_s:
+            _kill_group(proc)
+            return "timeout"
+        if ps is not None:
+            try:
+                s = {"t": round(now, 4), **procmem.sample(ps)}
+            except psutil.Error:
+                s = None
+            if s is not None:
+                if n % 10 == 0:  # reading the map list costs more: every 10th sample
+                    maps = procmem.count_maps(proc.pid)
+                    if maps is not None:
+                        s["maps"] = maps
+                samples.append(s)
+                broke = _cap_broken(s, settings)
+                if broke:
+                    _kill_group(proc)
+                    return broke
+        n += 1
+        time.sleep(settings.sample_interval_s)
+    return None
+
+
+def _cap_broken(sample, settings):
+    for key, cap, what in (("rss", settings.max_rss, "RSS"), ("vsize", settings.max_vsize,
+                           "virtual size"), ("maps", settings.max_maps, "memory mappings")):
+        value = sample.get(key)
+        if cap and value is not None and value > cap:
+            fmt = str if key == "maps" else _mib
+            return f"{what} {fmt(value)} exceeded the cap {fmt(cap)}"
+    return None
+
+
+def _mib(n):
+    return f"{n / (1 << 20):.0f} MiB"
 
 
 def _read_stdout(stream, log, t0):
@@ -166,7 +221,6 @@ def run_cell(cell, settings):
         result["reason"] = str(e)
         return result
 
-    timed_out = False
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(cell.argv, stdout=subprocess.PIPE, stderr=err,
@@ -183,18 +237,7 @@ def run_cell(cell, settings):
             ps = psutil.Process(proc.pid)
         except psutil.Error:
             ps = None
-        while proc.poll() is None:
-            now = time.monotonic() - t0
-            if now > settings.timeout_s:
-                timed_out = True
-                _kill_group(proc)
-                break
-            if ps is not None:
-                try:
-                    samples.append({"t": round(now, 4), **procmem.sample(ps)})
-                except psutil.Error:
-                    pass
-            time.sleep(settings.sample_interval_s)
+        stop = _watch(proc, ps, settings, samples, t0)
         proc.wait()
         _kill_group(proc)  # whatever the program left behind in its group goes too
         reader.join(timeout=5)
@@ -232,10 +275,17 @@ def run_cell(cell, settings):
                                  warmup=settings.warmup)
     result["signals"]["external_rss"] = _judgement_dict(ext)
 
-    if timed_out:
+    if stop == "timeout":
         result["verdict"] = "timeout"
         result["reason"] = (f"no exit within {settings.timeout_s:g} s; process group killed "
                             f"after {th['finished'] or 0} threads")
+    elif stop is not None:  # a cap was hit: a runaway leak, with the rate measured so far
+        result["verdict"] = "leak"
+        result["runaway"] = True
+        result["signal"] = judged.signal
+        result["rate"] = _rate_dict(judged.rate)
+        result["reason"] = (f"runaway: {stop}; process group killed after "
+                            f"{th['finished'] or 0} threads")
     elif proc.returncode != 0:
         result["verdict"], result["reason"] = _exit_verdict(proc.returncode)
         last = cps[-1]["done"] if cps else None

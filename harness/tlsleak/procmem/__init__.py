@@ -5,8 +5,8 @@ sample(proc) -> {"rss": bytes, "threads": n, ...}; keys an OS lacks are left out
 import sys
 
 if sys.platform == "win32":
-    from tlsleak.procmem._windows import sample
+    from tlsleak.procmem._windows import count_maps, map_count_limit, sample
 else:
-    from tlsleak.procmem._posix import sample
+    from tlsleak.procmem._posix import count_maps, map_count_limit, sample
 
-__all__ = ["sample"]
+__all__ = ["sample", "count_maps", "map_count_limit"]

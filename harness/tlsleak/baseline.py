@@ -1,0 +1,87 @@
+"""Baselines: the verdict of every cell on one kind of machine, with known leaks explained.
+
+`tlsleak run --baseline FILE` compares a run against it: a leak the baseline does not know is
+new (exit 1); a known leak is expected (exit 0); a known leak that stopped is reported as fixed.
+`tlsleak run --write-baseline FILE` records a run, keeping the explanations already written."""
+import json
+import os
+import tempfile
+
+from tlsleak import UsageError
+
+FORMAT = "tlsleak-baseline/1"
+FINDINGS = ("leak", "crash", "timeout")
+TODO = "TODO: explain which teardown ordering and link mode make this cell leak"
+
+
+def load(path):
+    """The baseline at path; a usage error (one line) when it cannot be used."""
+    try:
+        with open(path) as fh:
+            doc = json.load(fh)
+    except OSError as e:
+        raise UsageError(f"baseline {path}: {e.strerror}")
+    except ValueError as e:
+        raise UsageError(f"baseline {path} is not valid JSON ({e})")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT \
+            or not isinstance(doc.get("cells"), dict):
+        raise UsageError(f"baseline {path} is not a {FORMAT} file")
+    return doc
+
+
+def compare(cells, base):
+    """Mark each cell with what the baseline expected; return the changes by kind."""
+    changes = {"new": [], "fixed": [], "known": [], "changed": [], "unknown_cell": []}
+    for cell in cells:
+        if cell["role"].startswith("control-"):
+            continue  # controls are judged against what they must show, not a baseline
+        entry = base["cells"].get(cell["id"])
+        expected = entry["verdict"] if entry else None
+        now = cell["verdict"]
+        if entry is None:
+            status = "new" if now in FINDINGS else "unknown_cell"
+        elif now in FINDINGS and expected == now:
+            status = "known"
+        elif now in FINDINGS:
+            status = "new"
+        elif expected in FINDINGS and now == "ok":
+            status = "fixed"
+        elif now != expected:
+            status = "changed"
+        else:
+            status = None
+        cell["baseline"] = {"expected": expected, "status": status or "same",
+                            "explanation": (entry or {}).get("explanation")}
+        if status:
+            changes[status].append(cell["id"])
+    return changes
+
+
+def write(path, doc, previous=None):
+    """Record the run in doc as a baseline, keeping explanations from the previous one."""
+    old = (previous or {}).get("cells", {})
+    cells = {}
+    for cell in doc["cells"]:
+        entry = {"verdict": cell["verdict"], "scenario": cell["scenario"],
+                 "config": cell["allocator"]["id"]}
+        if cell["rate"]:
+            entry["bytes_per_thread"] = cell["rate"]["bytes_per_thread"]
+        if cell["verdict"] in FINDINGS and not cell["role"].startswith("control-"):
+            entry["explanation"] = old.get(cell["id"], {}).get("explanation") or TODO
+        cells[cell["id"]] = entry
+    out = {
+        "format": FORMAT,
+        "produced_by": {"command": doc["command"], "harness": doc["harness"],
+                        "host": doc["host"], "build": doc["build"],
+                        "settings": doc["settings"], "finished": doc["finished"]},
+        "cells": dict(sorted(cells.items())),
+    }
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".baseline-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(out, fh, indent=2)
+        fh.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return out
