@@ -9,7 +9,7 @@
 
 const char tl_usage[] =
     "usage: SCENARIO [--threads N] [--concurrency K] [--size BYTES] [--interval N]\n"
-    "  --threads N       threads to create and join in total (default 20000)\n"
+    "  --threads N       threads to create and join in total (default 10000)\n"
     "  --concurrency K   threads alive at once (default 1)\n"
     "  --size BYTES      block size (default 1024)\n"
     "  --interval N      joined threads between checkpoints (default threads/40, at least 1)\n";
@@ -39,7 +39,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
 
 int tl_args_parse(int argc, char **argv, tl_params *p, char *err, size_t err_size) {
     uint64_t interval = 0;
-    p->threads = 20000;
+    p->threads = 10000;
     p->concurrency = 1;
     p->size = 1024;
     option opts[] = {

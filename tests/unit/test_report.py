@@ -44,6 +44,10 @@ def cell(scenario, config, role, verdict, *, r=None, reason="", signal="rss", fi
                         {"done": 500, "t_ns": 100, "rss": 8192, "t_recv": 0.02}],
         "samples": [{"t": 0.0, "rss": 4096, "threads": 1}],
         "stderr_tail": stderr,
+        "provenance": {"compiler": {"c": "GNU 12.2.0", "cxx": "GNU 12.2.0", "c_flags": "-O2",
+                                    "cxx_flags": "-O2", "build_type": "Release"},
+                       "os": "Debian GNU/Linux 12 (6.1.0, x86_64)", "libc": "glibc 2.36",
+                       "harness": {"version": "0.1.0", "commit": None, "dirty": False}},
     }
 
 
