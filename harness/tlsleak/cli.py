@@ -303,6 +303,11 @@ def cmd_run(args, argv):
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
+        n_s, n_c = len({c["scenario"] for c in results}), len({c["config"] for c in results})
+        print(f"tlsleak {__version__}: {n_s} scenario(s) x {n_c} configuration(s); "
+              f"{settings.threads} threads per cell, {settings.concurrency} alive at once, "
+              f"{settings.size} B blocks; Theil-Sen slope after {settings.warmup:.0%} warm-up, "
+              f"{settings.confidence:.0%} CI, floor {settings.floor:g} B/thread\n")
         print(report.render_table(results))
         for c in unavailable:
             print(f"unavailable: {c.label} ({c.id}): {c.reason}")
@@ -347,21 +352,18 @@ def _stamp_provenance(doc):
 
 
 def _run_cells(cells, settings, jobs):
-    """Run every cell, jobs at a time; an interrupt stops them all and keeps what finished."""
-    results, interrupted = [], False
-    done = 0
-
+    """Run every cell, jobs at a time. An interrupt (SIGINT, SIGTERM) kills the running
+    programs and keeps only the cells that had finished."""
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
     pool = ThreadPoolExecutor(max_workers=jobs)
+    futures, interrupted = [], False
     try:
         futures = [pool.submit(runner.run_cell, c, settings) for c in cells]
-        for fut in as_completed(futures):
+        for done, fut in enumerate(as_completed(futures), 1):
             res = fut.result()
-            results.append(res)
-            done += 1
             rate = res["rate"]
             shown = f" {rate['bytes_per_thread']:.0f} B/thread" if rate else ""
             print(f"[{done:>3}/{len(cells)}] {res['id']}: {res['verdict']}{shown} "
@@ -369,20 +371,11 @@ def _run_cells(cells, settings, jobs):
     except KeyboardInterrupt:
         interrupted = True
         runner.LIVE.kill_all()
-        for fut in futures:
-            fut.cancel()
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         signal.signal(signal.SIGTERM, previous)
-    if interrupted:
-        results = [r for r in results if not r["reason"].startswith("not run")]
-        for f in futures:
-            if f.done() and not f.cancelled():
-                r = f.result()
-                if r not in results and not r["reason"].startswith("not run"):
-                    r["interrupted"] = True
-                    results.append(r)
-    return results, interrupted
+    finished = [f.result() for f in futures if f.done() and not f.cancelled()]
+    return [r for r in finished if not r.get("interrupted")], interrupted
 
 
 def main(argv=None):

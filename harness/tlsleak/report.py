@@ -90,7 +90,7 @@ def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = 
     """The cells as one aligned text table (scenario, config, verdict, B/thread +- half the CI
     and the deciding signal, threads finished/requested, time), then a summary line of counts.
     Controls carry [ctl+] (must leak) or [ctl-] (must be ok), and "!" when they did not.
-    `details`: list the reason of every cell that is not ok below the table.
+    `details`: list the reason of every cell that is not ok (controls: that missed) below.
     `color`: ANSI colours on the verdict."""
     headers = ("scenario", "config", "verdict", "B/thread +- CI/2 (signal)", "threads", "time")
     right = (False, False, False, True, True, True)
@@ -122,7 +122,9 @@ def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = 
         lines.append("[ctl+] positive control, must leak; [ctl-] negative control, must be ok; "
                      "! = it did not")
     if details:
-        notes = [c for c in cells if c.get("verdict") != "ok" and c.get("reason")]
+        # Controls that showed what they must are the expected case: no note for them.
+        notes = [c for c in cells if c.get("reason")
+                 and c.get("verdict") != CONTROL_EXPECT.get(c.get("role", ""), "ok")]
         for c in notes:
             lines.append("  %s: %s: %s" % (c.get("id", "?"), c.get("verdict"), c["reason"]))
     return "\n".join(lines)

@@ -213,7 +213,7 @@ def run_cell(cell, settings):
         "checkpoints": [], "samples": [], "stderr_tail": "",
     }
     if LIVE.stopping:
-        result["reason"] = "not run: interrupted"
+        result["interrupted"] = True
         return result
     try:
         env, result["env"] = cell_env(cell.config)
@@ -244,6 +244,9 @@ def run_cell(cell, settings):
         LIVE.discard(proc)
         err.seek(0)
         result["stderr_tail"] = err.read().decode("utf-8", "replace")[-STDERR_TAIL:]
+    if LIVE.stopping:  # cut short by an interrupt: not a finished cell
+        result["interrupted"] = True
+        return result
 
     result["duration_s"] = round(time.monotonic() - t_start, 3)
     result["exit"]["code"] = proc.returncode

@@ -27,6 +27,8 @@ def run_cli(*args, out=None, timeout=900):
     argv = [str(ROOT / "tlsleak"), *map(str, args)]
     if out is not None:
         argv[2:2] = ["--out", str(out)]
+    elif "--out" in argv:
+        out = Path(argv[argv.index("--out") + 1])
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout,
                           stdin=subprocess.DEVNULL)
     return Run(proc, out)

@@ -112,12 +112,14 @@ def test_table_has_a_row_per_cell_with_its_verdict():
         assert row[0].split()[3 if c["role"].startswith("control") else 2] == c["verdict"]
 
 
-def test_table_details_name_each_cell_that_is_not_ok_by_id():
+def test_table_details_name_each_unexpected_cell_by_id():
     text = report.render_table(CELLS)
     for c in CELLS:
-        if c["verdict"] != "ok":
-            assert "  %s: %s: " % (c["id"], c["verdict"]) in text
-    assert "control_flat-system-system" not in text
+        expected = report.CONTROL_EXPECT.get(c["role"], "ok")
+        note = "  %s: %s: " % (c["id"], c["verdict"])
+        assert (note in text) == (c["verdict"] != expected), c["id"]
+    missed = dict(CELLS[0], verdict="ok", reason="rss flat")  # a positive control that missed
+    assert "  control_leak-mimalloc-override: ok: rss flat" in report.render_table([missed])
 
 
 def test_table_shows_rate_half_ci_signal_threads_and_time():

@@ -1,0 +1,129 @@
+"""Programs that misbehave become clear verdicts, and nothing measured is lost (issue 5)."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from clihelp import ROOT, cell, run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def _leftovers(name):
+    """Processes still running a binary of that name."""
+    found = []
+    for p in psutil.process_iter(["exe", "cmdline"]):
+        argv0 = (p.info["cmdline"] or [""])[0]
+        if os.path.basename(p.info["exe"] or argv0) == name:
+            found.append(p.pid)
+    return found
+
+
+def test_a_crash_is_a_crash_cell_and_the_matrix_goes_on(tmp_path):
+    r = run_cli("run", "--out", tmp_path, "-a", "system", "-s", "fault_crash_dtor",
+                "-s", "control_flat", "--no-controls", "-j", "1")
+    assert r.rc == 1, r.stderr
+    crash = cell(r.doc, "fault_crash_dtor", "system")
+    assert crash["verdict"] == "crash"
+    assert crash["exit"]["signal"] == signal.SIGSEGV
+    assert "SIGSEGV" in crash["reason"] and "last checkpoint" in crash["reason"]
+    assert crash["checkpoints"] and crash["checkpoints"][-1]["done"] > 0
+    assert cell(r.doc, "control_flat", "system")["verdict"] == "ok"
+
+
+def test_a_hang_is_a_timeout_and_no_process_is_left_behind(tmp_path):
+    t0 = time.monotonic()
+    r = run_cli("run", "--out", tmp_path, "-a", "system", "-s", "fault_hang_dtor",
+                "--no-controls", "--timeout", "3")
+    assert r.rc == 1, r.stderr
+    c = cell(r.doc, "fault_hang_dtor", "system")
+    assert c["verdict"] == "timeout" and "killed" in c["reason"]
+    assert 3 <= c["duration_s"] < 10 and time.monotonic() - t0 < 60
+    assert _leftovers("fault_hang_dtor") == []
+
+
+def test_a_runaway_is_killed_at_the_cap_and_judged_a_leak(tmp_path):
+    r = run_cli("run", "--out", tmp_path, "-a", "system", "-s", "fault_runaway",
+                "--no-controls", "--max-rss", "600M", "--interval", "10")
+    assert r.rc == 1, r.stderr
+    c = cell(r.doc, "fault_runaway", "system")
+    assert c["verdict"] == "leak" and c["runaway"] is True
+    assert "RSS" in c["reason"] and "exceeded the cap 600 MiB" in c["reason"]
+    assert 1.5 * 2**20 < c["rate"]["bytes_per_thread"] < 2.5 * 2**20, c["rate"]
+    assert max(s["rss"] for s in c["samples"]) < 800 * 2**20
+    assert _leftovers("fault_runaway") == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_keeps_the_finished_cells_and_exits_130(tmp_path, signum):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system", "-j", "1",
+            "--no-controls", "-s", "control_flat", "-s", "fault_hang_dtor", "--timeout", "120"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TLSLEAK_SKIP_SETUP="1"))
+    for line in proc.stderr:  # wait until the first cell has finished
+        if line.startswith("[  1/2]"):
+            break
+    time.sleep(1.0)  # the hanging cell is running now
+    proc.send_signal(signum)
+    proc.wait(timeout=60)
+    assert proc.returncode == 130
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["interrupted"] is True and doc["exit_code"] == 130
+    assert [c["id"] for c in doc["cells"]] == ["control_flat-system"]
+    assert doc["cells"][0]["verdict"] == "ok"
+    assert _leftovers("fault_hang_dtor") == []
+
+
+def test_two_runs_at_once_share_the_build_and_keep_their_results_apart(tmp_path):
+    env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
+    runs = [subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / str(i)),
+                              "-a", "system", "-s", "control_flat", "--threads", "2000"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            for i in range(2)]
+    for p in runs:
+        p.communicate(timeout=300)
+        assert p.returncode == 0
+    docs = [json.loads((tmp_path / str(i) / "results.json").read_text()) for i in range(2)]
+    assert all(len(d["cells"]) == 2 for d in docs)  # control_flat + control_leak, each
+
+
+def test_exec_runs_exactly_the_argv_given_and_no_shell(tmp_path):
+    # mkdir -p creates each argument literally, slashes and all; a shell would run the touches.
+    odd = [f"{tmp_path}/a b; touch {tmp_path}/pwned", f"{tmp_path}/$(touch {tmp_path}/pwned2)"]
+    r = run_cli("run", "--out", tmp_path / "out", "-a", "system",
+                "--exec", "--", "/usr/bin/mkdir", "-p", *odd)
+    assert r.rc == 0, r.stderr
+    assert all(os.path.isdir(p) for p in odd)
+    assert not os.path.exists(tmp_path / "pwned") and not os.path.exists(tmp_path / "pwned2")
+    c = r.doc["cells"][0]
+    assert c["command"] == ["/usr/bin/mkdir", "-p", *odd]
+    assert c["verdict"] == "inconclusive" and "no " in c["reason"] and "checkpoints" in c["reason"]
+
+
+def test_only_the_configured_library_is_ever_preloaded(tmp_path, listing):
+    """An LD_PRELOAD in the caller's environment must not leak into a system cell."""
+    jemalloc = next(c["preload"] for c in listing["configs"] if c["preload"]
+                    and c["name"] == "jemalloc")
+    env = dict(os.environ, TLSLEAK_SKIP_SETUP="1", LD_PRELOAD=jemalloc)
+    subprocess.run([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+                    "-s", "control_flat", "--no-controls", "--threads", "2000"],
+                   env=env, capture_output=True, timeout=300)
+    c = json.loads((tmp_path / "results.json").read_text())["cells"][0]
+    assert c["observed_allocator"]["name"] == "system", c["observed_allocator"]
+    assert c["env"] == {}
+
+
+@pytest.mark.parametrize("content, says", [
+    ("{not json", "is not valid JSON"),
+    ('{"format": "something-else"}', "is not a tlsleak-baseline/1 file"),
+])
+def test_a_bad_baseline_is_refused_before_anything_runs(tmp_path, content, says):
+    base = tmp_path / "base.json"
+    base.write_text(content)
+    r = run_cli("run", "--out", tmp_path / "out", "--baseline", base)
+    assert r.rc == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
