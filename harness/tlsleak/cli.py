@@ -93,6 +93,13 @@ def _parser():
                    help="confidence level of the slope interval (default 0.95)")
     r.add_argument("--warmup", type=_float_in(0, 0.9), default=0.2,
                    help="fraction of threads ignored at the start (default 0.2)")
+    r.add_argument("--no-sequential", dest="sequential", action="store_false",
+                   help="run every thread of every cell instead of stopping a cell as soon as "
+                        "its verdict is settled")
+    r.add_argument("--budget", type=_float_in(0, 86400, lo_open=True), default=30.0,
+                   metavar="SECONDS",
+                   help="sequential: stop a cell after this long and judge what arrived "
+                        "(default 30)")
     r.add_argument("--timeout", type=_float_in(0, 86400, lo_open=True), default=120.0,
                    help="seconds before a cell is killed as a timeout (default 120)")
     r.add_argument("--max-rss", type=_size, default=0, metavar="SIZE",
@@ -236,7 +243,8 @@ def cmd_run(args, argv):
         threads=args.threads, concurrency=args.concurrency, size=args.size,
         interval=args.interval, warmup=args.warmup, floor=args.floor,
         confidence=args.confidence, timeout_s=args.timeout, max_rss=args.max_rss,
-        max_vsize=args.max_vsize, max_maps=args.max_maps).with_default_caps(args.jobs)
+        max_vsize=args.max_vsize, max_maps=args.max_maps, sequential=args.sequential,
+        budget_s=args.budget).with_default_caps(args.jobs)
     if settings.concurrency > settings.threads:
         raise UsageError(f"--concurrency {settings.concurrency} exceeds --threads "
                          f"{settings.threads}")

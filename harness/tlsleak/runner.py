@@ -31,6 +31,8 @@ class Settings:
     max_rss: int = 0  # caps that stop a runaway before the machine suffers; 0 = none
     max_vsize: int = 0
     max_maps: int = 0
+    sequential: bool = True  # end a cell as soon as its verdict is settled
+    budget_s: float = 30.0  # sequential: judge what arrived by then
 
     def with_default_caps(self, jobs):
         """Caps derived from the machine: half the memory shared by the cells running at once,
@@ -109,14 +111,24 @@ def _kill_group(proc):
         pass
 
 
-def _watch(proc, ps, settings, samples, t0):
-    """Sample the process until it exits. Returns None, "timeout", or the cap it broke."""
-    n = 0
+def _watch(proc, ps, settings, samples, t0, log, seq):
+    """Sample the process until it exits. Returns (stop, judgement): stop is None (it exited),
+    "timeout", "decided" or "budget" (sequential), or the cap it broke."""
+    n = seen = 0
     while proc.poll() is None:
         now = time.monotonic() - t0
         if now > settings.timeout_s:
             _kill_group(proc)
-            return "timeout"
+            return "timeout", None
+        if seq is not None and len(log.checkpoints) > seen:
+            seen = len(log.checkpoints)
+            decided = seq.look(log.checkpoints[:seen])
+            if decided is not None:
+                _kill_group(proc)
+                return "decided", decided
+            if now > settings.budget_s:
+                _kill_group(proc)
+                return "budget", None
         if ps is not None:
             try:
                 s = {"t": round(now, 4), **procmem.sample(ps)}
@@ -131,10 +143,10 @@ def _watch(proc, ps, settings, samples, t0):
                 broke = _cap_broken(s, settings)
                 if broke:
                     _kill_group(proc)
-                    return broke
+                    return broke, None
         n += 1
         time.sleep(settings.sample_interval_s)
-    return None
+    return None, None
 
 
 def _cap_broken(sample, settings):
@@ -221,6 +233,10 @@ def run_cell(cell, settings):
         result["reason"] = str(e)
         return result
 
+    seq = verdict.Sequential(floor=settings.floor, confidence=settings.confidence,
+                             warmup=settings.warmup,
+                             looks=settings.threads // settings.effective_interval()) \
+        if settings.sequential and cell.role not in ("exec", "fault") else None
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(cell.argv, stdout=subprocess.PIPE, stderr=err,
@@ -237,7 +253,7 @@ def run_cell(cell, settings):
             ps = psutil.Process(proc.pid)
         except psutil.Error:
             ps = None
-        stop = _watch(proc, ps, settings, samples, t0)
+        stop, decided = _watch(proc, ps, settings, samples, t0, log, seq)
         proc.wait()
         _kill_group(proc)  # whatever the program left behind in its group goes too
         reader.join(timeout=5)
@@ -269,8 +285,8 @@ def run_cell(cell, settings):
     if samples:
         th["os_max_sampled"] = max(s["threads"] for s in samples)
 
-    judged = verdict.judge_signals(log, floor=settings.floor, confidence=settings.confidence,
-                                   warmup=settings.warmup)
+    judged = decided or (seq.judge(cps) if seq is not None else verdict.judge_signals(
+        log, floor=settings.floor, confidence=settings.confidence, warmup=settings.warmup))
     result["signals"] = {name: _judgement_dict(j) for name, j in judged.signals.items()}
     timeline = [(c["t_recv"], c["done"]) for c in cps if "t_recv" in c]
     ext = verdict.judge_external([(s["t"], s["rss"]) for s in samples], timeline,
@@ -278,25 +294,40 @@ def run_cell(cell, settings):
                                  warmup=settings.warmup)
     result["signals"]["external_rss"] = _judgement_dict(ext)
 
-    if stop == "timeout":
-        result["verdict"] = "timeout"
-        result["reason"] = (f"no exit within {settings.timeout_s:g} s; process group killed "
-                            f"after {th['finished'] or 0} threads")
-    elif stop is not None:  # a cap was hit: a runaway leak, with the rate measured so far
-        result["verdict"] = "leak"
-        result["runaway"] = True
+    _conclude(result, stop, judged, proc.returncode, log, cell, settings, samples)
+    return result
+
+
+def _conclude(result, stop, judged, returncode, log, cell, settings, samples):
+    """Set the cell's verdict and reason: the most telling cause first (a hang, a runaway, a
+    crash, a wrong allocator), then the judgement of the memory signals."""
+    cps = log.checkpoints
+    after = f"after {result['threads']['finished'] or 0} threads"
+    ours = stop in ("decided", "budget")  # sequential judging stopped it on purpose
+
+    def judged_verdict(verdict=None, reason=None):
+        result["verdict"] = verdict or judged.verdict
+        result["reason"] = reason or judged.reason
         result["signal"] = judged.signal
         result["rate"] = _rate_dict(judged.rate)
-        result["reason"] = (f"runaway: {stop}; process group killed after "
-                            f"{th['finished'] or 0} threads")
-    elif proc.returncode != 0:
-        result["verdict"], result["reason"] = _exit_verdict(proc.returncode)
-        last = cps[-1]["done"] if cps else None
-        result["reason"] += f" (last checkpoint: {last} threads)"
+
+    if stop == "timeout":
+        result["verdict"] = "timeout"
+        result["reason"] = f"no exit within {settings.timeout_s:g} s; process group killed {after}"
+    elif stop is not None and not ours:  # a cap: a runaway leak, with the rate measured so far
+        judged_verdict("leak", f"runaway: {stop}; process group killed {after}")
+        result["runaway"] = True
+    elif not ours and returncode != 0:
+        result["verdict"], result["reason"] = _exit_verdict(returncode)
+        result["reason"] += f" (last checkpoint: {cps[-1]['done'] if cps else None} threads)"
     elif log.version_mismatch:
         result["reason"] = "the program speaks another checkpoint format version"
     elif (problem := _allocator_problem(log, cell.expect)) is not None:
         result["reason"] = problem
+    elif ours:
+        why = "settled" if stop == "decided" else f"time budget {settings.budget_s:g} s reached"
+        judged_verdict(reason=f"{judged.reason} ({why} {after})")
+        result["stopped_early"] = True
     elif cell.role != "exec" and log.end is None:
         result["reason"] = "the program exited without its 'end' line"
     elif not cps and cell.role == "exec":
@@ -304,11 +335,7 @@ def run_cell(cell, settings):
     elif not cps:
         result["reason"] = "the program printed no checkpoints"
     else:
-        result["verdict"] = judged.verdict
-        result["reason"] = judged.reason
-        result["signal"] = judged.signal
-        result["rate"] = _rate_dict(judged.rate)
-    return result
+        judged_verdict()
 
 
 def _judge_in_time(samples, settings):

@@ -340,3 +340,37 @@ def judge_external(samples: Iterable, timeline: Iterable, *, floor: float = DEFA
                          "%s: no samples within the checkpoint timeline" % name)
     return judge_series(x, y, name=name, floor=floor, confidence=confidence, warmup=warmup,
                         min_points=min_points)
+
+
+# ---------------------------------------------------------------------------------------------
+# sequential judging: decide while the checkpoints arrive
+
+
+def look_confidence(confidence: float, looks: int) -> float:
+    """The confidence each look must reach so that, over `looks` planned looks, the chance of
+    any wrong early verdict stays within 1 - confidence (Bonferroni)."""
+    return 1.0 - (1.0 - confidence) / max(1, looks)
+
+
+class Sequential:
+    """Judges a cell at each new checkpoint and says when its verdict is settled: `leak` or `ok`
+    at the per-look confidence, the same on `agree` consecutive looks."""
+
+    def __init__(self, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
+                 warmup: float = DEFAULT_WARMUP, looks: int = 40, agree: int = 2,
+                 deciding: Sequence[str] = DECIDING, min_points: int = MIN_POINTS):
+        self.kw = dict(floor=floor, confidence=look_confidence(confidence, looks),
+                       warmup=warmup, deciding=deciding, min_points=min_points)
+        self.agree = agree
+        self._streak: list[str] = []
+
+    def judge(self, checkpoints) -> CellJudgement:
+        return judge_signals(checkpoints, **self.kw)
+
+    def look(self, checkpoints) -> CellJudgement | None:
+        """The settled judgement, or None while the data cannot decide yet."""
+        j = self.judge(checkpoints)
+        self._streak = (self._streak + [j.verdict])[-self.agree:]
+        settled = (len(self._streak) == self.agree and len(set(self._streak)) == 1
+                   and j.verdict in ("leak", "ok"))
+        return j if settled else None

@@ -42,7 +42,9 @@ def test_threads_really_end(matrix):
     """Every joined thread is gone: the OS thread count returns to its baseline."""
     for c in matrix.doc["cells"]:
         th = c["threads"]
-        assert th["finished"] == th["requested"], c["id"]
+        # Sequential judging may stop a cell once settled; otherwise every thread ran.
+        assert th["finished"] == th["requested"] or c.get("stopped_early"), c["id"]
+        assert th["finished"] >= 8 * matrix.doc["settings"]["interval"], c["id"]
         assert th["os_final"] == th["os_baseline"], c["id"]
         concurrency = matrix.doc["settings"]["concurrency"]
         assert th["os_max_sampled"] <= th["os_baseline"] + concurrency + 1, c["id"]

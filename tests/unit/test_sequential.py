@@ -1,0 +1,59 @@
+"""Sequential judging: a verdict is settled only when it holds at the per-look confidence."""
+import numpy as np
+import pytest
+
+from tlsleak.verdict import Sequential, look_confidence
+
+pytestmark = pytest.mark.unit
+
+
+def _feed(seq, ys, interval=250):
+    """Offer the checkpoints one by one; return (index settled at, judgement) or (None, None)."""
+    cps = []
+    for i, y in enumerate(ys):
+        cps.append({"done": i * interval, "rss": int(y)})
+        j = seq.look(cps)
+        if j is not None:
+            return i, j
+    return None, None
+
+
+def test_look_confidence_is_bonferroni_over_the_planned_looks():
+    assert look_confidence(0.95, 40) == pytest.approx(1 - 0.05 / 40)
+    assert look_confidence(0.95, 1) == pytest.approx(0.95)
+    assert look_confidence(0.95, 0) == pytest.approx(0.95)
+
+
+def test_a_linear_leak_settles_as_leak_early():
+    at, j = _feed(Sequential(), [4e6 + 1024 * 250 * i for i in range(41)])
+    assert j is not None and j.verdict == "leak"
+    assert at <= 10 and j.rate.slope == pytest.approx(1024, rel=0.01)
+
+
+def test_a_flat_series_settles_as_ok():
+    at, j = _feed(Sequential(), [4e6] * 41)
+    assert j is not None and j.verdict == "ok" and at <= 10
+
+
+def test_a_rate_near_the_floor_never_settles():
+    rng = np.random.default_rng(7)
+    ys = [4e6 + 128 * 250 * i + rng.normal(0, 300e3) for i in range(41)]
+    at, j = _feed(Sequential(), ys)
+    assert at is None
+
+
+def test_a_verdict_must_hold_on_consecutive_looks():
+    flat = [4e6] * 41
+    at1, _ = _feed(Sequential(agree=1), flat)
+    at3, _ = _feed(Sequential(agree=3), flat)
+    assert at1 is not None and at3 == at1 + 2
+    # A verdict that flips between looks never settles.
+    seq = Sequential(agree=2)
+    seq._streak = ["leak"]
+    assert seq.look([{"done": i * 250, "rss": 4_000_000} for i in range(12)]) is None
+
+
+def test_each_look_is_stricter_than_the_nominal_confidence():
+    seq = Sequential(confidence=0.95, looks=40)
+    cps = [{"done": i * 250, "rss": 4_000_000 + (i % 2) * 40960} for i in range(12)]
+    assert seq.judge(cps).rate.confidence == pytest.approx(1 - 0.05 / 40)
