@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, EXIT_USAGE, InfraError,
                      UsageError, __version__, baseline, catalog, configs, provenance, report,
-                     runner)
+                     runner, verdict)
 from tlsleak.build import ROOT, Build
 
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
@@ -89,6 +89,12 @@ def _parser():
                    help="threads between checkpoints (default threads/40)")
     r.add_argument("--floor", type=_float_in(0, 1 << 30, lo_open=True), default=128.0,
                    help="growth in bytes/thread below which a cell is not a leak (default 128)")
+    r.add_argument("--stats-floor", type=_float_in(0, 1 << 30, lo_open=True), default=32.0,
+                   help="the same floor for the allocator's own statistics, exact to the byte "
+                        "(default 32)")
+    r.add_argument("--signals", choices=("all", "os"), default="all",
+                   help="what may decide a verdict: the OS's view and the allocator's "
+                        "statistics (all, default), or the OS's view alone (os)")
     r.add_argument("--confidence", type=_float_in(0.5, 0.9999), default=0.95,
                    help="confidence level of the slope interval (default 0.95)")
     r.add_argument("--warmup", type=_float_in(0, 0.9), default=0.2,
@@ -125,7 +131,38 @@ def _parser():
     r.add_argument("--exec", dest="exec_argv", action="store_const", const=[],
                    help="-- CMD [ARGS...]: run your own program instead of the scenarios "
                         "(everything after --exec is its command line)")
+    b = sub.add_parser("bench", help="calibrate the detector: false positives, power, speed")
+    b.add_argument("--runs", type=_int_in(1, 100000), default=200,
+                   help="healthy runs for the false-positive rate (default 200)")
+    b.add_argument("--reps", type=_int_in(1, 1000), default=3,
+                   help="runs per configuration and leak size for the power (default 3)")
+    b.add_argument("--threads", type=_int_in(10, 10_000_000), default=10000,
+                   help="thread budget per cell (default 10000)")
+    b.add_argument("--healthy", action="append", metavar="SCENARIO",
+                   default=["seed_thread_local", "tss_dtor_free", "pthread_key_dtor_free"],
+                   help="scenarios known not to leak here, beside the negative controls")
+    b.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
+                   help="configurations (default: every available one)")
+    b.add_argument("--no-load", action="store_true", help="leave the other cores idle")
+    b.add_argument("--no-readme", action="store_true", help="do not update README.md")
+    b.add_argument("--build-dir", help="CMake build tree (default: build/)")
     return p
+
+
+def cmd_bench(args, argv):
+    from tlsleak import bench
+    scenarios = catalog.load(ROOT)
+    known = {s.name for s in scenarios}
+    for name in args.healthy:
+        if name not in known:
+            raise UsageError(f"unknown scenario '{name}' (known: {', '.join(sorted(known))})")
+    build, manifest, confs = _load(args)
+    chosen = configs.select(confs, args.allocator)
+    manifest = build.build([c.target for c in chosen] + ["bare_churn"])
+    args.argv = argv
+    _, table = bench.run(args, scenarios, chosen, manifest)
+    print(table)
+    return EXIT_OK
 
 
 def _cmake_args(sources):
@@ -182,7 +219,7 @@ def cmd_list(args):
     return EXIT_OK
 
 
-def _plan(args, scenarios, confs, settings, bin_of):
+def _plan(args, scenarios, confs, settings):
     """The cells of the matrix, controls included."""
     known = {s.name: s for s in scenarios}
     for name in args.scenario:
@@ -194,15 +231,7 @@ def _plan(args, scenarios, confs, settings, bin_of):
         chosen = [s for s in scenarios if s.role != "fault"]
     if not args.no_controls:
         chosen = [s for s in scenarios if s.is_control and s not in chosen] + chosen
-    params = ["--threads", str(settings.threads), "--concurrency", str(settings.concurrency),
-              "--size", str(settings.size), "--interval", str(settings.effective_interval())]
-    cells = []
-    for s in chosen:
-        for c in confs:
-            argv = [str(Path(bin_of(c)) / s.name), *params]
-            cells.append(runner.Cell(id=f"{s.name}-{c.slug}", scenario=s.name, role=s.role,
-                                     config=c, argv=argv, expect=c.expect))
-    return cells
+    return [runner.scenario_cell(s, c, settings) for s in chosen for c in confs]
 
 
 def _plan_exec(args, confs):
@@ -242,6 +271,8 @@ def cmd_run(args, argv):
     settings = runner.Settings(
         threads=args.threads, concurrency=args.concurrency, size=args.size,
         interval=args.interval, warmup=args.warmup, floor=args.floor,
+        stats_floor=args.stats_floor,
+        deciding=verdict.DECIDING if args.signals == "all" else verdict.OS_SIGNALS,
         confidence=args.confidence, timeout_s=args.timeout, max_rss=args.max_rss,
         max_vsize=args.max_vsize, max_maps=args.max_maps, sequential=args.sequential,
         budget_s=args.budget).with_default_caps(args.jobs)
@@ -256,7 +287,7 @@ def cmd_run(args, argv):
         _check_out_dir(os.path.dirname(os.path.abspath(args.write_baseline)))
     scenarios = catalog.load(ROOT)
     if args.exec_argv is None:  # fail on a bad scenario name before building anything
-        _plan(args, scenarios, [], settings, None)
+        _plan(args, scenarios, [], settings)
     build, manifest, confs = _load(args, _cmake_args(args.source))
     if args.exec_argv is not None:
         wanted = args.allocator or ["system"] + [c.id for c in confs
@@ -265,7 +296,7 @@ def cmd_run(args, argv):
         cells = _plan_exec(args, chosen)
     else:
         chosen = configs.select(confs, args.allocator)
-        cells = _plan(args, scenarios, chosen, settings, lambda c: c.bin_dir)
+        cells = _plan(args, scenarios, chosen, settings)
     unavailable = [c for c in confs if not c.available]
 
     started = dt.datetime.now(dt.timezone.utc)
@@ -401,6 +432,8 @@ def main(argv=None):
                 raise UsageError("--exec needs a command: tlsleak run --exec -- CMD [ARGS...]")
         if args.command == "list":
             return cmd_list(args)
+        if args.command == "bench":
+            return cmd_bench(args, argv)
         return cmd_run(args, argv)
     except UsageError as e:
         print(f"tlsleak: error: {e}", file=sys.stderr)

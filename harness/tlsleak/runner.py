@@ -25,6 +25,8 @@ class Settings:
     interval: int = 0  # 0: threads / 40
     warmup: float = 0.2
     floor: float = 128.0
+    stats_floor: float = 32.0
+    deciding: tuple = verdict.DECIDING
     confidence: float = 0.95
     sample_interval_s: float = 0.01
     timeout_s: float = 120.0
@@ -48,7 +50,7 @@ class Settings:
         return self.interval or max(1, self.threads // 40)
 
     def as_dict(self):
-        d = dict(self.__dict__)
+        d = dict(self.__dict__, deciding=list(self.deciding))
         d["interval"] = self.effective_interval()
         return d
 
@@ -61,6 +63,15 @@ class Cell:
     config: object  # configs.Config
     argv: list
     expect: str = ""
+
+
+def scenario_cell(scenario, config, settings):
+    """The cell that runs a catalog scenario under a configuration with these settings."""
+    argv = [os.path.join(config.bin_dir, scenario.name),
+            "--threads", str(settings.threads), "--concurrency", str(settings.concurrency),
+            "--size", str(settings.size), "--interval", str(settings.effective_interval())]
+    return Cell(id=f"{scenario.name}-{config.slug}", scenario=scenario.name, role=scenario.role,
+                config=config, argv=argv, expect=config.expect)
 
 
 def cell_env(config):
@@ -234,7 +245,8 @@ def run_cell(cell, settings):
         return result
 
     seq = verdict.Sequential(floor=settings.floor, confidence=settings.confidence,
-                             warmup=settings.warmup,
+                             warmup=settings.warmup, stats_floor=settings.stats_floor,
+                             deciding=settings.deciding,
                              looks=settings.threads // settings.effective_interval()) \
         if settings.sequential and cell.role not in ("exec", "fault") else None
     with tempfile.TemporaryFile() as err:
@@ -286,7 +298,8 @@ def run_cell(cell, settings):
         th["os_max_sampled"] = max(s["threads"] for s in samples)
 
     judged = decided or (seq.judge(cps) if seq is not None else verdict.judge_signals(
-        log, floor=settings.floor, confidence=settings.confidence, warmup=settings.warmup))
+        log, floor=settings.floor, confidence=settings.confidence, warmup=settings.warmup,
+        stats_floor=settings.stats_floor, deciding=settings.deciding))
     result["signals"] = {name: _judgement_dict(j) for name, j in judged.signals.items()}
     timeline = [(c["t_recv"], c["done"]) for c in cps if "t_recv" in c]
     ext = verdict.judge_external([(s["t"], s["rss"]) for s in samples], timeline,

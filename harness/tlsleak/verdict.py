@@ -19,8 +19,10 @@ Rules for one series, floor F (bytes/thread) and confidence c:
   inconclusive  otherwise; also with fewer than `min_points` points after the warm-up, or no
                 spread in x.
 
-A cell is decided by its deciding signals (rss, commit): leak if any is a leak, ok if all are
-ok, else inconclusive. The other signals are judged and shown, never deciding.
+A cell is decided by its deciding signals: the OS's view (rss, commit) against the floor, and
+the allocator's own statistics (heap_inuse, heap_mapped), exact to the byte, against a lower
+stats floor: leak if any is a leak, ok if all are ok, else inconclusive. The other signals
+(vsize, maps) are judged and shown, never deciding.
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ from scipy import stats
 from .checkpoints import series as _series
 
 DEFAULT_FLOOR = 128.0
+DEFAULT_STATS_FLOOR = 32.0
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_WARMUP = 0.2
 MIN_POINTS = 6
 # Theil-Sen is O(n^2) in memory; longer series are thinned evenly to this many points.
 MAX_POINTS = 1000
 
-DECIDING = ("rss", "commit")
-EXTRA = ("heap_mapped", "heap_inuse", "vsize", "maps")
+OS_SIGNALS = ("rss", "commit")
+STATS_SIGNALS = ("heap_inuse", "heap_mapped")
+DECIDING = OS_SIGNALS + STATS_SIGNALS
+EXTRA = ("vsize", "maps")
 EXTERNAL = "external_rss"
 
 # Signals that count things rather than bytes: their unit and floor (per thread).
@@ -256,24 +261,29 @@ def _coarse_note(quantum: float, floor: float, span: float, unit: str) -> str:
 # a cell
 
 
-def _floor_for(name: str, floor: float) -> float:
-    return COUNT_SIGNALS[name][1] if name in COUNT_SIGNALS else floor
+def _floor_for(name: str, floor: float, stats_floor: float) -> float:
+    if name in COUNT_SIGNALS:
+        return COUNT_SIGNALS[name][1]
+    return stats_floor if name in STATS_SIGNALS else floor
 
 
 def judge_signals(log, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
                   warmup: float = DEFAULT_WARMUP, deciding: Sequence[str] = DECIDING,
-                  extra: Sequence[str] = EXTRA, min_points: int = MIN_POINTS) -> CellJudgement:
+                  extra: Sequence[str] = EXTRA, min_points: int = MIN_POINTS,
+                  stats_floor: float = DEFAULT_STATS_FLOOR) -> CellJudgement:
     """Judge every footprint signal present in the checkpoints of `log` (a CheckpointLog, or a
     list of checkpoint dicts). The cell verdict comes from the deciding signals present: leak if
-    any is leak, ok if all are ok, else inconclusive. `floor` is in bytes/thread (the `maps`
-    signal, a count, uses its own floor from COUNT_SIGNALS)."""
+    any is leak, ok if all are ok, else inconclusive. `floor` is in bytes/thread for the OS
+    signals, `stats_floor` for the allocator's statistics (the `maps` signal, a count, uses its
+    own floor from COUNT_SIGNALS)."""
     checkpoints = log.checkpoints if hasattr(log, "checkpoints") else list(log)
     judged: dict[str, Judgement] = {}
-    for name in list(deciding) + [s for s in extra if s not in deciding]:
+    shown = [s for s in DECIDING + tuple(extra) if s not in deciding]
+    for name in list(deciding) + shown:
         x, y = _series(checkpoints, name)
         if not x:
             continue
-        judged[name] = judge_series(x, y, name=name, floor=_floor_for(name, floor),
+        judged[name] = judge_series(x, y, name=name, floor=_floor_for(name, floor, stats_floor),
                                     confidence=confidence, warmup=warmup, min_points=min_points)
     return decide(judged, deciding)
 
@@ -358,9 +368,11 @@ class Sequential:
 
     def __init__(self, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
                  warmup: float = DEFAULT_WARMUP, looks: int = 40, agree: int = 2,
-                 deciding: Sequence[str] = DECIDING, min_points: int = MIN_POINTS):
+                 deciding: Sequence[str] = DECIDING, min_points: int = MIN_POINTS,
+                 stats_floor: float = DEFAULT_STATS_FLOOR):
         self.kw = dict(floor=floor, confidence=look_confidence(confidence, looks),
-                       warmup=warmup, deciding=deciding, min_points=min_points)
+                       warmup=warmup, deciding=deciding, min_points=min_points,
+                       stats_floor=stats_floor)
         self.agree = agree
         self._streak: list[str] = []
 

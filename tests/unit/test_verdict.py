@@ -247,10 +247,19 @@ def test_cell_leaks_when_rss_leaks_and_shows_the_other_signals():
 
 
 def test_extra_signals_never_decide():
-    c = judge_signals(make_log(rss=0, vsize=1 << 20, heap_mapped=4096))
+    c = judge_signals(make_log(rss=0, vsize=1 << 20, maps=1))
     assert c.verdict == "ok"
     assert c.signal == "rss"
-    assert c.signals["vsize"].verdict == "leak"
+    assert c.signals["vsize"].verdict == "leak" and c.signals["maps"].verdict == "leak"
+
+
+def test_allocator_statistics_decide_against_their_own_lower_floor():
+    """64 B/thread: below the OS floor, but exact statistics see it (issue 4's power target)."""
+    c = judge_signals(make_log(rss=0, heap_inuse=64))
+    assert c.verdict == "leak" and c.signal == "heap_inuse"
+    assert judge_signals(make_log(rss=0, heap_inuse=64), stats_floor=128).verdict == "ok"
+    os_only = judge_signals(make_log(rss=0, heap_inuse=64), deciding=("rss", "commit"))
+    assert os_only.verdict == "ok" and os_only.signals["heap_inuse"].verdict == "leak"
 
 
 def test_any_deciding_leak_decides():
