@@ -126,7 +126,9 @@ def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = 
         notes = [c for c in cells if c.get("reason")
                  and c.get("verdict") != CONTROL_EXPECT.get(c.get("role", ""), "ok")]
         for c in notes:
-            lines.append("  %s: %s: %s" % (c.get("id", "?"), c.get("verdict"), c["reason"]))
+            grew = "; grew: " + ", ".join(c["attribution"]) if c.get("attribution") else ""
+            lines.append("  %s: %s: %s%s" % (c.get("id", "?"), c.get("verdict"), c["reason"],
+                                              grew))
     return "\n".join(lines)
 
 

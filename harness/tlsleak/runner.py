@@ -301,6 +301,7 @@ def run_cell(cell, settings):
         log, floor=settings.floor, confidence=settings.confidence, warmup=settings.warmup,
         stats_floor=settings.stats_floor, deciding=settings.deciding))
     result["signals"] = {name: _judgement_dict(j) for name, j in judged.signals.items()}
+    result["attribution"] = verdict.attribution(judged)
     timeline = [(c["t_recv"], c["done"]) for c in cps if "t_recv" in c]
     ext = verdict.judge_external([(s["t"], s["rss"]) for s in samples], timeline,
                                  floor=settings.floor, confidence=settings.confidence,

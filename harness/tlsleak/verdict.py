@@ -52,7 +52,11 @@ EXTRA = ("vsize", "maps")
 EXTERNAL = "external_rss"
 
 # Signals that count things rather than bytes: their unit and floor (per thread).
-COUNT_SIGNALS = {"maps": ("maps", 0.01)}
+COUNT_SIGNALS = {"maps": ("maps", 0.01), "alloc_threads": ("structures", 0.01)}
+# Attribution: what the allocator says it holds, where it says so (checkpoint fields alloc_*):
+# alloc_meta (metadata bytes), alloc_tcache (bytes in thread caches), alloc_threads (per-thread
+# heaps or caches alive). Judged and shown, never deciding.
+ATTRIBUTION_PREFIX = "alloc_"
 
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 
@@ -279,6 +283,7 @@ def judge_signals(log, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFA
     checkpoints = log.checkpoints if hasattr(log, "checkpoints") else list(log)
     judged: dict[str, Judgement] = {}
     shown = [s for s in DECIDING + tuple(extra) if s not in deciding]
+    shown += sorted({k for cp in checkpoints for k in cp if k.startswith(ATTRIBUTION_PREFIX)})
     for name in list(deciding) + shown:
         x, y = _series(checkpoints, name)
         if not x:
@@ -386,3 +391,14 @@ class Sequential:
         settled = (len(self._streak) == self.agree and len(set(self._streak)) == 1
                    and j.verdict in ("leak", "ok"))
         return j if settled else None
+
+
+def attribution(judged: CellJudgement) -> list[str]:
+    """What grew beside the verdict: every signal but the deciding one whose whole interval lies
+    above zero, e.g. "alloc_threads +1.00 structures/thread" (one thread cache per thread)."""
+    out = []
+    for name, j in judged.signals.items():
+        if name == judged.signal or j.rate is None or not j.rate.low > 0:
+            continue
+        out.append("%s +%s %s/thread" % (name, _num(j.rate.slope), _unit(name)))
+    return out

@@ -343,3 +343,14 @@ def test_external_samples_outside_the_timeline_are_dropped():
 def test_external_without_a_timeline_is_inconclusive():
     j = judge_external([(0.1, 1), (0.2, 2)], [])
     assert j.verdict == "inconclusive" and j.rate is None
+
+
+def test_attribution_names_what_grew_beside_the_deciding_signal():
+    from tlsleak.verdict import attribution
+    log = make_log(rss=1024, heap_mapped=1024, alloc_threads=1, alloc_meta=0)
+    j = judge_signals(log)
+    grew = attribution(j)
+    assert j.signal == "rss"
+    assert "alloc_threads +1.0 structures/thread" in grew
+    assert any(g.startswith("heap_mapped +1024 B/thread") for g in grew)
+    assert not any(g.startswith(("rss", "alloc_meta")) for g in grew)
