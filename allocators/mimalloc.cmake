@@ -117,12 +117,8 @@ function(tlsleak_mimalloc_from_source)
 
   if(want_override)
     # Runs the system variant, but needs this build's shared library too.
-    set(target "config_mimalloc-${S_VERSION}-override")
-    add_custom_target(${target})
-    add_dependencies(${target} ${ep})
-    set_property(GLOBAL APPEND PROPERTY TLSLEAK_EXTRA_TARGETS "${target}:system")
-    tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE override TARGET "${target}"
-      PRELOAD "${shared_lib}" LIBRARY "${shared_lib}" ORIGIN "${S_ORIGIN}")
+    tlsleak_add_built_override(NAME mimalloc VERSION "${S_VERSION}" DEPENDS ${ep}
+      LIBRARY "${shared_lib}" ORIGIN "${S_ORIGIN}")
   endif()
 endfunction()
 

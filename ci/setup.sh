@@ -30,7 +30,7 @@ fi
 
 # --- system packages -------------------------------------------------------------------------
 apt_run=(gcc g++ make cmake git dpkg-dev ca-certificates libmimalloc-dev libjemalloc-dev
-    libgoogle-perftools-dev python3 python3-venv python3-psutil python3-scipy)
+    libgoogle-perftools-dev libtbb-dev python3 python3-venv python3-psutil python3-scipy)
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck)
 sudo=()
 [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo=(sudo -n); }

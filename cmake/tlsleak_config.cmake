@@ -101,6 +101,20 @@ function(tlsleak_add_config)
   set_property(GLOBAL PROPERTY "TLSLEAK_CONFIG_JSON:${C_ID}" "${json}")
 endfunction()
 
+# tlsleak_add_built_override(NAME <allocator> VERSION <x.y.z> DEPENDS <target>
+#                            LIBRARY <abs path> ORIGIN <text>)
+# An `override` configuration whose preload library is built here, by DEPENDS: its own target
+# (config_<name>-<version>-override) builds that and the `system` variant it runs.
+function(tlsleak_add_built_override)
+  cmake_parse_arguments(O "" "NAME;VERSION;DEPENDS;LIBRARY;ORIGIN" "" ${ARGN})
+  set(target "config_${O_NAME}-${O_VERSION}-override")
+  add_custom_target(${target})
+  add_dependencies(${target} ${O_DEPENDS})
+  set_property(GLOBAL APPEND PROPERTY TLSLEAK_EXTRA_TARGETS "${target}:system")
+  tlsleak_add_config(NAME ${O_NAME} VERSION "${O_VERSION}" MODE override TARGET "${target}"
+    PRELOAD "${O_LIBRARY}" LIBRARY "${O_LIBRARY}" ORIGIN "${O_ORIGIN}")
+endfunction()
+
 # tlsleak_real_file(<out-var> <path>): the file behind symlinks (what LD_PRELOAD should name).
 function(tlsleak_real_file out path)
   file(REAL_PATH "${path}" real)

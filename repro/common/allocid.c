@@ -1,7 +1,8 @@
 /*
  * Which allocator serves malloc, found at run time by symbol lookup, so one binary serves
  * every link mode (static, dynamic, LD_PRELOAD). Tried in order: mimalloc, jemalloc,
- * gperftools tcmalloc, then the system allocator.
+ * gperftools tcmalloc, oneTBB tbbmalloc, faulty (tlsleak's own, allocators/faulty/), then the
+ * system allocator.
  *
  * The statistics readers are looked up once, here, at start-up: lookups may allocate (dlerror
  * state) and checkpoints must not.
@@ -23,6 +24,12 @@ typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *n
 typedef const char *(*tc_version_fn)(int *major, int *minor, const char **patch);
 typedef int (*tc_get_ownership_fn)(const void *p); /* 0 unknown, 1 owned, 2 not owned */
 typedef int (*tc_get_numeric_property_fn)(const char *property, size_t *value);
+/* With no fallback it answers 0 for a block tbbmalloc did not allocate: it checks its own
+ * address ranges before it reads the block (malloc_usable_size of its proxy relies on this). */
+typedef size_t (*tbb_safer_msize_fn)(void *p, size_t (*original_msize)(void *p));
+typedef const char *(*faulty_version_fn)(void);
+typedef int (*faulty_owns_fn)(const void *p);
+typedef void (*faulty_stats_fn)(size_t *inuse, size_t *mapped);
 
 /* glibc's struct mallinfo2 (2.33+): ten size_t fields in this order. Every field must be here
  * for the layout, though only four are read. */
@@ -32,13 +39,14 @@ struct tl_mallinfo2 {
 };
 typedef struct tl_mallinfo2 (*mallinfo2_fn)(void);
 
-enum kind { KIND_SYSTEM, KIND_MIMALLOC, KIND_JEMALLOC, KIND_TCMALLOC };
+enum kind { KIND_SYSTEM, KIND_MIMALLOC, KIND_JEMALLOC, KIND_TCMALLOC, KIND_TBBMALLOC, KIND_FAULTY };
 
 static struct {
     enum kind kind;
     mi_process_info_fn mi_process_info;
     mallctl_fn mallctl;
     tc_get_numeric_property_fn tc_numeric;
+    faulty_stats_fn faulty_stats;
     mallinfo2_fn mallinfo2;
 } found;
 
@@ -122,6 +130,32 @@ static bool try_tcmalloc(tl_alloc_info *a, void *block) {
     return true;
 }
 
+static bool try_tbbmalloc(tl_alloc_info *a, void *block) {
+    void *api = prim_symbol("scalable_msize");
+    if (api == NULL)
+        return false;
+    /* tbbmalloc has no run-time version call: the version stays unknown here. */
+    tbb_safer_msize_fn safer_msize;
+    LOOKUP(safer_msize, "__TBB_malloc_safer_msize");
+    a->owns = safer_msize != NULL && safer_msize(block, NULL) != 0;
+    found.kind = KIND_TBBMALLOC;
+    return true;
+}
+
+static bool try_faulty(tl_alloc_info *a, void *block) {
+    faulty_version_fn version;
+    faulty_owns_fn owns;
+    LOOKUP(version, "faulty_version");
+    if (version == NULL)
+        return false;
+    LOOKUP(owns, "faulty_owns");
+    LOOKUP(found.faulty_stats, "faulty_stats");
+    snprintf(a->version, sizeof a->version, "%s", version());
+    a->owns = owns != NULL && owns(block);
+    found.kind = KIND_FAULTY;
+    return true;
+}
+
 static void use_system(tl_alloc_info *a) {
     /* "glibc-2.36" -> "2.36" */
     const char *dash = strchr(a->libc, '-');
@@ -143,14 +177,21 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
     void *(*malloc_fn)(size_t) = malloc;
     file_of_function((void (*)(void))malloc_fn, a->malloc_from, sizeof a->malloc_from);
 
+    static const struct {
+        const char *name;
+        bool (*try_it)(tl_alloc_info *a, void *block);
+    } order[] = {{"mimalloc", try_mimalloc},
+                 {"jemalloc", try_jemalloc},
+                 {"tcmalloc", try_tcmalloc},
+                 {"tbbmalloc", try_tbbmalloc},
+                 {"faulty", try_faulty}};
     void *block = tl_block_new(probe_size);
-    if (try_mimalloc(a, block))
-        snprintf(a->name, sizeof a->name, "mimalloc");
-    else if (try_jemalloc(a, block))
-        snprintf(a->name, sizeof a->name, "jemalloc");
-    else if (try_tcmalloc(a, block))
-        snprintf(a->name, sizeof a->name, "tcmalloc");
-    else {
+    size_t i = 0;
+    while (i < sizeof order / sizeof order[0] && !order[i].try_it(a, block))
+        i++;
+    if (i < sizeof order / sizeof order[0]) {
+        snprintf(a->name, sizeof a->name, "%s", order[i].name);
+    } else {
         snprintf(a->name, sizeof a->name, "system");
         use_system(a);
     }
@@ -201,6 +242,17 @@ void tl_alloc_stats(tl_heap *h) {
             }
             break;
         }
+        case KIND_FAULTY:
+            if (found.faulty_stats != NULL) {
+                size_t inuse = 0, mapped = 0;
+                found.faulty_stats(&inuse, &mapped);
+                h->inuse = inuse;
+                h->mapped = mapped;
+                h->have |= TL_HEAP_INUSE | TL_HEAP_MAPPED;
+            }
+            break;
+        case KIND_TBBMALLOC: /* no statistics call */
+            break;
         case KIND_SYSTEM:
             if (found.mallinfo2 != NULL) {
                 struct tl_mallinfo2 mi = found.mallinfo2();

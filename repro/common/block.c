@@ -28,6 +28,10 @@ void *tl_block_new(size_t size) {
     return p;
 }
 
+void tl_block_use(size_t size) {
+    free(tl_block_new(size));
+}
+
 void tl_fatal(const char *msg) {
     fprintf(stderr, "tlsleak: %s\n", msg);
     fflush(stderr);

@@ -2,10 +2,12 @@
  * tl_run: the life of every scenario program, in the order DESIGN.md section 3 prints it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
 static uint64_t t0;
+static tl_thread *threads; /* one per slot, for the whole run */
 
 static void checkpoint(uint64_t done) {
     uint64_t now = prim_clock_ns();
@@ -44,12 +46,21 @@ int tl_run(int argc, char **argv, const tl_scenario *s) {
     const tl_spawner *sp = s->spawner != NULL ? s->spawner : &tl_prim_spawner;
     if (s->setup != NULL && s->setup(&p) != 0)
         tl_fatal("scenario setup failed");
-    if (sp->init((size_t)p.concurrency) != 0)
+    threads = calloc((size_t)p.concurrency, sizeof *threads);
+    if (threads == NULL || sp->init((size_t)p.concurrency) != 0)
         tl_fatal("cannot allocate thread slots");
+    for (size_t i = 0; i < p.concurrency; i++) {
+        threads[i].params = &p;
+        threads[i].slot = i;
+    }
+    if (s->pool && tl_pool_init() != 0)
+        tl_fatal("cannot set up the thread pool");
 
     checkpoint(0);
     uint64_t done = 0;
-    if (tl_churn(&p, sp, s->body, &p, checkpoint, &done) != 0) {
+    int rc = s->pool ? tl_pool(&p, s, sp, threads, checkpoint, &done)
+                     : tl_churn(&p, s, sp, threads, checkpoint, &done);
+    if (rc != 0) {
         fprintf(stderr, "%s: thread create or join failed after %llu threads\n", s->name,
                 (unsigned long long)done);
         tl_report_end(done, "error");

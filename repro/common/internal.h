@@ -37,11 +37,18 @@ void tl_report_alloc(const tl_alloc_info *a);
 void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap *h);
 void tl_report_end(uint64_t done, const char *status);
 
-/* churn.c: create up to `concurrency` threads, join them, repeat; checkpoint(done) after every
- * `interval` joined threads and after the last. Returns 0, or -1 when a thread could not be
- * created or joined; *done is the number joined. */
+/* churn.c: create up to `concurrency` threads (one per slot, running body(&threads[slot])),
+ * wait for them all to end, repeat; checkpoint(done) after every `interval` ended threads and
+ * after the last. Returns 0, or -1 when a thread could not be created or joined; *done is the
+ * number that ended. */
 extern const tl_spawner tl_prim_spawner;
-int tl_churn(const tl_params *p, const tl_spawner *sp, void (*body)(void *), void *arg,
+int tl_churn(const tl_params *p, const tl_scenario *s, const tl_spawner *sp, tl_thread *threads,
              void (*checkpoint)(uint64_t done), uint64_t *done);
+
+/* pool.c: the same with `concurrency` threads reused for `threads` work items (tl_scenario.pool).
+ * tl_pool_init at set-up, before the first checkpoint. */
+int tl_pool_init(void);
+int tl_pool(const tl_params *p, const tl_scenario *s, const tl_spawner *sp, tl_thread *threads,
+            void (*checkpoint)(uint64_t done), uint64_t *done);
 
 #endif

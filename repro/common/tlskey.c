@@ -38,8 +38,20 @@ int tl_key_create(void (*dtor)(void *value)) {
     return prim_tls_create(&key, dtor);
 }
 
-int tl_key_set(void *value) {
+int tl_key_set(const void *value) {
     return prim_tls_set(key, value);
+}
+
+void *tl_key_get(void) {
+    return prim_tls_get(key);
+}
+
+int tl_key_delete(void) {
+    return prim_tls_delete(key);
+}
+
+unsigned tl_key_rounds(void) {
+    return prim_tls_rounds();
 }
 
 #elif TL_MECH == TL_MECH_c11
@@ -51,8 +63,21 @@ int tl_key_create(void (*dtor)(void *value)) {
     return tss_create(&key, dtor) == thrd_success ? 0 : -1;
 }
 
-int tl_key_set(void *value) {
-    return tss_set(key, value) == thrd_success ? 0 : -1;
+int tl_key_set(const void *value) {
+    return tss_set(key, (void *)value) == thrd_success ? 0 : -1;
+}
+
+void *tl_key_get(void) {
+    return tss_get(key);
+}
+
+int tl_key_delete(void) {
+    tss_delete(key);
+    return 0;
+}
+
+unsigned tl_key_rounds(void) {
+    return TSS_DTOR_ITERATIONS;
 }
 
 #else /* none, cxx */
@@ -62,9 +87,37 @@ int tl_key_create(void (*dtor)(void *value)) {
     return -1;
 }
 
-int tl_key_set(void *value) {
+int tl_key_set(const void *value) {
     (void)value;
     return -1;
 }
 
+void *tl_key_get(void) {
+    return NULL;
+}
+
+int tl_key_delete(void) {
+    return -1;
+}
+
+unsigned tl_key_rounds(void) {
+    return 0;
+}
+
 #endif
+
+/* Mechanism-neutral, on top of the above. */
+
+void tl_key_arm(tl_thread *t) {
+    t->round = 0;
+    if (tl_key_set(t) != 0)
+        tl_fatal("cannot set the thread-exit key");
+}
+
+int tl_key_rearm(tl_thread *t) {
+    if (++t->round >= tl_key_rounds())
+        return 0;
+    if (tl_key_set(t) != 0)
+        tl_fatal("cannot set the thread-exit key again");
+    return 1;
+}

@@ -11,10 +11,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -135,6 +139,77 @@ int prim_thread_join(prim_thread *t) {
     return pthread_join((pthread_t)t->handle, NULL) == 0 ? 0 : -1;
 }
 
+int prim_thread_create_detached(prim_thread *t, prim_thread_fn fn, void *arg) {
+    pthread_attr_t attr;
+    pthread_t pt;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    int rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (rc == 0)
+        rc = pthread_create(&pt, &attr, thread_trampoline, t);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    t->handle = (uintptr_t)pt;
+    return 0;
+}
+
+uint64_t prim_thread_id(void) {
+    return (uint64_t)syscall(SYS_gettid);
+}
+
+/* A thread of this process is listed in /proc/self/task until the kernel has reaped it, which
+ * for a thread that is not the leader happens as it exits. Linux 6.9 and later give a pidfd for
+ * a single thread (PIDFD_THREAD) that polls readable once it has exited, so the wait sleeps
+ * instead of spinning; the spin on /proc remains for the moment between that and the reaping,
+ * and for older kernels. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+void prim_thread_wait_gone(uint64_t id) {
+#ifdef SYS_pidfd_open
+    int fd = (int)syscall(SYS_pidfd_open, (pid_t)id, PIDFD_THREAD);
+    if (fd >= 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
+        close(fd);
+    }
+#endif
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%llu", (unsigned long long)id);
+    while (access(path, F_OK) == 0)
+        sched_yield();
+}
+
+void prim_thread_exit(void) {
+    pthread_exit(NULL);
+}
+
+int prim_sem_init(prim_sem *s) {
+    sem_t *sem = malloc(sizeof *sem);
+    if (sem == NULL)
+        return -1;
+    if (sem_init(sem, 0, 0) != 0) {
+        free(sem);
+        return -1;
+    }
+    s->handle = (uintptr_t)sem;
+    return 0;
+}
+
+void prim_sem_post(prim_sem *s) {
+    sem_post((sem_t *)s->handle);
+}
+
+void prim_sem_wait(prim_sem *s) {
+    while (sem_wait((sem_t *)s->handle) != 0 && errno == EINTR) {
+    }
+}
+
 int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)) {
     pthread_key_t k;
     if (pthread_key_create(&k, dtor) != 0)
@@ -143,8 +218,20 @@ int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)) {
     return 0;
 }
 
-int prim_tls_set(prim_tls_key key, void *value) {
+int prim_tls_set(prim_tls_key key, const void *value) {
     return pthread_setspecific((pthread_key_t)key.id, value) == 0 ? 0 : -1;
+}
+
+void *prim_tls_get(prim_tls_key key) {
+    return pthread_getspecific((pthread_key_t)key.id);
+}
+
+int prim_tls_delete(prim_tls_key key) {
+    return pthread_key_delete((pthread_key_t)key.id) == 0 ? 0 : -1;
+}
+
+unsigned prim_tls_rounds(void) {
+    return PTHREAD_DESTRUCTOR_ITERATIONS;
 }
 
 void *prim_symbol(const char *name) {
@@ -171,6 +258,32 @@ void prim_symbol_file(const void *addr, char *buf, size_t size) {
     }
     /* realpath into a caller buffer does not allocate. */
     snprintf(buf, size, "%s", realpath(path, real) != NULL ? real : path);
+}
+
+int prim_module_path(const char *name, char *buf, size_t size) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    int len = snprintf(buf, size, "%s/%s.so", exe, name);
+    return len > 0 && (size_t)len < size ? 0 : -1;
+}
+
+void *prim_module_open(const char *path) {
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
+void *prim_module_symbol(void *module, const char *name) {
+    return dlsym(module, name);
+}
+
+int prim_module_close(void *module) {
+    return dlclose(module) == 0 ? 0 : -1;
 }
 
 void prim_libc(char *buf, size_t size) {

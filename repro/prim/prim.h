@@ -63,6 +63,30 @@ typedef struct prim_thread {
 int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg); /* 0 = ok */
 int prim_thread_join(prim_thread *t);                                 /* 0 = ok */
 
+/* A detached thread: nobody joins it, it gives back its own stack and handle when it ends.
+ * *t must stay alive until fn has started. 0 = ok. */
+int prim_thread_create_detached(prim_thread *t, prim_thread_fn fn, void *arg);
+
+/* The calling thread's OS id (Linux tid, Windows thread id). */
+uint64_t prim_thread_id(void);
+
+/* Wait, without joining, until the OS no longer has the thread with this id: it has run every
+ * thread-exit destructor and is gone from the process. The thread must already be ending. */
+void prim_thread_wait_gone(uint64_t id);
+
+/* End the calling thread now, as pthread_exit or _endthreadex do: its thread-exit destructors
+ * run, the rest of its function does not. */
+void prim_thread_exit(void);
+
+/* Counting semaphore, starting at 0. prim_sem_init may allocate: call it at set-up only. */
+typedef struct prim_sem {
+    uintptr_t handle;
+} prim_sem;
+
+int prim_sem_init(prim_sem *s); /* 0 = ok */
+void prim_sem_post(prim_sem *s);
+void prim_sem_wait(prim_sem *s);
+
 /* OS thread-exit key: pthread key on POSIX, fiber-local storage (FLS) on Windows.
  * The destructor runs at thread exit for a non-NULL value. */
 typedef struct prim_tls_key {
@@ -70,7 +94,45 @@ typedef struct prim_tls_key {
 } prim_tls_key;
 
 int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)); /* 0 = ok */
-int prim_tls_set(prim_tls_key key, void *value);                   /* 0 = ok */
+int prim_tls_set(prim_tls_key key, const void *value);             /* 0 = ok */
+void *prim_tls_get(prim_tls_key key);                              /* NULL when unset */
+int prim_tls_delete(prim_tls_key key); /* 0 = ok; values still set are not destroyed */
+
+/* How many times a thread's exit runs the key destructors: a destructor that sets its key again
+ * runs again in the next round, up to this many rounds (PTHREAD_DESTRUCTOR_ITERATIONS); then
+ * the values left are dropped. 1 where there are no rounds (Windows FLS). */
+unsigned prim_tls_rounds(void);
+
+/* PRIM_EARLY_INIT(fn) defines `static void fn(void)` and runs it as early as the platform lets
+ * a program run code: on ELF from the executable's .preinit_array, before the initialisers of
+ * every shared library (so before an allocator that sets itself up in one, linked or
+ * preloaded); elsewhere as a constructor of priority 101, before the executable's other
+ * constructors (so before a statically linked allocator's). fn must not allocate. */
+#if defined(__ELF__)
+#define PRIM_EARLY_INIT(fn)                                                                        \
+    static void fn(void);                                                                          \
+    __attribute__((used, section(".preinit_array"))) static void (*fn##_preinit)(void) = fn;       \
+    static void fn(void)
+#else
+#define PRIM_EARLY_INIT(fn)                                                                        \
+    __attribute__((constructor(101))) static void fn(void);                                        \
+    static void fn(void)
+#endif
+
+/* Modules: a shared library loaded and unloaded at run time. PRIM_EXPORT marks what a module
+ * exports (everything else in it stays hidden, so it keeps its own copy of what it links). */
+#if defined(_WIN32)
+#define PRIM_EXPORT __declspec(dllexport)
+#else
+#define PRIM_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* The path of module `name` in the executable's own directory, with the platform's suffix
+ * (".so", ".dll"); 0 = ok. Does not allocate. */
+int prim_module_path(const char *name, char *buf, size_t size);
+void *prim_module_open(const char *path); /* NULL on failure; allocates (the loader) */
+void *prim_module_symbol(void *module, const char *name); /* NULL when missing */
+int prim_module_close(void *module);                      /* 0 = ok */
 
 /* Address of a global symbol as the running process resolves it (executable first, then the
  * libraries in load order), or NULL. May allocate on failure: call only at start-up. */

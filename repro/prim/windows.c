@@ -6,6 +6,7 @@
 #define PSAPI_VERSION 2 /* K32* entry points in kernel32: no psapi.dll needed */
 #include <windows.h>
 
+#include <limits.h>
 #include <process.h>
 #include <psapi.h>
 #include <stdio.h>
@@ -111,6 +112,47 @@ int prim_thread_join(prim_thread *t) {
     return rc == WAIT_OBJECT_0 ? 0 : -1;
 }
 
+int prim_thread_create_detached(prim_thread *t, prim_thread_fn fn, void *arg) {
+    if (prim_thread_create(t, fn, arg) != 0)
+        return -1;
+    CloseHandle((HANDLE)t->handle); /* nobody waits on this handle: the thread is detached */
+    t->handle = 0;
+    return 0;
+}
+
+uint64_t prim_thread_id(void) {
+    return GetCurrentThreadId();
+}
+
+/* A fresh handle from the id, only to wait on; none when the thread is already gone. */
+void prim_thread_wait_gone(uint64_t id) {
+    HANDLE h = OpenThread(SYNCHRONIZE, FALSE, (DWORD)id);
+    if (h == NULL)
+        return;
+    WaitForSingleObject(h, INFINITE);
+    CloseHandle(h);
+}
+
+void prim_thread_exit(void) {
+    _endthreadex(0);
+}
+
+int prim_sem_init(prim_sem *s) {
+    HANDLE h = CreateSemaphoreA(NULL, 0, LONG_MAX, NULL);
+    if (h == NULL)
+        return -1;
+    s->handle = (uintptr_t)h;
+    return 0;
+}
+
+void prim_sem_post(prim_sem *s) {
+    ReleaseSemaphore((HANDLE)s->handle, 1, NULL);
+}
+
+void prim_sem_wait(prim_sem *s) {
+    WaitForSingleObject((HANDLE)s->handle, INFINITE);
+}
+
 /* FLS callbacks get only the value, so each key gets its own trampoline that knows its
  * destructor. A handful of keys is all the scenarios need. */
 #define PRIM_MAX_KEYS 4
@@ -141,8 +183,21 @@ int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)) {
     return 0;
 }
 
-int prim_tls_set(prim_tls_key key, void *value) {
-    return FlsSetValue((DWORD)key.id, value) ? 0 : -1;
+int prim_tls_set(prim_tls_key key, const void *value) {
+    return FlsSetValue((DWORD)key.id, (void *)value) ? 0 : -1;
+}
+
+void *prim_tls_get(prim_tls_key key) {
+    return FlsGetValue((DWORD)key.id);
+}
+
+/* FlsFree runs the callback for every thread's value that is still set. */
+int prim_tls_delete(prim_tls_key key) {
+    return FlsFree((DWORD)key.id) ? 0 : -1;
+}
+
+unsigned prim_tls_rounds(void) {
+    return 1;
 }
 
 void *prim_symbol(const char *name) {
@@ -192,6 +247,34 @@ void prim_symbol_file(const void *addr, char *buf, size_t size) {
     DWORD n = GetModuleFileNameA(mod, buf, (DWORD)size);
     if (n == 0 || n >= size)
         buf[0] = '\0';
+}
+
+int prim_module_path(const char *name, char *buf, size_t size) {
+    char exe[MAX_PATH];
+    DWORD n = GetModuleFileNameA(NULL, exe, sizeof exe);
+    if (n == 0 || n >= sizeof exe)
+        return -1;
+    char *sep = strrchr(exe, '\\');
+    if (sep == NULL)
+        return -1;
+    *sep = '\0';
+    int len = snprintf(buf, size, "%s\\%s.dll", exe, name);
+    return len > 0 && (size_t)len < size ? 0 : -1;
+}
+
+void *prim_module_open(const char *path) {
+    return LoadLibraryA(path);
+}
+
+void *prim_module_symbol(void *module, const char *name) {
+    FARPROC p = GetProcAddress((HMODULE)module, name);
+    void *addr;
+    memcpy(&addr, &p, sizeof addr);
+    return addr;
+}
+
+int prim_module_close(void *module) {
+    return FreeLibrary((HMODULE)module) ? 0 : -1;
 }
 
 void prim_libc(char *buf, size_t size) {

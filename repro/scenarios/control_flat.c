@@ -10,14 +10,10 @@
  * must stay flat after the first few threads. Growth here is an allocator or harness problem,
  * not a TLS-destructor one, and makes the other scenarios' results meaningless.
  */
-#include <stdlib.h>
-
 #include "tlsleak.h"
 
-static void body(void *arg) {
-    const tl_params *p = arg;
-    void *block = tl_block_new((size_t)p->size);
-    free(block);
+static void body(tl_thread *t) {
+    tl_block_use((size_t)t->params->size);
 }
 
 int main(int argc, char **argv) {

@@ -13,9 +13,8 @@
  */
 #include "tlsleak.h"
 
-static void body(void *arg) {
-    const tl_params *p = arg;
-    (void)tl_block_new((size_t)p->size); /* leaked on purpose */
+static void body(tl_thread *t) {
+    (void)tl_block_new((size_t)t->params->size); /* leaked on purpose */
 }
 
 int main(int argc, char **argv) {

@@ -13,27 +13,10 @@
  * block goes to a heap that is never reclaimed (the shape of microsoft/snmalloc PR #161 too).
  * Either way memory grows per thread.
  */
-#include <stdlib.h>
-
 #include "tlsleak.h"
 
-static void free_block(void *block) {
-    free(block);
-}
-
-static int setup(const tl_params *p) {
-    (void)p;
-    return tl_key_create(free_block);
-}
-
-static void body(void *arg) {
-    const tl_params *p = arg;
-    void *block = tl_block_new((size_t)p->size);
-    if (tl_key_set(block) != 0)
-        tl_fatal("cannot set the thread-exit key");
-}
-
 int main(int argc, char **argv) {
-    static const tl_scenario scenario = {.name = TLSLEAK_SCENARIO, .setup = setup, .body = body};
+    static const tl_scenario scenario = {
+        .name = TLSLEAK_SCENARIO, .setup = tl_keyblock_setup, .body = tl_keyblock_body};
     return tl_run(argc, argv, &scenario);
 }

@@ -26,13 +26,8 @@ static int setup(const tl_params *p) {
     return tl_key_create(hang_dtor);
 }
 
-static void body(void *arg) {
-    const tl_params *p = arg;
-    if (tl_key_set(tl_block_new((size_t)p->size)) != 0)
-        tl_fatal("cannot set the thread-exit key");
-}
-
 int main(int argc, char **argv) {
-    static const tl_scenario scenario = {.name = TLSLEAK_SCENARIO, .setup = setup, .body = body};
+    static const tl_scenario scenario = {
+        .name = TLSLEAK_SCENARIO, .setup = setup, .body = tl_keyblock_body};
     return tl_run(argc, argv, &scenario);
 }

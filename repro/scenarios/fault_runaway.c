@@ -11,8 +11,8 @@
 
 #define RUNAWAY_BYTES ((size_t)2 << 20)
 
-static void body(void *arg) {
-    (void)arg;
+static void body(tl_thread *t) {
+    (void)t;
     (void)tl_block_new(RUNAWAY_BYTES); /* leaked on purpose */
 }
 

@@ -40,7 +40,7 @@ int setup(const tl_params *p) {
     return 0;
 }
 
-void body(void *) {
+void body(tl_thread *) {
     tl_escape(obj.p); // the first use in a thread constructs it
 }
 

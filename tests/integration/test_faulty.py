@@ -1,0 +1,97 @@
+"""faulty, tlsleak's own allocator (allocators/faulty/), through the real CLI: with no switch
+every scenario is ok and the positive control leaks its block size; each teardown bug switched
+on with TLSLEAK_FAULTY makes the scenarios of its shape leak a whole thread cache per thread,
+and leaves a scenario of another shape alone (so each switch is one mistake, not a blanket
+leak). The harness passes its environment through to the programs it runs."""
+import pytest
+
+from clihelp import cell, run_cli
+
+pytestmark = pytest.mark.integration
+
+CONFIGS = ["faulty:static", "faulty:dynamic", "faulty:override"]
+THREADS = "4000"
+CACHE_BYTES = 16 * 1024  # a leaked thread cache is larger than this (about 24 KiB)
+
+# switch -> (scenarios it must make leak, a scenario it must leave ok)
+SWITCHES = {
+    # teardown does not mark the thread done: a key destructor's later malloc re-creates the
+    # cache, which is never armed again
+    "recreate": (["dtor_allocates", "last_round_alloc"], "dealloc_only_thread"),
+    # teardown forgets the cache: every thread that malloc'd leaks it
+    "drop": (["pthread_key_dtor_free", "seed_thread_local"], "dealloc_only_thread"),
+    # free makes a cache nobody arms: a thread that only frees (jemalloc #2351) keeps it
+    "skip_free_only": (["dealloc_only_thread"], "dtor_allocates"),
+}
+
+
+def _scenarios(listing, names):
+    known = {s["name"] for s in listing["scenarios"]}
+    missing = [n for n in names if n not in known]
+    if missing:
+        pytest.skip(f"scenario(s) not in this tree: {', '.join(missing)}")
+    return names
+
+
+def _run(tmp_path, *args):
+    r = run_cli("run", "-a", "faulty", "--threads", THREADS, *args, out=tmp_path)
+    assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
+    return r.doc
+
+
+@pytest.fixture(scope="module")
+def unswitched(tmp_path_factory):
+    """The default matrix (controls included) under every faulty configuration, no switch."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("TLSLEAK_FAULTY", raising=False)
+    try:
+        out = tmp_path_factory.mktemp("faulty-none")
+        r = run_cli("run", "-a", "faulty", "--threads", THREADS, out=out)
+    finally:
+        mp.undo()
+    assert r.rc == 0, f"faulty with no switch found something ({r.rc}):\n{r.stdout}\n{r.stderr}"
+    return r.doc
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_no_switch_every_default_scenario_is_ok(unswitched, listing, config):
+    default = [s["name"] for s in listing["scenarios"] if s["role"] in ("scenario", "control-flat")]
+    assert default
+    for name in default:
+        c = cell(unswitched, name, config)
+        assert c["verdict"] == "ok", (name, c["reason"])
+        assert c["observed_allocator"]["name"] == "faulty", name
+        assert c["observed_allocator"]["owns"] is True, name
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_no_switch_control_leak_leaks_its_block(unswitched, config):
+    c = cell(unswitched, "control_leak", config)
+    assert c["verdict"] == "leak", c["reason"]
+    assert 1024 <= c["rate"]["bytes_per_thread"] <= 1024 + 256, c["rate"]
+    assert unswitched["controls"]["passed"], unswitched["controls"]["failures"]
+
+
+@pytest.mark.parametrize("switch", list(SWITCHES))
+def test_switch_leaks_a_cache_per_thread_in_its_scenarios(tmp_path, monkeypatch, listing,
+                                                          switch):
+    leaky, spared = SWITCHES[switch]
+    names = _scenarios(listing, leaky + [spared])
+    monkeypatch.setenv("TLSLEAK_FAULTY", switch)
+    doc = _run(tmp_path, "--no-controls", *[a for n in names for a in ("-s", n)])
+    for config in CONFIGS:
+        for name in leaky:
+            c = cell(doc, name, config)
+            assert c["verdict"] == "leak", (switch, name, config, c["reason"])
+            assert c["rate"]["bytes_per_thread"] > CACHE_BYTES, (switch, name, config, c["rate"])
+        c = cell(doc, spared, config)
+        assert c["verdict"] == "ok", (switch, spared, config, c["reason"])
+
+
+def test_unknown_switch_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
+    monkeypatch.setenv("TLSLEAK_FAULTY", "recreat")
+    r = run_cli("run", "-a", "faulty:override", "-s", "control_flat", "--no-controls",
+                "--threads", "100", out=tmp_path)
+    c = cell(r.doc, "control_flat", "faulty:override")
+    assert c["verdict"] == "error", c
+    assert r.rc == 3
