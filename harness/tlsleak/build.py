@@ -39,6 +39,15 @@ def _run_logged(cmd, log_path, what):
         raise InfraError(f"{what} failed (exit {rc}); log: {log_path}\n" + "\n".join(tail))
 
 
+def _inputs_newer(stamp):
+    """Whether a CMake input changed since the stamp was written (a new target, say, that the
+    generated build files do not know yet)."""
+    made = stamp.stat().st_mtime
+    inputs = [ROOT / "CMakeLists.txt", ROOT / "repro" / "CMakeLists.txt",
+              *ROOT.glob("cmake/*.cmake"), *ROOT.glob("allocators/**/*.cmake")]
+    return any(p.stat().st_mtime > made for p in inputs if p.exists())
+
+
 class Build:
     """One CMake build tree: its manifest, and targets built on demand."""
 
@@ -58,7 +67,7 @@ class Build:
                 same = json.loads(self._args_file().read_text()) == self.cmake_args
             except (OSError, ValueError):
                 same = False
-            if manifest.exists() and same:
+            if manifest.exists() and same and not _inputs_newer(manifest):
                 return self.manifest()
             cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
             _run_logged(cmd, self.log, "cmake configure")

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.integration
 
 REQUIRED = ["system", "mimalloc:override"]
 OPTIONAL = ["mimalloc:dynamic", "mimalloc:static", "jemalloc:dynamic", "jemalloc:override",
-            "tcmalloc:override"]
-CONFIGS = [pytest.param(c, id=c.replace(":", "-")) for c in REQUIRED + OPTIONAL]
+            "jemalloc:static", "tcmalloc:override", "tcmalloc:dynamic", "faulty:static",
+            "faulty:dynamic", "faulty:override"]
+# tbbmalloc really spends about 1390 B on a 1 KiB block (slab overhead of its size class), so
+# its positive control is checked against its own band.
+BANDS = {"tbbmalloc:override": (1024, 2048)}
+CONFIGS = [pytest.param(c, id=c.replace(":", "-")) for c in REQUIRED + OPTIONAL + list(BANDS)]
 EXPECT = {"system": "system"}
 
 
@@ -21,7 +25,8 @@ EXPECT = {"system": "system"}
 def test_control_leak_is_a_leak_of_its_block_size(matrix, config):
     c = cell(matrix.doc, "control_leak", config)
     assert c["verdict"] == "leak", c["reason"]
-    assert 1024 - 256 <= c["rate"]["bytes_per_thread"] <= 1024 + 256, c["rate"]
+    low, high = BANDS.get(config, (1024 - 256, 1024 + 256))
+    assert low <= c["rate"]["bytes_per_thread"] <= high, c["rate"]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -45,8 +50,10 @@ def test_threads_really_end(matrix):
         # Sequential judging may stop a cell once settled; otherwise every thread ran.
         assert th["finished"] == th["requested"] or c.get("stopped_early"), c["id"]
         assert th["finished"] >= 8 * matrix.doc["settings"]["interval"], c["id"]
-        assert th["os_final"] == th["os_baseline"], c["id"]
         concurrency = matrix.doc["settings"]["concurrency"]
+        # Churned threads are gone at each checkpoint; a pool's workers live until its end.
+        alive = concurrency if c["scenario"] == "thread_pool" else 0
+        assert th["os_baseline"] <= th["os_final"] <= th["os_baseline"] + alive, c["id"]
         assert th["os_max_sampled"] <= th["os_baseline"] + concurrency + 1, c["id"]
 
 

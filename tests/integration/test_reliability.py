@@ -88,7 +88,9 @@ def test_two_runs_at_once_share_the_build_and_keep_their_results_apart(tmp_path)
         p.communicate(timeout=300)
         assert p.returncode == 0
     docs = [json.loads((tmp_path / str(i) / "results.json").read_text()) for i in range(2)]
-    assert all(len(d["cells"]) == 2 for d in docs)  # control_flat + control_leak, each
+    ids = [sorted(c["id"] for c in d["cells"]) for d in docs]
+    assert ids[0] == ids[1] and "control_flat-system" in ids[0] and "control_leak-system" in ids[0]
+    assert all(d["controls"]["passed"] for d in docs)
 
 
 def test_exec_runs_exactly_the_argv_given_and_no_shell(tmp_path):
