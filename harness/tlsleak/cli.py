@@ -285,6 +285,8 @@ def cmd_run(args, argv):
     base = baseline.load(args.baseline) if args.baseline else None
     if args.write_baseline:
         _check_out_dir(os.path.dirname(os.path.abspath(args.write_baseline)))
+        if os.path.exists(args.write_baseline):
+            baseline.load(args.write_baseline)  # refuse a broken one before running
     scenarios = catalog.load(ROOT)
     if args.exec_argv is None:  # fail on a bad scenario name before building anything
         _plan(args, scenarios, [], settings)
@@ -338,7 +340,10 @@ def cmd_run(args, argv):
     report.write_results(out / "results.json", doc)
     report.write_junit(out / "junit.xml", doc)
     if args.write_baseline and not interrupted:
-        baseline.write(args.write_baseline, doc, base)
+        # Explanations already written survive: from the file being replaced, else --baseline.
+        previous = (baseline.load(args.write_baseline) if os.path.exists(args.write_baseline)
+                    else base)
+        baseline.write(args.write_baseline, doc, previous)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
@@ -360,15 +365,14 @@ def cmd_run(args, argv):
 
 
 def _print_changes(changes, cells):
-    why = {c["id"]: c["baseline"]["explanation"] for c in cells if "baseline" in c}
     for cid in changes["new"]:
         print(f"NEW (not in the baseline): {cid}")
     for cid in changes["fixed"]:
         print(f"fixed (leaked in the baseline, ok now): {cid}")
     for cid in changes["changed"]:
         print(f"changed verdict: {cid}")
-    for cid in changes["known"]:
-        print(f"known: {cid}: {why.get(cid) or ''}")
+    if changes["known"]:
+        print(f"known leaks (explained in the baseline): {', '.join(changes['known'])}")
     if not changes["new"]:
         print("baseline: no new leak")
 

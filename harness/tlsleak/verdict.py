@@ -141,7 +141,9 @@ def _unit(name: str) -> str:
 
 
 def _ci(rate: Rate) -> str:
-    return "%d%% CI %s..%s" % (round(rate.confidence * 100), _num(rate.low), _num(rate.high))
+    # Per-look confidences of sequential judging (99.875 %) must not print as "100%".
+    pct = ("%.4f" % (rate.confidence * 100)).rstrip("0").rstrip(".")
+    return "%s%% CI %s..%s" % (pct, _num(rate.low), _num(rate.high))
 
 
 # ---------------------------------------------------------------------------------------------
