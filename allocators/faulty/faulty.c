@@ -84,6 +84,9 @@ static struct {
 } arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static atomic_size_t inuse;
+/* faulty_thread_stats: caches made and not yet back in the arena, and the bytes they hold (the
+ * cache structs and the free blocks cached in them). */
+static atomic_size_t live_caches, cache_bytes;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static _Thread_local struct {
@@ -169,20 +172,37 @@ static void global_push(void *p) {
 
 /* --- the per-thread cache --------------------------------------------------------------- */
 
+static void cache_bytes_add(size_t n) {
+    atomic_fetch_add_explicit(&cache_bytes, n, memory_order_relaxed);
+}
+
+static void cache_bytes_sub(size_t n) {
+    atomic_fetch_sub_explicit(&cache_bytes, n, memory_order_relaxed);
+}
+
+/* The usable size of the block a cache struct lives in. */
+static size_t cache_struct_bytes(void) {
+    return class_size(class_of(sizeof(struct cache)));
+}
+
 /* The thread-exit key's destructor: the cache goes back to the arena. */
 static void cache_teardown(void *value) {
     struct cache *c = value;
     self.cache = NULL;
     self.done = !(arena.faults & FAULT_RECREATE);
     if (arena.faults & FAULT_DROP)
-        return; /* the cache and the blocks in it are lost */
+        return; /* the cache and the blocks in it are lost (and stay counted as a live cache) */
+    size_t bytes = cache_struct_bytes();
     pthread_mutex_lock(&arena.lock);
     for (unsigned k = 0; k < NCLASSES; k++) {
         for (uint32_t i = 0; i < c->count[k]; i++)
             global_push(c->slot[k][i]);
+        bytes += c->count[k] * class_size(k);
     }
     global_push(c);
     pthread_mutex_unlock(&arena.lock);
+    cache_bytes_sub(bytes);
+    atomic_fetch_sub_explicit(&live_caches, 1, memory_order_relaxed);
 }
 
 static struct cache *cache_new(void) {
@@ -192,6 +212,8 @@ static struct cache *cache_new(void) {
     if (c != NULL) {
         memset(c, 0, sizeof *c); /* every page written: the cache is resident */
         self.cache = c;
+        atomic_fetch_add_explicit(&live_caches, 1, memory_order_relaxed);
+        cache_bytes_add(cache_struct_bytes());
     }
     return c;
 }
@@ -218,11 +240,14 @@ static struct cache *cache_for_free(void) {
 
 static void *small_alloc(unsigned c) {
     struct cache *tc = cache_for_malloc();
-    if (tc != NULL && tc->count[c] > 0)
+    if (tc != NULL && tc->count[c] > 0) {
+        cache_bytes_sub(class_size(c));
         return tc->slot[c][--tc->count[c]];
+    }
     uint32_t want = tc != NULL ? cache_cap(c) / 2 : 0;
     if (want > REFILL)
         want = REFILL;
+    uint32_t refilled = 0;
     pthread_mutex_lock(&arena.lock);
     void *p = global_pop(c);
     while (p != NULL && tc != NULL && tc->count[c] < want) {
@@ -230,8 +255,11 @@ static void *small_alloc(unsigned c) {
         if (more == NULL)
             break;
         tc->slot[c][tc->count[c]++] = more;
+        refilled++;
     }
     pthread_mutex_unlock(&arena.lock);
+    if (refilled > 0)
+        cache_bytes_add(refilled * class_size(c));
     return p;
 }
 
@@ -240,13 +268,19 @@ static void small_free(void *p) {
     struct cache *tc = cache_for_free();
     if (tc != NULL && tc->count[c] < cache_cap(c)) {
         tc->slot[c][tc->count[c]++] = p;
+        cache_bytes_add(class_size(c));
         return;
     }
+    uint32_t returned = 0;
     pthread_mutex_lock(&arena.lock);
-    while (tc != NULL && tc->count[c] > cache_cap(c) / 2) /* full: half goes back */
+    while (tc != NULL && tc->count[c] > cache_cap(c) / 2) { /* full: half goes back */
         global_push(tc->slot[c][--tc->count[c]]);
+        returned++;
+    }
     global_push(p);
     pthread_mutex_unlock(&arena.lock);
+    if (returned > 0)
+        cache_bytes_sub(returned * class_size(c));
 }
 
 /* --- page spans ------------------------------------------------------------------------- */
@@ -513,4 +547,9 @@ void faulty_stats(size_t *inuse_bytes, size_t *mapped_bytes) {
     pthread_mutex_lock(&arena.lock);
     *mapped_bytes = (size_t)(arena.committed - arena.base);
     pthread_mutex_unlock(&arena.lock);
+}
+
+void faulty_thread_stats(size_t *caches, size_t *bytes) {
+    *caches = atomic_load_explicit(&live_caches, memory_order_relaxed);
+    *bytes = atomic_load_explicit(&cache_bytes, memory_order_relaxed);
 }

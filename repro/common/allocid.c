@@ -6,6 +6,21 @@
  *
  * The statistics readers are looked up once, here, at start-up: lookups may allocate (dlerror
  * state) and checkpoints must not.
+ *
+ * Attribution (the cp line's alloc_* fields, DESIGN.md section 3), where the allocator says:
+ *   jemalloc   alloc_meta stats.metadata, alloc_tcache stats.arenas.<all>.tcache_bytes; no
+ *              alloc_threads: stats.arenas.<i>.nthreads counts threads bound to an application
+ *              arena, which a thread served from its tcache need not be (5.3.0 reports 1 with
+ *              eleven threads live)
+ *   tcmalloc   alloc_tcache tcmalloc.current_total_thread_cache_bytes (the free blocks cached,
+ *              not the ThreadCache structs); gperftools (2.10) has no numeric property for its
+ *              metadata or for the number of thread caches ("tcmalloc.metadata_bytes" and
+ *              "tcmalloc.thread_cache_count" are Google tcmalloc's, which has no C API)
+ *   faulty     alloc_tcache and alloc_threads from faulty_thread_stats
+ *   mimalloc   nothing: a release build keeps no statistics (mi_stats_* need MI_STAT), and
+ *              mi_process_info has no per-thread figure
+ *   tbbmalloc  nothing: no statistics call
+ *   system     nothing: glibc's mallinfo2 says nothing of its per-thread tcache or arenas in use
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +45,7 @@ typedef size_t (*tbb_safer_msize_fn)(void *p, size_t (*original_msize)(void *p))
 typedef const char *(*faulty_version_fn)(void);
 typedef int (*faulty_owns_fn)(const void *p);
 typedef void (*faulty_stats_fn)(size_t *inuse, size_t *mapped);
+typedef void (*faulty_thread_stats_fn)(size_t *live_caches, size_t *cache_bytes);
 
 /* glibc's struct mallinfo2 (2.33+): ten size_t fields in this order. Every field must be here
  * for the layout, though only four are read. */
@@ -41,12 +57,17 @@ typedef struct tl_mallinfo2 (*mallinfo2_fn)(void);
 
 enum kind { KIND_SYSTEM, KIND_MIMALLOC, KIND_JEMALLOC, KIND_TCMALLOC, KIND_TBBMALLOC, KIND_FAULTY };
 
+/* jemalloc's MALLCTL_ARENAS_ALL (4096 since 5.0): the statistics of all arenas merged. An older
+ * jemalloc refuses the name, and the figure is omitted. */
+#define JE_ARENAS_ALL "stats.arenas.4096."
+
 static struct {
     enum kind kind;
     mi_process_info_fn mi_process_info;
     mallctl_fn mallctl;
     tc_get_numeric_property_fn tc_numeric;
     faulty_stats_fn faulty_stats;
+    faulty_thread_stats_fn faulty_thread_stats;
     mallinfo2_fn mallinfo2;
 } found;
 
@@ -150,6 +171,7 @@ static bool try_faulty(tl_alloc_info *a, void *block) {
         return false;
     LOOKUP(owns, "faulty_owns");
     LOOKUP(found.faulty_stats, "faulty_stats");
+    LOOKUP(found.faulty_thread_stats, "faulty_thread_stats");
     snprintf(a->version, sizeof a->version, "%s", version());
     a->owns = owns != NULL && owns(block);
     found.kind = KIND_FAULTY;
@@ -198,6 +220,15 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
     free(block);
 }
 
+/* A jemalloc statistic into *out; `bit` if jemalloc answered, else 0. */
+static unsigned je_size(const char *name, uint64_t *out, unsigned bit) {
+    size_t value = 0, len = sizeof value;
+    if (found.mallctl(name, &value, &len, NULL, 0) != 0 || len != sizeof value)
+        return 0;
+    *out = value;
+    return bit;
+}
+
 void tl_alloc_stats(tl_heap *h) {
     memset(h, 0, sizeof *h);
     switch (found.kind) {
@@ -214,18 +245,12 @@ void tl_alloc_stats(tl_heap *h) {
             /* Statistics are snapshots: bump the epoch to refresh them. */
             uint64_t epoch = 1;
             size_t len = sizeof epoch;
-            size_t value = 0, value_len = sizeof value;
             if (found.mallctl("epoch", &epoch, &len, &epoch, sizeof epoch) != 0)
                 break;
-            if (found.mallctl("stats.allocated", &value, &value_len, NULL, 0) == 0) {
-                h->inuse = value;
-                h->have |= TL_HEAP_INUSE;
-            }
-            value_len = sizeof value;
-            if (found.mallctl("stats.mapped", &value, &value_len, NULL, 0) == 0) {
-                h->mapped = value;
-                h->have |= TL_HEAP_MAPPED;
-            }
+            h->have |= je_size("stats.allocated", &h->inuse, TL_HEAP_INUSE);
+            h->have |= je_size("stats.mapped", &h->mapped, TL_HEAP_MAPPED);
+            h->have |= je_size("stats.metadata", &h->meta, TL_HEAP_META);
+            h->have |= je_size(JE_ARENAS_ALL "tcache_bytes", &h->tcache, TL_HEAP_TCACHE);
             break;
         }
         case KIND_TCMALLOC: {
@@ -240,6 +265,10 @@ void tl_alloc_stats(tl_heap *h) {
                 h->mapped = value;
                 h->have |= TL_HEAP_MAPPED;
             }
+            if (found.tc_numeric("tcmalloc.current_total_thread_cache_bytes", &value)) {
+                h->tcache = value;
+                h->have |= TL_HEAP_TCACHE;
+            }
             break;
         }
         case KIND_FAULTY:
@@ -249,6 +278,13 @@ void tl_alloc_stats(tl_heap *h) {
                 h->inuse = inuse;
                 h->mapped = mapped;
                 h->have |= TL_HEAP_INUSE | TL_HEAP_MAPPED;
+            }
+            if (found.faulty_thread_stats != NULL) {
+                size_t caches = 0, bytes = 0;
+                found.faulty_thread_stats(&caches, &bytes);
+                h->threads = caches;
+                h->tcache = bytes;
+                h->have |= TL_HEAP_THREADS | TL_HEAP_TCACHE;
             }
             break;
         case KIND_TBBMALLOC: /* no statistics call */

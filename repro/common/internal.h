@@ -21,11 +21,21 @@ typedef struct tl_alloc_info {
     char libc[64];
 } tl_alloc_info;
 
-enum { TL_HEAP_INUSE = 1u << 0, TL_HEAP_MAPPED = 1u << 1 };
+enum {
+    TL_HEAP_INUSE = 1u << 0,
+    TL_HEAP_MAPPED = 1u << 1,
+    TL_HEAP_META = 1u << 2,
+    TL_HEAP_TCACHE = 1u << 3,
+    TL_HEAP_THREADS = 1u << 4
+};
 typedef struct tl_heap {
     unsigned have; /* TL_HEAP_* bits */
     uint64_t inuse;
     uint64_t mapped;
+    /* Attribution (DESIGN.md section 3, alloc_*), where the allocator exposes it. */
+    uint64_t meta;    /* bytes of allocator metadata */
+    uint64_t tcache;  /* bytes held in per-thread caches */
+    uint64_t threads; /* per-thread heaps or caches alive */
 } tl_heap;
 
 void tl_alloc_identify(tl_alloc_info *a, size_t probe_size); /* once, at start-up */

@@ -96,6 +96,12 @@ void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap
         put_u64(&l, "heap_inuse", h->inuse);
     if (h->have & TL_HEAP_MAPPED)
         put_u64(&l, "heap_mapped", h->mapped);
+    if (h->have & TL_HEAP_META)
+        put_u64(&l, "alloc_meta", h->meta);
+    if (h->have & TL_HEAP_TCACHE)
+        put_u64(&l, "alloc_tcache", h->tcache);
+    if (h->have & TL_HEAP_THREADS)
+        put_u64(&l, "alloc_threads", h->threads);
     emit(&l);
 }
 
