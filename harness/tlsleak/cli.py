@@ -351,12 +351,13 @@ def cmd_run(args, argv):
         print(f"tlsleak {__version__}: {n_s} scenario(s) x {n_c} configuration(s); "
               f"{settings.threads} threads per cell, {settings.concurrency} alive at once, "
               f"{settings.size} B blocks; Theil-Sen slope after {settings.warmup:.0%} warm-up, "
-              f"{settings.confidence:.0%} CI, floor {settings.floor:g} B/thread\n")
+              f"{settings.confidence:.0%} CI, floor {settings.floor:g} B/thread "
+              f"({settings.stats_floor:g} for allocator statistics)\n")
         print(report.render_table(results))
         for c in unavailable:
             print(f"unavailable: {c.label} ({c.id}): {c.reason}")
         if changes is not None:
-            _print_changes(changes, results)
+            _print_changes(changes)
         if not controls["passed"]:
             print("detector self-check FAILED: " + "; ".join(controls["failures"]))
         print(f"results: {out / 'results.json'}  junit: {out / 'junit.xml'}  "
@@ -364,7 +365,7 @@ def cmd_run(args, argv):
     return code
 
 
-def _print_changes(changes, cells):
+def _print_changes(changes):
     for cid in changes["new"]:
         print(f"NEW (not in the baseline): {cid}")
     for cid in changes["fixed"]:
