@@ -110,3 +110,15 @@ def test_junit_has_one_testcase_per_cell(matrix):
 def test_table_names_every_cell(matrix):
     for c in matrix.doc["cells"]:
         assert c["scenario"] in matrix.stdout and c["config"] in matrix.stdout
+
+
+def test_every_scenario_emits_checkpoints_under_system(matrix, listing):
+    """A scenario that stops producing checkpoints (or a new one that never did) fails here."""
+    for s in listing["scenarios"]:
+        if s["role"] == "fault":
+            continue
+        c = cell(matrix.doc, s["name"], "system")
+        cps = c["checkpoints"]
+        assert len(cps) >= 9, (s["name"], len(cps))
+        assert cps[0]["done"] == 0 and all("rss" in cp for cp in cps), s["name"]
+        assert [cp["done"] for cp in cps] == sorted(cp["done"] for cp in cps), s["name"]
