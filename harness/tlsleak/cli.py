@@ -16,7 +16,6 @@ from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, EXIT_USAG
                      runner, verdict)
 from tlsleak.build import ROOT, Build
 
-VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -249,7 +248,7 @@ def _plan_exec(args, confs):
 def _controls(cells):
     failures = []
     for cell in cells:
-        want = {"control-leak": "leak", "control-flat": "ok"}.get(cell["role"])
+        want = report.CONTROL_EXPECT.get(cell["role"])
         if want and cell["verdict"] != want:
             failures.append(f"{cell['id']}: expected {want}, got {cell['verdict']}")
     return {"passed": not failures, "failures": failures}
@@ -311,7 +310,7 @@ def cmd_run(args, argv):
     order = {c.id: i for i, c in enumerate(cells)}
     results.sort(key=lambda r: order[r["id"]])
     controls = _controls(results)
-    summary = {v: sum(1 for c in results if c["verdict"] == v) for v in VERDICTS}
+    summary = report.summary_counts(results)
     changes = baseline.compare(results, base) if base is not None else None
     code = _exit_code(results, controls, interrupted, changes)
     doc = {
@@ -449,3 +448,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("tlsleak: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as e:  # the harness itself failed: say so in one line, exit 3
+        if os.environ.get("TLSLEAK_DEBUG"):
+            raise
+        print(f"tlsleak: internal error: {type(e).__name__}: {e} (TLSLEAK_DEBUG=1 shows where)",
+              file=sys.stderr)
+        return EXIT_INFRA

@@ -15,10 +15,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
+from .verdict import VERDICTS
+
 SCHEMA_ID = "tlsleak-results/1"
 SCHEMA_PATH = Path(__file__).with_name("schema") / "results-1.schema.json"
 
-VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 # What a control cell must show (anything else means the detector is not working).
 CONTROL_EXPECT = {"control-leak": "leak", "control-flat": "ok"}
 CONTROL_MARK = {"control-leak": "[ctl+]", "control-flat": "[ctl-]"}

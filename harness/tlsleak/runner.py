@@ -300,13 +300,13 @@ def run_cell(cell, settings):
     judged = decided or (seq.judge(cps) if seq is not None else verdict.judge_signals(
         log, floor=settings.floor, confidence=settings.confidence, warmup=settings.warmup,
         stats_floor=settings.stats_floor, deciding=settings.deciding))
-    result["signals"] = {name: _judgement_dict(j) for name, j in judged.signals.items()}
+    result["signals"] = judged.signals_dict()
     result["attribution"] = verdict.attribution(judged)
     timeline = [(c["t_recv"], c["done"]) for c in cps if "t_recv" in c]
     ext = verdict.judge_external([(s["t"], s["rss"]) for s in samples], timeline,
                                  floor=settings.floor, confidence=settings.confidence,
                                  warmup=settings.warmup)
-    result["signals"]["external_rss"] = _judgement_dict(ext)
+    result["signals"]["external_rss"] = ext.to_dict()
 
     _conclude(result, stop, judged, proc.returncode, log, cell, settings, samples)
     return result
@@ -319,11 +319,11 @@ def _conclude(result, stop, judged, returncode, log, cell, settings, samples):
     after = f"after {result['threads']['finished'] or 0} threads"
     ours = stop in ("decided", "budget")  # sequential judging stopped it on purpose
 
-    def judged_verdict(verdict=None, reason=None):
-        result["verdict"] = verdict or judged.verdict
+    def judged_verdict(which=None, reason=None):
+        result["verdict"] = which or judged.verdict
         result["reason"] = reason or judged.reason
         result["signal"] = judged.signal
-        result["rate"] = _rate_dict(judged.rate)
+        result["rate"] = verdict.rate_to_dict(judged.rate)
 
     if stop == "timeout":
         result["verdict"] = "timeout"
@@ -363,15 +363,6 @@ def _judge_in_time(samples, settings):
     return ("inconclusive",
             f"no TLSLEAK/1 checkpoints: RSS grows {rate.slope:.0f} B/s ({rate.low:.0f}.."
             f"{rate.high:.0f}); print checkpoints for a per-thread verdict",
-            {**_rate_dict(rate), "unit": "B/s"})
+            {**verdict.rate_to_dict(rate), "unit": "B/s"})
 
 
-def _rate_dict(rate):
-    if rate is None:
-        return None
-    return {"bytes_per_thread": round(rate.slope, 2), "ci_low": round(rate.low, 2),
-            "ci_high": round(rate.high, 2), "confidence": rate.confidence, "n": rate.n}
-
-
-def _judgement_dict(j):
-    return {"verdict": j.verdict, "rate": _rate_dict(j.rate), "reason": j.reason}

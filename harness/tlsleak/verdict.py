@@ -79,9 +79,9 @@ class Rate:
     def to_dict(self) -> dict:
         """The results.json form: bytes_per_thread, ci_low, ci_high, confidence, n."""
         return {
-            "bytes_per_thread": float(self.slope),
-            "ci_low": float(self.low),
-            "ci_high": float(self.high),
+            "bytes_per_thread": round(float(self.slope), 2),
+            "ci_low": round(float(self.low), 2),
+            "ci_high": round(float(self.high), 2),
             "confidence": float(self.confidence),
             "n": int(self.n),
         }
