@@ -4,6 +4,7 @@
  * right after, and printing allocates nothing beyond stdout's own buffer.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,31 +78,47 @@ void tl_report_alloc(const tl_alloc_info *a) {
     emit(&l);
 }
 
+/* The optional figures of a cp line, in print order: which `have` bit says the figure is
+ * known, its key, and where it sits in its struct. */
+typedef struct field {
+    unsigned bit;
+    const char *key;
+    size_t offset;
+} field;
+
+static const field mem_fields[] = {
+    {PRIM_HAVE_RSS, "rss", offsetof(prim_mem, rss)},
+    {PRIM_HAVE_VSIZE, "vsize", offsetof(prim_mem, vsize)},
+    {PRIM_HAVE_MAPS, "maps", offsetof(prim_mem, maps)},
+    {PRIM_HAVE_THREADS, "os_threads", offsetof(prim_mem, threads)},
+    {PRIM_HAVE_COMMIT, "commit", offsetof(prim_mem, commit)},
+};
+
+static const field heap_fields[] = {
+    {TL_HEAP_INUSE, "heap_inuse", offsetof(tl_heap, inuse)},
+    {TL_HEAP_MAPPED, "heap_mapped", offsetof(tl_heap, mapped)},
+    {TL_HEAP_META, "alloc_meta", offsetof(tl_heap, meta)},
+    {TL_HEAP_TCACHE, "alloc_tcache", offsetof(tl_heap, tcache)},
+    {TL_HEAP_THREADS, "alloc_threads", offsetof(tl_heap, threads)},
+};
+
+static void put_fields(line *l, const field *f, size_t n, unsigned have, const void *base) {
+    for (size_t i = 0; i < n; i++) {
+        if (have & f[i].bit) {
+            uint64_t value;
+            memcpy(&value, (const char *)base + f[i].offset, sizeof value);
+            put_u64(l, f[i].key, value);
+        }
+    }
+}
+
 void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap *h) {
     line l;
     begin(&l, "cp");
     put_u64(&l, "done", done);
     put_u64(&l, "t_ns", t_ns);
-    if (m->have & PRIM_HAVE_RSS)
-        put_u64(&l, "rss", m->rss);
-    if (m->have & PRIM_HAVE_VSIZE)
-        put_u64(&l, "vsize", m->vsize);
-    if (m->have & PRIM_HAVE_MAPS)
-        put_u64(&l, "maps", m->maps);
-    if (m->have & PRIM_HAVE_THREADS)
-        put_u64(&l, "os_threads", m->threads);
-    if (m->have & PRIM_HAVE_COMMIT)
-        put_u64(&l, "commit", m->commit);
-    if (h->have & TL_HEAP_INUSE)
-        put_u64(&l, "heap_inuse", h->inuse);
-    if (h->have & TL_HEAP_MAPPED)
-        put_u64(&l, "heap_mapped", h->mapped);
-    if (h->have & TL_HEAP_META)
-        put_u64(&l, "alloc_meta", h->meta);
-    if (h->have & TL_HEAP_TCACHE)
-        put_u64(&l, "alloc_tcache", h->tcache);
-    if (h->have & TL_HEAP_THREADS)
-        put_u64(&l, "alloc_threads", h->threads);
+    put_fields(&l, mem_fields, sizeof mem_fields / sizeof mem_fields[0], m->have, m);
+    put_fields(&l, heap_fields, sizeof heap_fields / sizeof heap_fields[0], h->have, h);
     emit(&l);
 }
 
