@@ -9,13 +9,27 @@
 static uint64_t t0;
 static tl_thread *threads; /* one per slot, for the whole run */
 
+/* A joined thread can stay listed by the OS for a moment after pthread_join returns (the
+ * kernel wakes the joiner before it removes the task), so a thread count read right after a
+ * join may count it. Read again until the count stops falling: a few milliseconds at most. */
+static void mem_read_settled(prim_mem *m) {
+    prim_mem_read(m);
+    for (int i = 0; i < 10 && (m->have & PRIM_HAVE_THREADS); i++) {
+        uint64_t before = m->threads;
+        prim_sleep_ms(1);
+        prim_mem_read(m);
+        if (m->threads >= before)
+            break;
+    }
+}
+
 static void checkpoint(uint64_t done) {
     uint64_t now = prim_clock_ns();
     if (done == 0)
         t0 = now; /* time counts from the first checkpoint */
     prim_mem m;
     tl_heap h;
-    prim_mem_read(&m);
+    mem_read_settled(&m);
     tl_alloc_stats(&h);
     tl_report_cp(done, now - t0, &m, &h);
 }
