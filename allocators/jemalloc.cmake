@@ -1,3 +1,4 @@
+# @debian-package libjemalloc-dev
 # jemalloc from the system packages (Debian: libjemalloc-dev): linked to (dynamic), preloaded
 # (override), and linked into the executable from libjemalloc.a (static).
 

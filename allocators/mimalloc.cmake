@@ -1,3 +1,5 @@
+# @debian-package libmimalloc-dev
+# @debian-source mimalloc
 # mimalloc, three ways:
 #   dynamic   programs linked to the system package's shared library
 #   override  the system variant with that library preloaded
@@ -124,6 +126,12 @@ endfunction()
 
 set(tlsleak_built_any FALSE)
 set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh or -DTLSLEAK_MIMALLOC_SOURCES=DIR")
+# Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
+set(tlsleak_why_file "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc.unavailable")
+if(EXISTS "${tlsleak_why_file}")
+  file(STRINGS "${tlsleak_why_file}" tlsleak_why LIMIT_COUNT 1)
+  set(tlsleak_static_reason "no mimalloc source: ${tlsleak_why}")
+endif()
 if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
   # Static override elsewhere needs more than --whole-archive (Windows: mimalloc-redirect).
   set(tlsleak_static_reason "static mimalloc from source is set up for Linux only")

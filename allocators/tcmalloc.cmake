@@ -1,3 +1,4 @@
+# @debian-package libgoogle-perftools-dev
 # gperftools tcmalloc from the system packages (Debian: libgoogle-perftools-dev): linked to
 # (dynamic) and preloaded (override).
 

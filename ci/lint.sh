@@ -11,7 +11,7 @@ clang-format --dry-run -Werror "${csrc[@]}"
 echo "lint: cppcheck repro/"
 cppcheck -q --error-exitcode=1 --enable=warning,style,performance,portability --std=c11 \
     --inline-suppr --suppress=missingIncludeSystem -I repro/prim -I repro/common repro/
-echo "lint: pyflakes harness/ tests/"
-"$py" -m pyflakes harness tests
+echo "lint: pyflakes harness/ tests/ ci/"
+"$py" -m pyflakes harness tests ci
 echo "lint: shellcheck (${#shs[@]} scripts)"
 shellcheck "${shs[@]}"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what tlsleak needs, idempotently, and records the Python interpreter to use.
 #   ci/setup.sh [run|test]    run: build + run the matrix; test: also pytest and the linters
-# Debian/Ubuntu: system packages through apt (as root, or with passwordless sudo), Python
+# Debian/Ubuntu: binary packages through apt (as root, or with passwordless sudo), Python
 # packages from Debian when they are there. Elsewhere, or when apt is not an option: a .venv
-# with pip. Allocator sources for from-source builds: Debian's source packages (deb-src).
-# Prints nothing when everything is already in place; progress goes to stderr.
+# with pip. Allocator sources for from-source builds: Debian's source packages, fetched through
+# a private apt configuration under .cache/apt (the host's /etc/apt is only read, never
+# written). Everything it writes is under the checkout (.cache/, .venv/).
+# Prints nothing when everything is already in place; one line before each long step (stderr).
 set -euo pipefail
 profile=${1:-run}
 case $profile in run | test) ;; *)
@@ -18,23 +20,41 @@ mkdir -p "$cache"
 stamp=$cache/setup-$profile.ok
 say() { echo "tlsleak setup: $*" >&2; }
 
-# Fast path: same setup script as last time and the recorded interpreter still works.
-fingerprint=$(cksum <"$root/ci/setup.sh" | cut -d' ' -f1)
-py_modules=psutil,scipy
+# What the allocators need comes from their own files: `# @debian-package P` and
+# `# @debian-source S` lines in allocators/*.cmake.
+tags() { sed -n "s/^# @$1 *//p" "$root"/allocators/*.cmake | tr ' ' '\n' | sed '/^$/d' | sort -u; }
+mapfile -t alloc_packages < <(tags debian-package)
+mapfile -t alloc_sources < <(tags debian-source)
+
+# Fast path: same set-up inputs as last time and the recorded interpreter still works.
+fingerprint=$(cat "$root/ci/setup.sh" "$root/ci/private_apt.py" <(tags debian-package) \
+    <(tags debian-source) | cksum | cut -d' ' -f1)
+py_modules=psutil,scipy,matplotlib
 [ "$profile" = test ] && py_modules=$py_modules,pytest,jsonschema,pyflakes
 py_ok() { "$1" -c "import ${py_modules}" >/dev/null 2>&1; }
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ -f "$cache/python" ] &&
-    py_ok "$(cat "$cache/python")"; then
-    exit 0
-fi
+up_to_date() {
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ -f "$cache/python" ] &&
+        py_ok "$(cat "$cache/python")"
+}
+up_to_date && exit 0
 
-# --- system packages -------------------------------------------------------------------------
-apt_run=(gcc g++ make cmake git dpkg-dev ca-certificates libmimalloc-dev libjemalloc-dev
-    libgoogle-perftools-dev libtbb-dev python3 python3-venv python3-psutil python3-scipy)
+# One set-up at a time per checkout; two checkouts share nothing but apt's own locks.
+exec 9>"$cache/setup.lock"
+if ! flock -n 9; then
+    say "waiting for another set-up of this checkout to finish"
+    flock 9
+fi
+up_to_date && exit 0
+
+# --- binary packages (the only step that needs root) --------------------------------------------
+apt_run=(gcc g++ make cmake git dpkg-dev ca-certificates python3 python3-venv python3-psutil
+    python3-scipy python3-matplotlib "${alloc_packages[@]}")
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck)
 sudo=()
 [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo=(sudo -n); }
 can_apt() { command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; }; }
+# Wait for another apt (a second checkout's set-up) instead of failing on its lock.
+apt_host=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 -qq)
 
 wanted=("${apt_run[@]}")
 [ "$profile" = test ] && wanted+=("${apt_test[@]}")
@@ -44,12 +64,12 @@ if can_apt; then
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]}"
-        "${sudo[@]}" apt-get update -qq >&2
-        # Install one by one on failure so a package this distribution lacks does not block the rest.
-        if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2; then
+        say "installing ${missing[*]} with apt-get"
+        "${apt_host[@]}" update >&2 || say "apt-get update failed; installing from the lists at hand"
+        # One by one on failure, so a package this distribution lacks does not block the rest.
+        if ! DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "${missing[@]}" >&2; then
             for p in "${missing[@]}"; do
-                DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$p" >&2 ||
+                DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "$p" >&2 ||
                     say "could not install $p (continuing; what needs it is reported as unavailable)"
             done
         fi
@@ -58,38 +78,74 @@ else
     say "no apt-get with root rights: install a C/C++ compiler, cmake and the allocators yourself"
 fi
 
-# --- allocator sources (mimalloc:static is built from source) --------------------------------
-debian_mirror() { # every mirror configured, deb822 (.sources) first, then one-line sources.list
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] && sed -n 's/^URIs: *//p' "$f"
-    done
-    [ -f /etc/apt/sources.list ] &&
-        awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; break } }' \
-            /etc/apt/sources.list
-    true
+# --- allocator sources, through a private apt configuration ---------------------------------
+# .cache/apt holds its own sources (deb-src lines derived from the host's deb entries, options
+# such as Signed-By kept), lists and caches; root is not needed.
+papt_dir=$cache/apt
+papt=(apt-get -qq -o "Dir::Etc::SourceList=$papt_dir/etc/sources.list"
+    -o "Dir::Etc::SourceParts=$papt_dir/etc/sources.list.d" -o "Dir::State::Lists=$papt_dir/lists"
+    -o "Dir::Cache=$papt_dir/cache" -o "Dir::Cache::Archives=$papt_dir/archives")
+# As root apt downloads as the _apt user, who may not reach a checkout under a private home.
+[ "$(id -u)" -eq 0 ] && papt+=(-o APT::Sandbox::User=root)
+unavailable() { # $1 = source package, $2 = why: read by allocators/*.cmake as the reason
+    mkdir -p "$cache/src"
+    echo "$2" >"$cache/src/$1.unavailable"
+    say "$1 from source stays unavailable: $2"
+}
+scratch=()
+trap 'rm -rf "${scratch[@]}"' EXIT
+private_why=""
+private_lists() { # derive the sources and update the private lists, once per set-up
+    [ -n "$private_why" ] && return 1
+    [ -n "${private_ready:-}" ] && return 0
+    if ! command -v apt-get >/dev/null; then
+        private_why="no apt-get on this system"
+        return 1
+    fi
+    local err
+    if ! err=$(python3 "$root/ci/private_apt.py" derive --out "$papt_dir/etc" 2>&1); then
+        private_why=${err:-no Debian-family apt source}
+        return 1
+    fi
+    mkdir -p "$papt_dir/lists/partial" "$papt_dir/cache" "$papt_dir/archives/partial"
+    say "updating tlsleak's private apt lists for source packages (.cache/apt)"
+    if ! "${papt[@]}" update >"$papt_dir/update.log" 2>&1; then
+        private_why="apt-get update of the private lists failed (see .cache/apt/update.log)"
+        return 1
+    fi
+    private_ready=1
 }
 fetch_source() { # $1 = Debian source package name
-    compgen -G "$cache/src/$1-[0-9]*/CMakeLists.txt" >/dev/null && return 0
-    can_apt || return 0
-    if ! apt-get source --print-uris "$1" >/dev/null 2>&1; then
-        # shellcheck source=/dev/null
-        . /etc/os-release
-        local list=/etc/apt/sources.list.d/tlsleak-deb-src.sources
-        local uri
-        uri=$(debian_mirror | head -1) || true
-        [ -n "$uri" ] && [ -n "${VERSION_CODENAME:-}" ] || return 0
-        say "adding a deb-src entry for $VERSION_CODENAME ($list)"
-        printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n' "$uri" "$VERSION_CODENAME" |
-            "${sudo[@]}" tee "$list" >/dev/null
-        "${sudo[@]}" apt-get update -qq >&2
-    fi
+    compgen -G "$cache/src/$1-[0-9]*/" >/dev/null && return 0
+    command -v dpkg-source >/dev/null || {
+        unavailable "$1" "dpkg-source missing (apt-get install dpkg-dev)"
+        return 0
+    }
+    private_lists || {
+        unavailable "$1" "$private_why"
+        return 0
+    }
     say "fetching the $1 source package into .cache/src"
-    mkdir -p "$cache/src"
-    (cd "$cache/src" && apt-get source -qq "$1" >/dev/null 2>&1) ||
-        say "apt-get source $1 failed; $1 from source stays unavailable"
+    local tmp
+    tmp=$(mktemp -d "$cache/src-$1.XXXXXX")
+    scratch+=("$tmp")
+    # Unpacked in a scratch folder and moved in whole: an interrupted fetch leaves no half tree.
+    if (cd "$tmp" && "${papt[@]}" source "$1" >"$tmp/log" 2>&1); then
+        mkdir -p "$cache/src"
+        local d
+        for d in "$tmp"/*/; do
+            [ -d "$d" ] && mv "$d" "$cache/src/"
+        done
+        rm -f "$cache/src/$1.unavailable"
+        rm -rf "$tmp"
+    else
+        unavailable "$1" "apt-get source $1 failed: $(tail -1 "$tmp/log")"
+        rm -rf "$tmp"
+    fi
 }
-fetch_source mimalloc
+for s in "${alloc_sources[@]}"; do
+    fetch_source "$s"
+done
 
 # --- Python ----------------------------------------------------------------------------------
 python=
