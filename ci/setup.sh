@@ -64,12 +64,14 @@ if can_apt; then
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        say "installing ${missing[*]} with apt-get"
-        "${apt_host[@]}" update >&2 || say "apt-get update failed; installing from the lists at hand"
+        log=$cache/apt-install.log
+        say "installing ${missing[*]} with apt-get (log: .cache/apt-install.log)"
+        "${apt_host[@]}" update >"$log" 2>&1 ||
+            say "apt-get update failed; installing from the lists at hand"
         # One by one on failure, so a package this distribution lacks does not block the rest.
-        if ! DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "${missing[@]}" >&2; then
+        if ! DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "${missing[@]}" >>"$log" 2>&1; then
             for p in "${missing[@]}"; do
-                DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "$p" >&2 ||
+                DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "$p" >>"$log" 2>&1 ||
                     say "could not install $p (continuing; what needs it is reported as unavailable)"
             done
         fi
