@@ -56,6 +56,17 @@ can_apt() { command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo
 # Wait for another apt (a second checkout's set-up) instead of failing on its lock.
 apt_host=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 -qq)
 
+host_update() { # the lists lock has no timeout option: wait while another apt holds it
+    local i
+    for i in $(seq 60); do
+        "${apt_host[@]}" update >"$1" 2>&1 && return 0
+        grep -q 'Could not get lock' "$1" || return 1
+        [ "$i" -eq 1 ] && say "waiting for another apt-get to release its lists"
+        sleep 2
+    done
+    return 1
+}
+
 wanted=("${apt_run[@]}")
 [ "$profile" = test ] && wanted+=("${apt_test[@]}")
 if can_apt; then
@@ -66,8 +77,7 @@ if can_apt; then
     if [ ${#missing[@]} -gt 0 ]; then
         log=$cache/apt-install.log
         say "installing ${missing[*]} with apt-get (log: .cache/apt-install.log)"
-        "${apt_host[@]}" update >"$log" 2>&1 ||
-            say "apt-get update failed; installing from the lists at hand"
+        host_update "$log" || say "apt-get update failed; installing from the lists at hand"
         # One by one on failure, so a package this distribution lacks does not block the rest.
         if ! DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y "${missing[@]}" >>"$log" 2>&1; then
             for p in "${missing[@]}"; do
