@@ -159,6 +159,21 @@ for s in "${alloc_sources[@]}"; do
     fetch_source "$s"
 done
 
+# --- npm tools for the tests (workflow validation) -------------------------------------------
+npm_tools=("@action-validator/cli@0.6.0" "@action-validator/core@0.6.0")
+if [ "$profile" = test ] && [ ! -x "$cache/npm/node_modules/.bin/action-validator" ]; then
+    if ! command -v npm >/dev/null && can_apt; then
+        say "installing nodejs and npm with apt-get (workflow validation in the tests)"
+        DEBIAN_FRONTEND=noninteractive "${apt_host[@]}" install -y nodejs npm >>"$cache/apt-install.log" 2>&1 ||
+            say "could not install npm; the workflow validation test will be skipped"
+    fi
+    if command -v npm >/dev/null; then
+        say "installing ${npm_tools[*]} into .cache/npm"
+        npm install --prefix "$cache/npm" --no-audit --no-fund --silent "${npm_tools[@]}" >&2 ||
+            say "npm install failed; the workflow validation test will be skipped"
+    fi
+fi
+
 # --- Python ----------------------------------------------------------------------------------
 python=
 for cand in "${TLSLEAK_PYTHON:-}" "$root/.venv/bin/python" /usr/bin/python3 "$(command -v python3 || true)"; do
