@@ -61,7 +61,7 @@ void prim_mem_read(prim_mem *m) {
 /* The system-wide thread id, the same number thread_info reports as thread_id. */
 uint64_t prim_thread_id(void) {
     uint64_t id = 0;
-    pthread_threadid_np(NULL, &id);
+    pthread_threadid_np(pthread_self(), &id);
     return id;
 }
 
