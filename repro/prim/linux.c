@@ -76,8 +76,9 @@ void prim_mem_read(prim_mem *m) {
     unsigned long long size_pages, resident_pages;
     if (read_small("/proc/self/statm", buf, sizeof buf) > 0 &&
         sscanf(buf, "%llu %llu", &size_pages, &resident_pages) == 2) {
-        m->vsize = size_pages * prim_posix_page_size();
-        m->rss = resident_pages * prim_posix_page_size();
+        uint64_t page = prim_posix_page_size();
+        m->vsize = size_pages * page;
+        m->rss = resident_pages * page;
         m->have |= PRIM_HAVE_VSIZE | PRIM_HAVE_RSS;
     }
 

@@ -2,7 +2,7 @@
  * The allocator registry: one `struct allocid_entry` per allocator, one file each beside this
  * one, listed in probe order by table.c. allocid.c walks the table; nothing else names an
  * allocator. Adding one: a file here, a row in table.c, a CMake call in allocators/ (DESIGN.md
- * section 3, "Adding an allocator").
+ * section 4, "Adding an allocator").
  */
 #ifndef TLSLEAK_ALLOC_REGISTRY_H
 #define TLSLEAK_ALLOC_REGISTRY_H
@@ -16,8 +16,8 @@
 struct allocid_entry {
     const char *name; /* as printed in `alloc name=` and as the manifest's `expect` */
     /* Looks the allocator's API up by symbol; true when it is in the process. Runs once, at
-     * start-up, before the others (lookups may allocate). The last entry's always answers
-     * true. */
+     * start-up (lookups may allocate), before this entry's other functions. The last entry's
+     * always answers true. */
     bool (*probe)(const tl_alloc_info *a);
     /* 1 when the allocator claims `block`, a fresh malloc block. a->malloc_from is set. */
     int (*owns)(const tl_alloc_info *a, void *block);
@@ -32,9 +32,6 @@ struct allocid_entry {
 /* table.c: every allocator, in probe order; the system allocator last. */
 extern const struct allocid_entry *const tl_allocators[];
 extern const size_t tl_allocators_count;
-
-extern const struct allocid_entry tl_alloc_mimalloc, tl_alloc_jemalloc, tl_alloc_tcmalloc,
-    tl_alloc_tbbmalloc, tl_alloc_faulty, tl_alloc_system;
 
 /* A data pointer from symbol lookup into a function pointer of the same size. */
 #define TL_LOOKUP(fnptr, name)                                                                     \
