@@ -17,48 +17,31 @@ set(TLSLEAK_MIMALLOC_SOURCES "" CACHE STRING
 set(TLSLEAK_MIMALLOC_FETCH_TAGS "" CACHE STRING
   "mimalloc git tags to fetch from github.com/microsoft/mimalloc and build, e.g. v2.1.7")
 
-# tlsleak_mimalloc_header_version(<out-var> <mimalloc.h>): "2.0.9" from MI_MALLOC_VERSION 209.
+# tlsleak_mimalloc_header_version(<out-var> <mimalloc.h>): MI_MALLOC_VERSION as a version. Up
+# to 3.0 "major + 2 digits minor", one digit each for minor and patch (209 is 2.0.9); since then
+# "major + 2 digits minor + 2 digits patch" (30403 is 3.4.3). repro/common/alloc/mimalloc.c
+# reads mi_version() by the same rule.
 function(tlsleak_mimalloc_header_version out header)
+  tlsleak_header_version(number "${header}" MI_MALLOC_VERSION)
   set(${out} "" PARENT_SCOPE)
-  if(NOT EXISTS "${header}")
+  if(number GREATER_EQUAL 10000)
+    math(EXPR major "${number} / 10000")
+    math(EXPR minor "${number} / 100 % 100")
+    math(EXPR patch "${number} % 100")
+  elseif(number)
+    math(EXPR major "${number} / 100")
+    math(EXPR minor "${number} % 100 / 10")
+    math(EXPR patch "${number} % 10")
+  else()
     return()
   endif()
-  file(STRINGS "${header}" line REGEX "^#define MI_MALLOC_VERSION +[0-9]+")
-  if(line MATCHES "MI_MALLOC_VERSION +([0-9]+)")
-    set(n "${CMAKE_MATCH_1}")
-    math(EXPR major "${n} / 100")
-    math(EXPR minor "${n} % 100 / 10")
-    math(EXPR patch "${n} % 10")
-    set(${out} "${major}.${minor}.${patch}" PARENT_SCOPE)
-  endif()
+  set(${out} "${major}.${minor}.${patch}" PARENT_SCOPE)
 endfunction()
 
 # --- the system package -------------------------------------------------------------------
-set(tlsleak_mimalloc_pkg_version "")
-find_path(TLSLEAK_MIMALLOC_INCLUDE_DIR mimalloc.h)
-find_library(TLSLEAK_MIMALLOC_LIBRARY NAMES mimalloc)
-if(TLSLEAK_MIMALLOC_INCLUDE_DIR)
-  tlsleak_mimalloc_header_version(tlsleak_mimalloc_pkg_version
-    "${TLSLEAK_MIMALLOC_INCLUDE_DIR}/mimalloc.h")
-endif()
-
-if(TLSLEAK_MIMALLOC_LIBRARY AND tlsleak_mimalloc_pkg_version)
-  tlsleak_real_file(tlsleak_mimalloc_real "${TLSLEAK_MIMALLOC_LIBRARY}")
-  tlsleak_add_variant(VARIANT "mimalloc-${tlsleak_mimalloc_pkg_version}-dynamic"
-    LINK_LIBRARIES "${TLSLEAK_MIMALLOC_LIBRARY}"
-    LINK_OPTIONS "-Wl,--no-as-needed") # nothing names a mimalloc symbol: keep it anyway
-  tlsleak_add_config(NAME mimalloc VERSION "${tlsleak_mimalloc_pkg_version}" MODE dynamic
-    LIBRARY "${tlsleak_mimalloc_real}" ORIGIN "debian package")
-  tlsleak_add_config(NAME mimalloc VERSION "${tlsleak_mimalloc_pkg_version}" MODE override
-    PRELOAD "${tlsleak_mimalloc_real}" LIBRARY "${tlsleak_mimalloc_real}"
-    ORIGIN "debian package")
-else()
-  foreach(tlsleak_mode dynamic override)
-    tlsleak_add_config(NAME mimalloc VERSION unknown MODE ${tlsleak_mode} AVAILABLE FALSE
-      REASON "libmimalloc-dev not installed: apt-get install libmimalloc-dev (or run ci/setup.sh)"
-      ORIGIN "debian package")
-  endforeach()
-endif()
+tlsleak_add_packaged(NAME mimalloc PACKAGE libmimalloc-dev ORIGIN "debian package"
+  HEADER mimalloc.h LIBRARY_NAMES mimalloc VERSION_FUNCTION tlsleak_mimalloc_header_version
+  MODES dynamic override OUT_VERSION tlsleak_mimalloc_pkg_version)
 
 # --- source builds ------------------------------------------------------------------------
 # tlsleak_mimalloc_from_source(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir> | GIT_TAG <tag>)

@@ -120,3 +120,116 @@ function(tlsleak_real_file out path)
   file(REAL_PATH "${path}" real)
   set(${out} "${real}" PARENT_SCOPE)
 endfunction()
+
+# tlsleak_header_version(<out-var> <header> <macro>...): the numbers of `#define <macro> N` in
+# <header>, joined by dots in the order the macros are named; "" when one is missing.
+function(tlsleak_header_version out header)
+  set(${out} "" PARENT_SCOPE)
+  if(NOT EXISTS "${header}")
+    return()
+  endif()
+  set(parts "")
+  foreach(macro IN LISTS ARGN)
+    file(STRINGS "${header}" line REGEX "^#define ${macro} +[0-9]+")
+    if(NOT line MATCHES "^#define ${macro} +([0-9]+)")
+      return()
+    endif()
+    list(APPEND parts "${CMAKE_MATCH_1}")
+  endforeach()
+  list(JOIN parts "." version)
+  set(${out} "${version}" PARENT_SCOPE)
+endfunction()
+
+# tlsleak_add_packaged(NAME <allocator> PACKAGE <distribution package> HEADER <include path>
+#     LIBRARY_NAMES <find_library names>... MODES <dynamic|override|static>...
+#     VERSION_MACROS <macro>... | VERSION_FUNCTION <function(<out-var> <header>)>
+#     [STATIC_NAMES <names>...] [STATIC_LINK_LIBRARIES ...] [STATIC_LINK_OPTIONS ...]
+#     [WHAT <what is missing, for the reason>] [ORIGIN <text>] [OUT_VERSION <var>])
+# One allocator from the system's packages: finds HEADER and the library, reads the version
+# from the header (VERSION_MACROS joined by dots, or VERSION_FUNCTION), and registers one
+# configuration per mode: `dynamic` links the library (kept with --no-as-needed: nothing names
+# its symbols), `override` preloads it (by its real file, what LD_PRELOAD should name), `static`
+# links STATIC_NAMES' archive with STATIC_LINK_LIBRARIES/OPTIONS. A mode whose files or version
+# are missing is registered unavailable, its reason naming PACKAGE. OUT_VERSION receives the
+# version, or "" when it could not be read. ci/setup.sh can list the packages to install with
+# `grep -ho 'PACKAGE [^ )]*' allocators/*.cmake`.
+function(tlsleak_add_packaged)
+  cmake_parse_arguments(P "" "NAME;PACKAGE;HEADER;VERSION_FUNCTION;WHAT;ORIGIN;OUT_VERSION"
+    "LIBRARY_NAMES;MODES;VERSION_MACROS;STATIC_NAMES;STATIC_LINK_LIBRARIES;STATIC_LINK_OPTIONS"
+    ${ARGN})
+  foreach(required NAME PACKAGE HEADER LIBRARY_NAMES MODES)
+    if(NOT P_${required})
+      message(FATAL_ERROR "tlsleak_add_packaged(${P_NAME}): ${required} is required")
+    endif()
+  endforeach()
+  if(NOT DEFINED P_ORIGIN)
+    set(P_ORIGIN "system package")
+  endif()
+  if(NOT DEFINED P_WHAT)
+    set(P_WHAT "${P_NAME}")
+  endif()
+  set(fix "apt-get install ${P_PACKAGE} (or run ci/setup.sh)")
+  string(TOUPPER "TLSLEAK_${P_NAME}" cache)
+
+  find_path(${cache}_INCLUDE_DIR "${P_HEADER}")
+  find_library(${cache}_LIBRARY NAMES ${P_LIBRARY_NAMES})
+  set(version "")
+  if(${cache}_INCLUDE_DIR)
+    set(header "${${cache}_INCLUDE_DIR}/${P_HEADER}")
+    if(P_VERSION_FUNCTION)
+      cmake_language(CALL ${P_VERSION_FUNCTION} version "${header}")
+    else()
+      tlsleak_header_version(version "${header}" ${P_VERSION_MACROS})
+    endif()
+  endif()
+  if(P_OUT_VERSION)
+    set(${P_OUT_VERSION} "${version}" PARENT_SCOPE)
+  endif()
+  set(shown_version "${version}")
+  if(NOT version)
+    set(shown_version unknown)
+  endif()
+  # What stops every mode (no header, no version), then the shared library's modes.
+  set(no_header "")
+  if(NOT ${cache}_INCLUDE_DIR)
+    set(no_header "${P_WHAT} not found: ${fix}")
+  elseif(NOT version)
+    set(no_header "no version in ${P_HEADER}: reinstall ${P_PACKAGE}")
+  endif()
+  set(missing "${no_header}")
+  if(NOT missing AND NOT ${cache}_LIBRARY)
+    set(missing "${P_WHAT} not found: ${fix}")
+  elseif(NOT missing)
+    tlsleak_real_file(real "${${cache}_LIBRARY}")
+  endif()
+
+  foreach(mode IN LISTS P_MODES)
+    set(args NAME ${P_NAME} VERSION "${shown_version}" MODE ${mode} ORIGIN "${P_ORIGIN}")
+    if(mode STREQUAL "static")
+      find_library(${cache}_STATIC_LIBRARY NAMES ${P_STATIC_NAMES})
+      if(no_header OR NOT ${cache}_STATIC_LIBRARY)
+        list(GET P_STATIC_NAMES 0 archive)
+        set(missing_static "${no_header}")
+        if(NOT no_header)
+          set(missing_static "${archive} not found: ${fix}")
+        endif()
+        tlsleak_add_config(${args} AVAILABLE FALSE REASON "${missing_static}")
+        continue()
+      endif()
+      tlsleak_add_variant(VARIANT "${P_NAME}-${version}-static"
+        LINK_LIBRARIES "${${cache}_STATIC_LIBRARY}" ${P_STATIC_LINK_LIBRARIES}
+        LINK_OPTIONS ${P_STATIC_LINK_OPTIONS})
+      tlsleak_add_config(${args} LIBRARY "${${cache}_STATIC_LIBRARY}")
+    elseif(missing)
+      tlsleak_add_config(${args} AVAILABLE FALSE REASON "${missing}")
+    elseif(mode STREQUAL "dynamic")
+      tlsleak_add_variant(VARIANT "${P_NAME}-${version}-dynamic"
+        LINK_LIBRARIES "${${cache}_LIBRARY}" LINK_OPTIONS "-Wl,--no-as-needed")
+      tlsleak_add_config(${args} LIBRARY "${real}")
+    elseif(mode STREQUAL "override")
+      tlsleak_add_config(${args} PRELOAD "${real}" LIBRARY "${real}")
+    else()
+      message(FATAL_ERROR "tlsleak_add_packaged(${P_NAME}): bad mode '${mode}'")
+    endif()
+  endforeach()
+endfunction()

@@ -14,7 +14,7 @@ extern const char tl_usage[];
 
 /* allocid.c: which allocator serves malloc, found at run time. */
 typedef struct tl_alloc_info {
-    char name[16];    /* mimalloc, jemalloc, tcmalloc or system */
+    char name[16];    /* an allocid_entry name (alloc/table.c) */
     char version[64]; /* "" when unknown */
     int owns;         /* 1 when the allocator claims a fresh malloc block */
     char malloc_from[4096];

@@ -1,10 +1,11 @@
 /*
- * Platform layer for Linux (glibc or musl): /proc for memory figures, pthreads, dlsym/dladdr.
- * /proc files are read with read(2) into fixed buffers, not stdio, so a checkpoint does not
- * allocate.
+ * Platform layer for Linux (glibc or musl), on the POSIX tier (posix.c): /proc for memory
+ * figures and thread lifetimes, the kernel's thread id, the link map for symbol files, and the
+ * C library's version. /proc files are read with read(2) into fixed buffers, not stdio, so a
+ * checkpoint does not allocate.
  */
 #define _GNU_SOURCE
-#include "prim.h"
+#include "posix.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -12,38 +13,22 @@
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <gnu/libc-version.h>
 #endif
 
-_Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t must fit prim_thread.handle");
-_Static_assert(sizeof(pthread_key_t) <= sizeof(uintptr_t), "pthread_key_t must fit prim_tls_key");
-
-static uint64_t page_size;
-
-void prim_init(void) {
-    long ps = sysconf(_SC_PAGESIZE);
-    page_size = ps > 0 ? (uint64_t)ps : 4096;
-}
-
 const char *prim_os_name(void) {
     return "linux";
 }
 
-unsigned long prim_pid(void) {
-    return (unsigned long)getpid();
-}
-
 /* Read a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
+
 static ssize_t read_small(const char *path, char *buf, size_t size) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -63,6 +48,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 }
 
 /* Count lines of /proc/self/maps one buffer at a time: one line per mapping. */
+
 static int count_maps(uint64_t *out) {
     char buf[4096];
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -90,8 +76,9 @@ void prim_mem_read(prim_mem *m) {
     unsigned long long size_pages, resident_pages;
     if (read_small("/proc/self/statm", buf, sizeof buf) > 0 &&
         sscanf(buf, "%llu %llu", &size_pages, &resident_pages) == 2) {
-        m->vsize = size_pages * page_size;
-        m->rss = resident_pages * page_size;
+        uint64_t page = prim_posix_page_size();
+        m->vsize = size_pages * page;
+        m->rss = resident_pages * page;
         m->have |= PRIM_HAVE_VSIZE | PRIM_HAVE_RSS;
     }
 
@@ -107,55 +94,6 @@ void prim_mem_read(prim_mem *m) {
         m->have |= PRIM_HAVE_MAPS;
 }
 
-uint64_t prim_clock_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void prim_sleep_ms(unsigned ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void *thread_trampoline(void *arg) {
-    prim_thread *t = arg;
-    t->fn(t->arg);
-    return NULL;
-}
-
-int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg) {
-    pthread_t pt;
-    t->fn = fn;
-    t->arg = arg;
-    if (pthread_create(&pt, NULL, thread_trampoline, t) != 0)
-        return -1;
-    t->handle = (uintptr_t)pt;
-    return 0;
-}
-
-int prim_thread_join(prim_thread *t) {
-    return pthread_join((pthread_t)t->handle, NULL) == 0 ? 0 : -1;
-}
-
-int prim_thread_create_detached(prim_thread *t, prim_thread_fn fn, void *arg) {
-    pthread_attr_t attr;
-    pthread_t pt;
-    t->fn = fn;
-    t->arg = arg;
-    if (pthread_attr_init(&attr) != 0)
-        return -1;
-    int rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (rc == 0)
-        rc = pthread_create(&pt, &attr, thread_trampoline, t);
-    pthread_attr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    t->handle = (uintptr_t)pt;
-    return 0;
-}
-
 uint64_t prim_thread_id(void) {
     return (uint64_t)syscall(SYS_gettid);
 }
@@ -165,6 +103,7 @@ uint64_t prim_thread_id(void) {
  * a single thread (PIDFD_THREAD) that polls readable once it has exited, so the wait sleeps
  * instead of spinning; the spin on /proc remains for the moment between that and the reaping,
  * and for older kernels. */
+
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
@@ -183,59 +122,6 @@ void prim_thread_wait_gone(uint64_t id) {
     snprintf(path, sizeof path, "/proc/self/task/%llu", (unsigned long long)id);
     while (access(path, F_OK) == 0)
         sched_yield();
-}
-
-void prim_thread_exit(void) {
-    pthread_exit(NULL);
-}
-
-int prim_sem_init(prim_sem *s) {
-    sem_t *sem = malloc(sizeof *sem);
-    if (sem == NULL)
-        return -1;
-    if (sem_init(sem, 0, 0) != 0) {
-        free(sem);
-        return -1;
-    }
-    s->handle = (uintptr_t)sem;
-    return 0;
-}
-
-void prim_sem_post(prim_sem *s) {
-    sem_post((sem_t *)s->handle);
-}
-
-void prim_sem_wait(prim_sem *s) {
-    while (sem_wait((sem_t *)s->handle) != 0 && errno == EINTR) {
-    }
-}
-
-int prim_tls_create(prim_tls_key *key, void (*dtor)(void *value)) {
-    pthread_key_t k;
-    if (pthread_key_create(&k, dtor) != 0)
-        return -1;
-    key->id = (uintptr_t)k;
-    return 0;
-}
-
-int prim_tls_set(prim_tls_key key, const void *value) {
-    return pthread_setspecific((pthread_key_t)key.id, value) == 0 ? 0 : -1;
-}
-
-void *prim_tls_get(prim_tls_key key) {
-    return pthread_getspecific((pthread_key_t)key.id);
-}
-
-int prim_tls_delete(prim_tls_key key) {
-    return pthread_key_delete((pthread_key_t)key.id) == 0 ? 0 : -1;
-}
-
-unsigned prim_tls_rounds(void) {
-    return PTHREAD_DESTRUCTOR_ITERATIONS;
-}
-
-void *prim_symbol(const char *name) {
-    return dlsym(RTLD_DEFAULT, name);
 }
 
 void prim_symbol_file(const void *addr, char *buf, size_t size) {
@@ -272,18 +158,6 @@ int prim_module_path(const char *name, char *buf, size_t size) {
     *slash = '\0';
     int len = snprintf(buf, size, "%s/%s.so", exe, name);
     return len > 0 && (size_t)len < size ? 0 : -1;
-}
-
-void *prim_module_open(const char *path) {
-    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
-}
-
-void *prim_module_symbol(void *module, const char *name) {
-    return dlsym(module, name);
-}
-
-int prim_module_close(void *module) {
-    return dlclose(module) == 0 ? 0 : -1;
 }
 
 void prim_libc(char *buf, size_t size) {

@@ -1,7 +1,16 @@
 /*
- * Platform layer (in the style of mimalloc's src/prim): the only place that talks to the OS.
- * CMake compiles exactly one implementation (linux.c or windows.c); nothing else in repro/
- * may test which OS it runs on.
+ * Platform layer (in the style of mimalloc's src/prim and snmalloc's pal/): the only place that
+ * talks to the OS. Nothing else in repro/ may test which OS it runs on. CMake
+ * (repro/CMakeLists.txt) compiles one set of files, and those files may depend on nothing but:
+ *   windows.c   this header and the Windows API
+ *   posix.c     this header, posix.h and POSIX headers: threads, thread keys, semaphores,
+ *               clocks, dlopen/dlsym (the POSIX tier, like snmalloc's PALPOSIX)
+ *   linux.c     this header, posix.h and Linux or C-library headers, beside posix.c: /proc
+ *               figures, kernel thread ids, the link map, the C library's version
+ *   darwin.c    this header, posix.h and Apple headers (mach, libproc, dyld), beside posix.c;
+ *               also the semaphores, as macOS has no unnamed ones
+ * A platform file on the POSIX tier defines prim_os_name, prim_mem_read, prim_thread_id,
+ * prim_thread_wait_gone, prim_symbol_file, prim_module_path and prim_libc.
  *
  * None of these functions may call malloc after prim_init(), except where noted: they run
  * between checkpoints and must not show up as heap growth.

@@ -1,4 +1,5 @@
 """Helpers for the integration tests: run the real CLI, find a cell in its results."""
+import functools
 import json
 import os
 import subprocess
@@ -40,3 +41,18 @@ def cell(doc, scenario, config):
         why = [u["reason"] for u in doc.get("unavailable", []) if u["config"] == config]
         pytest.skip(f"{config} unavailable here: {why[0] if why else 'not in the matrix'}")
     return found[0]
+
+
+@functools.lru_cache(maxsize=None)
+def listed():
+    """`tlsleak list --json` of this tree, once per session: what the build can run. Tests take
+    allocators and configurations from here instead of naming them by hand."""
+    r = run_cli("list", "--json")
+    if r.rc != 0:
+        raise RuntimeError(f"tlsleak list --json failed with {r.rc}: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def configurations(*names):
+    """The configurations listed (available or not), of the allocators `names` or of all."""
+    return [c for c in listed()["configs"] if not names or c["name"] in names]

@@ -1,10 +1,32 @@
 """Integration fixtures: the real CLI, real builds, real allocators, real threads."""
-import json
 import sys
 
 import pytest
+from _pytest.mark.expression import Expression
 
-from clihelp import run_cli
+from clihelp import configurations, listed, run_cli
+
+
+def _selected(metafunc):
+    """Whether -m keeps this test, so a unit-only run starts no process while collecting."""
+    expr = metafunc.config.option.markexpr
+    if not expr:
+        return True
+    marks = {m.name for m in metafunc.definition.iter_markers()}
+    return Expression.compile(expr).evaluate(marks.__contains__)
+
+
+def pytest_generate_tests(metafunc):
+    """A test taking `configuration` (a `tlsleak list --json` entry) runs once per configuration
+    the build registers, available or not (a cell of an unavailable one skips, saying why), or
+    of the allocators named by `@pytest.mark.allocators(NAME, ...)`: a new allocator is covered
+    as soon as its allocators/*.cmake registers it."""
+    if "configuration" not in metafunc.fixturenames:
+        return
+    mark = metafunc.definition.get_closest_marker("allocators")
+    confs = configurations(*(mark.args if mark else ())) if _selected(metafunc) else []
+    metafunc.parametrize("configuration", confs,
+                         ids=[c["label"].replace(":", "-") for c in confs])
 
 
 @pytest.fixture(scope="session")
@@ -14,9 +36,7 @@ def cli():
 
 @pytest.fixture(scope="session")
 def listing():
-    r = run_cli("list", "--json")
-    assert r.rc == 0, r.stderr
-    return json.loads(r.stdout)
+    return listed()
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,10 @@ and leaves a scenario of another shape alone (so each switch is one mistake, not
 leak). The harness passes its environment through to the programs it runs."""
 import pytest
 
-from clihelp import cell, run_cli
+from clihelp import cell, configurations, run_cli
 
 pytestmark = pytest.mark.integration
 
-CONFIGS = ["faulty:static", "faulty:dynamic", "faulty:override"]
 THREADS = "4000"
 CACHE_BYTES = 16 * 1024  # a leaked thread cache is larger than this (about 24 KiB)
 
@@ -53,20 +52,20 @@ def unswitched(tmp_path_factory):
     return r.doc
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-def test_no_switch_every_default_scenario_is_ok(unswitched, listing, config):
+@pytest.mark.allocators("faulty")
+def test_no_switch_every_default_scenario_is_ok(unswitched, listing, configuration):
     default = [s["name"] for s in listing["scenarios"] if s["role"] in ("scenario", "control-flat")]
     assert default
     for name in default:
-        c = cell(unswitched, name, config)
+        c = cell(unswitched, name, configuration["label"])
         assert c["verdict"] == "ok", (name, c["reason"])
         assert c["observed_allocator"]["name"] == "faulty", name
         assert c["observed_allocator"]["owns"] is True, name
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-def test_no_switch_control_leak_leaks_its_block(unswitched, config):
-    c = cell(unswitched, "control_leak", config)
+@pytest.mark.allocators("faulty")
+def test_no_switch_control_leak_leaks_its_block(unswitched, configuration):
+    c = cell(unswitched, "control_leak", configuration["label"])
     assert c["verdict"] == "leak", c["reason"]
     assert 1024 <= c["rate"]["bytes_per_thread"] <= 1024 + 256, c["rate"]
     assert unswitched["controls"]["passed"], unswitched["controls"]["failures"]
@@ -79,7 +78,7 @@ def test_switch_leaks_a_cache_per_thread_in_its_scenarios(tmp_path, monkeypatch,
     names = _scenarios(listing, leaky + [spared])
     monkeypatch.setenv("TLSLEAK_FAULTY", switch)
     doc = _run(tmp_path, "--no-controls", *[a for n in names for a in ("-s", n)])
-    for config in CONFIGS:
+    for config in [c["label"] for c in configurations("faulty")]:
         for name in leaky:
             c = cell(doc, name, config)
             assert c["verdict"] == "leak", (switch, name, config, c["reason"])

@@ -1,0 +1,13 @@
+/*
+ * What the POSIX tier (posix.c) gives the platform files built on it (linux.c, darwin.c), and
+ * nothing else includes.
+ */
+#ifndef TLSLEAK_PRIM_POSIX_H
+#define TLSLEAK_PRIM_POSIX_H
+
+#include "prim.h"
+
+/* The page size, read by prim_init. */
+uint64_t prim_posix_page_size(void);
+
+#endif
