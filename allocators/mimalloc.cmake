@@ -1,4 +1,3 @@
-# @debian-package libmimalloc-dev
 # @debian-source mimalloc
 # mimalloc, three ways:
 #   dynamic   programs linked to the system package's shared library

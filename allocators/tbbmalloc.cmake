@@ -1,4 +1,3 @@
-# @debian-package libtbb-dev
 # oneTBB's scalable allocator from the system packages (Debian: libtbb-dev), preloaded: its
 # proxy library (libtbbmalloc_proxy) replaces malloc and the C++ operators, and serves them
 # from libtbbmalloc. The version is oneTBB's (oneapi/tbb/version.h), e.g. 2021.8.0. The proxy

@@ -20,15 +20,16 @@ mkdir -p "$cache"
 stamp=$cache/setup-$profile.ok
 say() { echo "tlsleak setup: $*" >&2 || true; }
 
-# What the allocators need comes from their own files: `# @debian-package P` and
-# `# @debian-source S` lines in allocators/*.cmake.
-tags() { sed -n "s/^# @$1 *//p" "$root"/allocators/*.cmake | tr ' ' '\n' | sed '/^$/d' | sort -u; }
-mapfile -t alloc_packages < <(tags debian-package)
-mapfile -t alloc_sources < <(tags debian-source)
+# What the allocators need comes from their own files: the PACKAGE of each
+# tlsleak_add_packaged() call, and `# @debian-source S` lines, in allocators/*.cmake.
+packages() { grep -ho 'PACKAGE [A-Za-z0-9.+-]*' "$root"/allocators/*.cmake | cut -d' ' -f2 | sort -u; }
+sources() { sed -n 's/^# @debian-source *//p' "$root"/allocators/*.cmake | tr ' ' '\n' | sed '/^$/d' | sort -u; }
+mapfile -t alloc_packages < <(packages)
+mapfile -t alloc_sources < <(sources)
 
 # Fast path: same set-up inputs as last time and the recorded interpreter still works.
-fingerprint=$(cat "$root/ci/setup.sh" "$root/ci/private_apt.py" <(tags debian-package) \
-    <(tags debian-source) | cksum | cut -d' ' -f1)
+fingerprint=$(cat "$root/ci/setup.sh" "$root/ci/private_apt.py" <(packages) <(sources) |
+    cksum | cut -d' ' -f1)
 py_modules=psutil,scipy,matplotlib
 [ "$profile" = test ] && py_modules=$py_modules,pytest,jsonschema,pyflakes
 py_ok() { "$1" -c "import ${py_modules}" >/dev/null 2>&1; }
