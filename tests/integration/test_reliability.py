@@ -53,7 +53,7 @@ def test_a_runaway_is_killed_at_the_cap_and_judged_a_leak(tmp_path):
     c = cell(r.doc, "fault_runaway", "system")
     assert c["verdict"] == "leak" and c["runaway"] is True
     assert "RSS" in c["reason"] and "exceeded the cap 600 MiB" in c["reason"]
-    assert 1.5 * 2**20 < c["rate"]["bytes_per_thread"] < 2.5 * 2**20, c["rate"]
+    assert 1.5 * 2**20 < c["rate"]["value"] < 2.5 * 2**20, c["rate"]
     assert max(s["rss"] for s in c["samples"]) < 800 * 2**20
     assert _leftovers("fault_runaway") == []
 

@@ -210,9 +210,9 @@ def test_theil_sen_without_spread_is_none():
     assert theil_sen([1, 1, 1], [1, 2, 3]) is None
 
 
-def test_rate_to_dict_uses_the_results_keys():
+def test_rate_to_dict_carries_its_unit():
     assert Rate(1.5, 1.0, 2.0, 10, 0.95).to_dict() == {
-        "bytes_per_thread": 1.5, "ci_low": 1.0, "ci_high": 2.0, "confidence": 0.95, "n": 10}
+        "value": 1.5, "unit": "B/thread", "ci": [1.0, 2.0], "confidence": 0.95, "n": 10}
     assert Judgement("ok", None, "r").to_dict() == {"verdict": "ok", "rate": None, "reason": "r"}
 
 
@@ -242,7 +242,7 @@ def test_cell_leaks_when_rss_leaks_and_shows_the_other_signals():
     assert c.signals["heap_inuse"].verdict == "ok"
     assert c.signals["vsize"].verdict == "leak"
     d = c.signals_dict()
-    assert d["rss"]["rate"]["bytes_per_thread"] == pytest.approx(1024, rel=0.02)
+    assert d["rss"]["rate"]["value"] == pytest.approx(1024, rel=0.02)
     assert set(d["vsize"]) == {"verdict", "rate", "reason"}
 
 
