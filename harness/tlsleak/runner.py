@@ -6,11 +6,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, policy, target, verdict
+from tlsleak import checkpoints, configs, policy, verdict
+from tlsleak.target import PRELOAD_VARS, Target
 from tlsleak.host import current as host
 
 STDERR_TAIL = 2000
@@ -24,26 +25,29 @@ class Cell:
     config: object  # configs.Config
     argv: list
     expect: str = ""
+    target: Target = field(default_factory=Target)
 
 
 def scenario_cell(scenario, config, workload, tgt=None):
     """The cell that runs a catalog scenario under a configuration with this workload."""
-    program = (tgt or target.Target()).program(config.bin_dir, scenario.name)
+    program = (tgt or Target()).program(config.bin_dir, scenario.name)
     return Cell(id=configs.cell_id(scenario.name, config), scenario=scenario.name,
                 role=scenario.role, config=config, argv=[program, *workload.argv()],
-                expect=config.expect)
+                expect=config.expect, target=tgt or Target())
 
 
 def cell_env(config, tgt=None):
     """The child's environment: the caller's, minus inherited preloads, plus the configured one.
 
     Only the configured library, an absolute path that exists, is ever preloaded."""
-    tgt = tgt or target.Target()
-    env = {k: v for k, v in os.environ.items() if k not in target.PRELOAD_VARS}
+    tgt = tgt or Target()
+    env = {k: v for k, v in os.environ.items() if k not in PRELOAD_VARS}
     env_set = {}
     if config.mode == "override":
         if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
             raise ValueError(f"preload library missing: {config.preload!r}")
+        if not tgt.preload_var:
+            raise ValueError(f"{tgt.system or 'this target'} has no library preloading")
         env_set[tgt.preload_var] = config.preload
     env.update(env_set)
     return env, env_set
@@ -139,7 +143,7 @@ def run_cell(cell, settings, env=None):
         return policy.Outcome(stop="interrupted")
     if env is None:
         try:
-            env, _ = cell_env(cell.config)
+            env, _ = cell_env(cell.config, cell.target)
         except ValueError as e:
             return policy.Outcome(stop="not_started", detail=str(e))
     criteria, limits = settings.criteria, settings.limits

@@ -89,13 +89,13 @@ def plan(req, scenarios, confs, tgt):
     name = Path(req.exec_argv[0]).name
     # The program's own allocator is not known in advance: checked only when it says.
     return chosen, [runner.Cell(id=f"{name}-{c.slug}", scenario=name, role="exec", config=c,
-                                argv=req.exec_argv, expect="") for c in chosen]
+                                argv=req.exec_argv, expect="", target=tgt) for c in chosen]
 
 
-def judge_cell(cell, settings, env_set=None):
+def judge_cell(cell, settings):
     """Run one cell and return its results record."""
     try:
-        env, env_set = runner.cell_env(cell.config)
+        env, env_set = runner.cell_env(cell.config, cell.target)
     except ValueError as e:
         env, env_set = None, {}
         outcome = policy.Outcome(stop="not_started", detail=str(e))

@@ -1,4 +1,5 @@
-"""Programs that misbehave become clear verdicts, and nothing measured is lost (issue 5)."""
+"""Programs that misbehave (a crash, a hang, a runaway, an interrupt) become clear verdicts,
+and nothing measured is lost."""
 import json
 import os
 import signal
@@ -121,7 +122,7 @@ def test_only_the_configured_library_is_ever_preloaded(tmp_path, listing):
 
 @pytest.mark.parametrize("content, says", [
     ("{not json", "is not valid JSON"),
-    ('{"format": "something-else"}', "is not a tlsleak-baseline/1 file"),
+    ('{"format": "something-else"}', "is not a tlsleak-baseline/2 file"),
 ])
 def test_a_bad_baseline_is_refused_before_anything_runs(tmp_path, content, says):
     base = tmp_path / "base.json"

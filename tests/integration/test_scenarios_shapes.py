@@ -1,4 +1,4 @@
-"""The thread-exit scenarios of issue 3 through the real CLI: each one honours --size and
+"""The thread-exit scenarios of the catalog through the real CLI: each one honours --size and
 --concurrency, the ways of making threads (detached, pool, module reload) keep their promises
 about OS threads, and the leak they found (an allocation in the last destructor round) stays
 found in the allocator versions it was found in."""

@@ -78,3 +78,18 @@ def test_select_by_name_mode_and_version_prefix(confs):
 def test_select_errors_name_the_problem(confs, spec, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         select(confs, [spec])
+
+
+@pytest.mark.parametrize("manifest, program, preload", [
+    ({"build": {"system": "Linux-6.1.0"}}, "/b/seed", "LD_PRELOAD"),
+    ({"build": {"system": "Windows-10.0"}}, "/b/seed.exe", ""),
+    ({"build": {"system": "Darwin-23.0"}}, "/b/seed", "DYLD_INSERT_LIBRARIES"),
+    ({"build": {"system": "Linux-6.1.0"}, "target": {"suffix": ".elf", "preload_var": "X"}},
+     "/b/seed.elf", "X"),
+])
+def test_target_facts_come_from_the_manifest(manifest, program, preload):
+    """docs/DESIGN.md section 4: the program suffix and preload variable are the target's."""
+    from tlsleak.target import Target
+    t = Target.from_manifest({**manifest, "scenarios": [{"name": "seed"}]})
+    assert (t.program("/b", "seed"), t.preload_var) == (program, preload)
+    assert t.buildable("seed") and not t.buildable("other")
