@@ -7,6 +7,8 @@ a trend, and caps it where a run would take days.
 """
 from dataclasses import dataclass
 
+from tlsleak import signals
+
 KIB, MIB = 1 << 10, 1 << 20
 
 
@@ -43,7 +45,7 @@ PARAMS = (
           help="growth below which a cell is not a leak, for the OS's view"),
     Param("stats_floor", "criteria", 32.0, "float", 0, 1 << 30, lo_open=True, unit="B/thread",
           help="the same floor for the allocator's own statistics, exact to the byte"),
-    Param("signals", "criteria", "all", "choice", choices=("all", "os"),
+    Param("signals", "criteria", "all", "choice", choices=tuple(signals.CHOICES),
           help="what may decide a verdict: the OS's view and the allocator's statistics "
                "(all), or the OS's view alone (os)"),
     Param("confidence", "criteria", 0.95, "float", 0.5, 0.9999,

@@ -355,3 +355,19 @@ def test_attribution_names_what_grew_beside_the_deciding_signal():
     assert "alloc_threads +1.0 structures/thread" in grew
     assert any(g.startswith("heap_mapped +1024 B/thread") for g in grew)
     assert not any(g.startswith(("rss", "alloc_meta")) for g in grew)
+
+
+def test_an_unknown_checkpoint_key_is_judged_and_shown_but_never_decides():
+    """A signal a newer program prints, unknown to signals.TABLE, is not silently dropped."""
+    c = judge_signals(make_log(rss=0, future_bytes=4096))
+    assert c.verdict == "ok" and c.signal == "rss"
+    assert c.signals["future_bytes"].verdict == "leak"
+    assert c.signals["future_bytes"].rate.unit == "B/thread"
+
+
+def test_signals_choices_derive_from_the_table():
+    from tlsleak import signals
+    assert signals.deciding("all") == ("rss", "commit", "heap_inuse", "heap_mapped")
+    assert signals.deciding("os") == ("rss", "commit")
+    assert [s.name for s in signals.TABLE if s.role == "attribution"] == [
+        "alloc_meta", "alloc_tcache", "alloc_threads"]
