@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import psutil
 
 from tlsleak import checkpoints, configs, policy, verdict
-from tlsleak.target import PRELOAD_VARS, Target
 from tlsleak.host import current as host
+from tlsleak.target import PRELOAD_VARS, Target
 
 STDERR_TAIL = 2000
 
@@ -30,10 +30,11 @@ class Cell:
 
 def scenario_cell(scenario, config, workload, tgt=None):
     """The cell that runs a catalog scenario under a configuration with this workload."""
-    program = (tgt or Target()).program(config.bin_dir, scenario.name)
+    tgt = tgt or Target()
     return Cell(id=configs.cell_id(scenario.name, config), scenario=scenario.name,
-                role=scenario.role, config=config, argv=[program, *workload.argv()],
-                expect=config.expect, target=tgt or Target())
+                role=scenario.role, config=config,
+                argv=[tgt.program(config.bin_dir, scenario.name), *workload.argv()],
+                expect=config.expect, target=tgt)
 
 
 def cell_env(config, tgt=None):
