@@ -45,6 +45,8 @@ def _rate_text(cell: dict) -> str:
     big = max(abs(slope), abs(half))
     digits = 0 if big >= 100 else 1 if big >= 1 else 2
     text = "%.*f +- %.*f" % (digits, slope, digits, half)
+    if rate.get("unit", "B/thread") != "B/thread":  # the column's unit; say any other
+        text += " " + rate["unit"]
     if cell.get("signal"):
         text += " (%s)" % cell["signal"]
     return text

@@ -339,3 +339,14 @@ def test_junit_survives_control_characters_in_stderr(tmp_path):
 def test_junit_write_is_atomic(tmp_path):
     report.write_junit(tmp_path / "junit.xml", make_doc())
     assert os.listdir(tmp_path) == ["junit.xml"]
+
+
+def test_a_rate_in_another_unit_than_the_column_says_its_unit():
+    """An --exec program without checkpoints is measured in B/s: the table must not show it as
+    B/thread."""
+    c = cell("prog", "system:system", "exec", "inconclusive", r=rate(2048, 10))
+    c["rate"]["unit"] = "B/s"
+    row = next(line for line in report.render_table([c]).splitlines() if line.startswith("prog"))
+    assert "2048 +- 10 B/s (rss)" in row
+    c["rate"]["unit"] = "B/thread"
+    assert "2048 +- 10 (rss)" in report.render_table([c])
