@@ -96,10 +96,10 @@ def false_positives(healthy, settings, runs):
 def power(leak_scenario, confs, settings, reps):
     """Detection rate of control_leak per block size, OS signals alone and with statistics."""
     table, durations = {}, []
-    for label in ("os", "all"):
+    for label, choice in (("os", "os"), ("stats", "all")):
         for size in SIZES:
             s = replace(settings, workload=replace(settings.workload, size=size),
-                        criteria=replace(settings.criteria, deciding=signals.deciding(label)))
+                        criteria=replace(settings.criteria, deciding=signals.deciding(choice)))
             hits = n = s_hits = s_n = 0
             per_config = {}
             for conf in confs:
@@ -111,7 +111,7 @@ def power(leak_scenario, confs, settings, reps):
                 hits, n = hits + k, n + reps
                 if any("heap_inuse" in r["signals"] for r in got):  # exact in-use bytes
                     s_hits, s_n = s_hits + k, s_n + reps
-            table[f"{'stats' if label == 'all' else label}:{size}"] = {
+            table[f"{label}:{size}"] = {
                 "detected": hits, "runs": n, "rate": hits / n, "per_config": per_config,
                 "with_inuse_stats": {"detected": s_hits, "runs": s_n,
                                      "rate": s_hits / s_n if s_n else None}}
