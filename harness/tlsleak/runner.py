@@ -33,7 +33,7 @@ def scenario_cell(scenario, config, workload, tgt=None):
     tgt = tgt or Target()
     return Cell(id=configs.cell_id(scenario.name, config), scenario=scenario.name,
                 role=scenario.role, config=config,
-                argv=[tgt.program(config.bin_dir, scenario.name), *workload.argv()],
+                argv=tgt.argv(config.bin_dir, scenario.name, workload.argv()),
                 expect=config.expect, target=tgt)
 
 

@@ -93,3 +93,10 @@ def test_target_facts_come_from_the_manifest(manifest, program, preload):
     t = Target.from_manifest({**manifest, "scenarios": [{"name": "seed"}]})
     assert (t.program("/b", "seed"), t.preload_var) == (program, preload)
     assert t.buildable("seed") and not t.buildable("other")
+
+
+def test_a_target_launcher_prefixes_the_program():
+    from tlsleak.target import Target
+    t = Target.from_manifest({"build": {"system": "Windows-10.0"},
+                              "target": {"launcher": ["wine"]}})
+    assert t.argv("/b", "seed", ["--threads", "10"]) == ["wine", "/b/seed.exe", "--threads", "10"]
