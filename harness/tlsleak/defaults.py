@@ -16,7 +16,7 @@ KIB, MIB = 1 << 10, 1 << 20
 class Param:
     name: str  # field name in Workload, Criteria or Limits
     group: str  # "workload", "criteria" or "limits"
-    default: object
+    default: object  # 0 for interval and the caps: derived at run time (see help)
     kind: str  # "int", "float" (lo excluded when lo_open), "size" (bytes, K/M/G), "choice", "flag"
     lo: float = None
     hi: float = None
@@ -25,6 +25,7 @@ class Param:
     help: str = ""
     flag: str = ""  # CLI option; "" = --name with dashes
     choices: tuple = ()
+    metavar: str = ""
 
     @property
     def option(self):
@@ -39,7 +40,7 @@ PARAMS = (
           help="threads alive at once"),
     Param("size", "workload", 1024, "int", 1, 1 << 30, unit="B", help="block size in bytes"),
     Param("interval", "workload", 0, "int", 1, 10_000_000, unit="threads",
-          help="threads between checkpoints (0: threads/40)"),
+          help="threads between checkpoints (default threads/40)"),
     # criteria: how a cell is judged
     Param("floor", "criteria", 128.0, "float", 0, 1 << 30, lo_open=True, unit="B/thread",
           help="growth below which a cell is not a leak, for the OS's view"),
@@ -61,12 +62,12 @@ PARAMS = (
     Param("timeout_s", "limits", 120.0, "float", 0, 86400, lo_open=True, unit="s",
           flag="--timeout", help="seconds before a cell is killed as a timeout"),
     Param("max_rss", "limits", 0, "size", unit="B",
-          help="kill a cell past this RSS, as a runaway leak (0: half the memory, shared by "
-               "the jobs)"),
+          help="kill a cell past this RSS, as a runaway leak (default: half the memory, shared "
+               "by the jobs)"),
     Param("max_vsize", "limits", 0, "size", unit="B",
-          help="kill a cell past this virtual size (0: 16 x the memory)"),
-    Param("max_maps", "limits", 0, "int", 1, 1 << 31, unit="maps",
-          help="kill a cell past this many mappings (0: 80%% of vm.max_map_count)"),
+          help="kill a cell past this virtual size (default: 16 x the memory)"),
+    Param("max_maps", "limits", 0, "int", 1, 1 << 31, unit="maps", metavar="N",
+          help="kill a cell past this many mappings (default: 80%% of vm.max_map_count)"),
     Param("sample_interval_s", "limits", 0.01, "internal", unit="s",
           help="period of the external sampling"),
 )

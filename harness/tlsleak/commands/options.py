@@ -60,5 +60,7 @@ def add_param(parser, name, **overrides):
         kw.update(type=float_in(p.lo, p.hi, p.lo_open), help=p.help + shown)
     if p.unit == "s" and p.kind == "float":
         kw["metavar"] = "SECONDS"
+    if p.metavar:
+        kw["metavar"] = p.metavar
     kw.update(overrides)
     return parser.add_argument(p.option, **kw)
