@@ -22,7 +22,8 @@ Rules for one series, floor F (bytes/thread) and confidence c:
 A cell is decided by its deciding signals: the OS's view (rss, commit) against the floor, and
 the allocator's own statistics (heap_inuse, heap_mapped), exact to the byte, against a lower
 stats floor: leak if any is a leak, ok if all are ok, else inconclusive. The other signals
-(vsize, maps) are judged and shown, never deciding.
+(vsize, maps, the allocator's attribution fields, any key signals.TABLE does not know) are
+judged and shown, never deciding.
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy import stats
 
+from . import signals as _signals
 from .checkpoints import series as _series
 from .checkpoints import signal_fields
-
-from . import signals as _signals
 from .defaults import default
 
 DEFAULT_FLOOR = default("floor")
