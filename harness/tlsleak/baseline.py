@@ -2,6 +2,9 @@
 
 `tlsleak run --baseline FILE` compares a run against it: a leak the baseline does not know is
 new (exit 1); a known leak is expected (exit 0); a known leak that stopped is reported as fixed.
+Cells are matched by id (SCENARIO-NAME@VERSION-MODE) and by the allocator version each entry
+records, so a baseline only ever speaks for the version it measured (the system allocator's id,
+`system`, carries no version: the libc's is recorded beside it).
 `tlsleak run --write-baseline FILE` records a run, keeping the explanations already written."""
 import json
 import os
@@ -9,7 +12,7 @@ import tempfile
 
 from tlsleak import UsageError
 
-FORMAT = "tlsleak-baseline/1"
+FORMAT = "tlsleak-baseline/2"
 FINDINGS = ("leak", "crash", "timeout")
 TODO = "TODO: explain which teardown ordering and link mode make this cell leak"
 
@@ -36,6 +39,8 @@ def compare(cells, base):
         if cell["role"].startswith("control-"):
             continue  # controls are judged against what they must show, not a baseline
         entry = base["cells"].get(cell["id"])
+        if entry is not None and entry.get("version") not in (None, cell["allocator"]["version"]):
+            entry = None  # measured under another version: not this cell's baseline
         expected = entry["verdict"] if entry else None
         now = cell["verdict"]
         if entry is None:
@@ -63,9 +68,9 @@ def write(path, doc, previous=None):
     cells = {}
     for cell in doc["cells"]:
         entry = {"verdict": cell["verdict"], "scenario": cell["scenario"],
-                 "config": cell["allocator"]["id"]}
+                 "config": cell["allocator"]["id"], "version": cell["allocator"]["version"]}
         if cell["rate"]:
-            entry["bytes_per_thread"] = cell["rate"]["bytes_per_thread"]
+            entry["rate"] = {"value": cell["rate"]["value"], "unit": cell["rate"]["unit"]}
         if cell["verdict"] in FINDINGS and not cell["role"].startswith("control-"):
             entry["explanation"] = old.get(cell["id"], {}).get("explanation") or TODO
         cells[cell["id"]] = entry

@@ -9,7 +9,8 @@ It measures, on this machine, with the other cores busy:
     pthread create/join loop's rate as the physical limit;
   - the default matrix's wall time.
 Everything is measured in one run and reported as medians and ratios, since the machine is
-shared and noisy. Results go to results/bench/ and the README's bench section.
+shared and noisy. Results go to results/bench/, and into the README's bench section when asked
+(--update-readme).
 """
 import datetime as dt
 import json
@@ -20,17 +21,29 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from tlsleak import provenance, runner, verdict
+from tlsleak import provenance, runner, session, signals
 from tlsleak.build import ROOT
+from tlsleak.settings import Settings, Workload
 
 SIZES = (16, 64, 256, 512, 1024, 4096)
 TARGETS = {"fp_rate": 0.01, "power_stats_64": 0.95, "power_os_512": 0.95,
            "median_verdict_s": 1.0, "harness_over_bare": 1.2, "matrix_s": 60.0}
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class Options:
+    runs: int = 200
+    reps: int = 3
+    threads: int = 10000
+    healthy: tuple = ()
+    load: bool = True
+    update_readme: bool = False
+    argv: tuple = ()
 
 
 @contextmanager
@@ -70,7 +83,7 @@ def false_positives(healthy, settings, runs):
         for cell in healthy:
             if len(results) >= runs:
                 break
-            results.append(runner.run_cell(cell, settings))
+            results.append(session.judge_cell(cell, settings))
     leaks = [r["id"] for r in results if r["verdict"] == "leak"]
     other = [r["id"] for r in results if r["verdict"] not in ("ok", "leak")]
     return {"runs": len(results), "false_leaks": len(leaks), "not_ok_ids": leaks + other,
@@ -83,14 +96,15 @@ def false_positives(healthy, settings, runs):
 def power(leak_scenario, confs, settings, reps):
     """Detection rate of control_leak per block size, OS signals alone and with statistics."""
     table, durations = {}, []
-    for label, deciding in (("os", verdict.OS_SIGNALS), ("stats", verdict.DECIDING)):
+    for label, choice in (("os", "os"), ("stats", "all")):
         for size in SIZES:
-            s = replace(settings, size=size, deciding=deciding)
+            s = replace(settings, workload=replace(settings.workload, size=size),
+                        criteria=replace(settings.criteria, deciding=signals.deciding(choice)))
             hits = n = s_hits = s_n = 0
             per_config = {}
             for conf in confs:
-                cell = runner.scenario_cell(leak_scenario, conf, s)
-                got = [runner.run_cell(cell, s) for _ in range(reps)]
+                cell = runner.scenario_cell(leak_scenario, conf, s.workload)
+                got = [session.judge_cell(cell, s) for _ in range(reps)]
                 durations += [r["duration_s"] for r in got]
                 k = sum(r["verdict"] == "leak" for r in got)
                 per_config[conf.label] = f"{k}/{reps}"
@@ -114,30 +128,35 @@ def _wall(argv, env=None):
 
 def overhead(flat_scenario, system, settings, reps, bare_churn):
     """Harness wall time / bare wall time for the same threads, and the bare loop's rate."""
-    full = replace(settings, sequential=False)
-    cell = runner.scenario_cell(flat_scenario, system, full)
+    full = replace(settings, criteria=replace(settings.criteria, sequential=False))
+    cell = runner.scenario_cell(flat_scenario, system, full.workload)
+    threads = settings.workload.threads
     bare, harnessed, loop = [], [], []
     for _ in range(reps):
         bare.append(_wall(cell.argv))
         t0 = time.monotonic()
-        runner.run_cell(cell, full)
+        session.judge_cell(cell, full)
         harnessed.append(time.monotonic() - t0)
         if bare_churn:
-            loop.append(settings.threads / _wall([bare_churn, str(settings.threads)]))
+            loop.append(threads / _wall([bare_churn, str(threads)]))
     ratios = [h / b for h, b in zip(harnessed, bare)]
-    return {"threads": settings.threads, "bare_s_median": statistics.median(bare),
+    return {"threads": threads, "bare_s_median": statistics.median(bare),
             "harness_s_median": statistics.median(harnessed),
             "ratio_median": statistics.median(ratios),
             "bare_loop_threads_per_s": statistics.median(loop) if loop else None,
-            "repro_threads_per_s": settings.threads / statistics.median(bare)}
+            "repro_threads_per_s": threads / statistics.median(bare)}
 
 
 def default_matrix_time():
-    env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
+    """The default matrix (`tlsleak run`), run in-process with the default settings."""
+    jobs = os.cpu_count() or 1
     out = ROOT / "results" / "runs" / "bench-matrix"
+    defaults = Settings()
+    req = session.Request(settings=replace(defaults,
+                                           limits=defaults.limits.with_machine_caps(jobs)),
+                          jobs=jobs, out=out, argv=["run", "--out", str(out)], progress=False)
     t0 = time.monotonic()
-    rc = subprocess.run([str(ROOT / "tlsleak"), "run", "--out", str(out)], env=env,
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    rc = session.run(req).exit_code
     return {"seconds": time.monotonic() - t0, "exit_code": rc}
 
 
@@ -199,22 +218,24 @@ def update_readme(table, path=ROOT / "README.md"):
     return True
 
 
-def run(args, scenarios, confs, build_manifest):
-    """The whole benchmark; returns the document it wrote."""
+def run(opts, scenarios, confs, build_manifest):
+    """The whole benchmark; returns (the document it wrote, the markdown table)."""
     by_name = {s.name: s for s in scenarios}
-    settings = runner.Settings(threads=args.threads).with_default_caps(1)
-    healthy_names = [s.name for s in scenarios if s.role == "control-flat"] + args.healthy
-    healthy = [runner.scenario_cell(by_name[n], c, settings) for n in healthy_names
+    defaults = Settings()
+    settings = Settings(Workload(threads=opts.threads), defaults.criteria,
+                        defaults.limits.with_machine_caps(1))
+    healthy_names = [s.name for s in scenarios if s.role == "control-flat"] + list(opts.healthy)
+    healthy = [runner.scenario_cell(by_name[n], c, settings.workload) for n in healthy_names
                for c in confs]
     system = next(c for c in confs if c.name == "system")
     bare_churn = os.path.join(system.bin_dir, "bare_churn")
-    load = (os.cpu_count() or 2) - 1 if not args.no_load else 0
+    load = (os.cpu_count() or 2) - 1 if opts.load else 0
     t0 = time.monotonic()
     with busy_neighbours(load):
-        _progress(f"false positives: {args.runs} healthy runs ({len(healthy)} cells)")
-        fp = false_positives(healthy, settings, args.runs)
+        _progress(f"false positives: {opts.runs} healthy runs ({len(healthy)} cells)")
+        fp = false_positives(healthy, settings, opts.runs)
         _progress(f"false positives: {fp['false_leaks']}/{fp['runs']}")
-        pw, leak_durations = power(by_name["control_leak"], confs, settings, args.reps)
+        pw, leak_durations = power(by_name["control_leak"], confs, settings, opts.reps)
     durations = fp.pop("durations") + leak_durations
     _progress("overhead against the bare program")
     ov = overhead(by_name["control_flat"], system, settings, 5,
@@ -222,7 +243,7 @@ def run(args, scenarios, confs, build_manifest):
     _progress("default matrix")
     mx = default_matrix_time()
     doc = {
-        "format": "tlsleak-bench/1", "command": ["tlsleak", *args.argv],
+        "format": "tlsleak-bench/1", "command": ["tlsleak", *opts.argv],
         "date": dt.date.today().isoformat(), "host": provenance.host(),
         "harness": provenance.harness(), "build": build_manifest.get("build", {}),
         "load": f"{load} spinning process(es)", "settings": settings.as_dict(),
@@ -238,6 +259,6 @@ def run(args, scenarios, confs, build_manifest):
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
     table = render(doc)
     (out / "latest.md").write_text("# tlsleak bench\n\n" + table + "\n")
-    if not args.no_readme:
+    if opts.update_readme:
         update_readme(table)
     return doc, table

@@ -2,7 +2,6 @@
 
 The build directory is shared by every run on the machine, so configure and build hold an
 exclusive lock on it (two runs in parallel must not corrupt the cache)."""
-import fcntl
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tlsleak import InfraError
+from tlsleak.host import current as host
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,11 +22,11 @@ def default_build_dir():
 def _locked(build_dir):
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".tlsleak.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        host.lock(fh)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            host.unlock(fh)
 
 
 def _run_logged(cmd, log_path, what):

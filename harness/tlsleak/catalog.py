@@ -1,13 +1,21 @@
 """The scenario catalog, read from the tagged header comment of each file in repro/scenarios/.
 
-CMake reads the same tags (docs/DESIGN.md section 1), so the catalog has one source of truth.
+CMake reads the same tags (repro/CMakeLists.txt, docs/DESIGN.md section 1) with the same strict
+rule, written here once for Python: the file starts with its /* header */; one `@role` in
+ROLES; `@scenario NAME [tls=MECH]` lines, NAME [a-z0-9_]+, MECH in MECHANISMS; no name twice.
+A header that breaks the rule is an infrastructure error, as it is a CMake error. Which of the
+scenarios this toolchain can build is the manifest's word (target.Target.scenarios).
 """
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tlsleak import InfraError
+
 ROLES = ("control-leak", "control-flat", "scenario", "fault")
+MECHANISMS = ("none", "pthread", "c11", "cxx")
 _TAG = re.compile(r"^\s*\*?\s*@(\w+)\s+(.*?)\s*$")
+_SCENARIO = re.compile(r"^([a-z0-9_]+)(?:[ \t]+tls=([a-z0-9]+))?$")
 
 
 @dataclass
@@ -24,31 +32,42 @@ class Scenario:
         return self.role.startswith("control-")
 
 
-def _header(text):
-    """The first block comment of a source file."""
-    start = text.find("/*")
-    end = text.find("*/", start)
-    return text[start:end] if start >= 0 and end > start else ""
+def _header(text, rel):
+    """The block comment a source file must start with."""
+    end = text.find("*/")
+    if not text.startswith("/*") or end < 0:
+        raise InfraError(f"{rel} must start with a /* ... */ header (DESIGN.md section 1)")
+    return text[:end]
 
 
 def parse_source(path, root):
     """Scenarios declared by one source file's header tags."""
+    rel = str(Path(path).relative_to(root))
     tags = {"scenario": [], "role": [], "summary": [], "refs": []}
-    for line in _header(Path(path).read_text(encoding="utf-8")).splitlines():
+    for line in _header(Path(path).read_text(encoding="utf-8"), rel).splitlines():
         m = _TAG.match(line)
         if m and m.group(1) in tags:
             tags[m.group(1)].append(m.group(2))
-    role = tags["role"][0] if tags["role"] else "scenario"
+    if not tags["role"]:
+        raise InfraError(f"{rel}: no @role")
+    role = tags["role"][0]
+    if role not in ROLES:
+        raise InfraError(f"{rel}: bad @role '{role}'")
+    if not tags["scenario"]:
+        raise InfraError(f"{rel}: no @scenario line")
     summary = tags["summary"][0] if tags["summary"] else ""
     refs_text = tags["refs"][0] if tags["refs"] else "none"
     refs = [] if refs_text == "none" else [r.strip() for r in refs_text.split(";") if r.strip()]
     out = []
     for decl in tags["scenario"]:
-        parts = decl.split()
-        attrs = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
-        out.append(Scenario(name=parts[0], tls=attrs.get("tls", "none"), role=role,
-                            summary=summary, refs=refs,
-                            source=str(Path(path).relative_to(root))))
+        m = _SCENARIO.match(decl)
+        if not m:
+            raise InfraError(f"{rel}: bad line '@scenario {decl}'")
+        tls = m.group(2) or "none"
+        if tls not in MECHANISMS:
+            raise InfraError(f"{rel}: {m.group(1)}: bad tls '{tls}'")
+        out.append(Scenario(name=m.group(1), tls=tls, role=role, summary=summary, refs=refs,
+                            source=rel))
     return out
 
 
@@ -57,5 +76,9 @@ def load(root):
     found = []
     for path in sorted((Path(root) / "repro" / "scenarios").glob("*.c*")):
         found.extend(parse_source(path, root))
+    names = [s.name for s in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InfraError(f"scenario {twice[0]} is declared twice")
     order = {"control-leak": 0, "control-flat": 1, "scenario": 2, "fault": 3}
     return sorted(found, key=lambda s: (order.get(s.role, 9), s.name))

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .signals import BOOKKEEPING
+
 PREFIX = "TLSLEAK/"
 MAJOR_VERSION = 1
 
@@ -24,7 +26,7 @@ STRING_KEYS = frozenset({"scenario", "tls", "os", "name", "version", "malloc_fro
                          "status"})
 
 # Keys that are the x axis or bookkeeping, not a memory signal.
-NON_SIGNAL_KEYS = frozenset({"done", "t_ns", "t_recv", "os_threads"})
+NON_SIGNAL_KEYS = BOOKKEEPING
 
 _VERSION_RE = re.compile(r"^TLSLEAK/(\d+)(?:\.(\d+))?$")
 _INT_RE = re.compile(r"^-?[0-9]+$")

@@ -19,6 +19,9 @@ class Spec:
 
 @dataclass
 class Config:
+    """One configuration of the manifest. `id` is its identity, NAME@VERSION:MODE (just
+    `system` for the C library's malloc), stable whatever else is built; `label` is only for
+    display and may change when a second version joins."""
     id: str
     name: str
     version: str
@@ -40,8 +43,16 @@ class Config:
 
     @property
     def slug(self):
-        """The config part of a cell id, pytest style: mimalloc-override, mimalloc@2.0.9-static."""
-        return self.label.replace(":", "-")
+        """The config part of a cell id, pytest style, from the identity alone:
+        mimalloc@2.0.9-override, system."""
+        return self.id.replace(":", "-")
+
+
+def cell_id(scenario, config):
+    """A cell's id: SCENARIO-NAME@VERSION-MODE (SCENARIO-system), e.g.
+    last_round_alloc-mimalloc@2.0.9-dynamic. Built from identities only, so it never changes
+    when a second version of an allocator joins the matrix."""
+    return f"{scenario}-{config.slug}"
 
 
 def parse_spec(text):
@@ -60,7 +71,7 @@ def _version_matches(want, have):
 
 
 def label_all(configs):
-    """Short names: the version is shown only where two versions of name:mode exist."""
+    """Display labels: the version is shown only where two versions of name:mode exist."""
     for c in configs:
         twins = [o for o in configs if o.name == c.name and o.mode == c.mode]
         if c.name == "system":

@@ -1,7 +1,6 @@
 """What a run leaves behind: the table on the terminal, results.json, and JUnit XML for CI.
 
-The results document (format "tlsleak-results/1") is described in docs/RESULTS.md and by
-schema/results-1.schema.json next to this file.
+The results document itself is built by results.py (docs/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -16,9 +15,6 @@ from pathlib import Path
 from typing import Sequence
 
 from .verdict import VERDICTS
-
-SCHEMA_ID = "tlsleak-results/1"
-SCHEMA_PATH = Path(__file__).with_name("schema") / "results-1.schema.json"
 
 # What a control cell must show (anything else means the detector is not working).
 CONTROL_EXPECT = {"control-leak": "leak", "control-flat": "ok"}
@@ -44,11 +40,13 @@ def _rate_text(cell: dict) -> str:
     rate = cell.get("rate")
     if not rate:
         return "-"
-    slope = rate["bytes_per_thread"]
-    half = (rate["ci_high"] - rate["ci_low"]) / 2.0
+    slope = rate["value"]
+    half = (rate["ci"][1] - rate["ci"][0]) / 2.0
     big = max(abs(slope), abs(half))
     digits = 0 if big >= 100 else 1 if big >= 1 else 2
     text = "%.*f +- %.*f" % (digits, slope, digits, half)
+    if rate.get("unit", "B/thread") != "B/thread":  # the column's unit; say any other
+        text += " " + rate["unit"]
     if cell.get("signal"):
         text += " (%s)" % cell["signal"]
     return text
@@ -202,9 +200,9 @@ def _rate_message(cell: dict) -> str:
     rate = cell.get("rate")
     if not rate:
         return ""
-    return "%s B/thread (%d%% CI %s..%s, %s, n=%d)" % (
-        _num(rate["bytes_per_thread"]), round(rate.get("confidence", 0) * 100),
-        _num(rate["ci_low"]), _num(rate["ci_high"]), cell.get("signal") or "?", rate.get("n", 0))
+    return "%s %s (%d%% CI %s..%s, %s, n=%d)" % (
+        _num(rate["value"]), rate["unit"], round(rate.get("confidence", 0) * 100),
+        _num(rate["ci"][0]), _num(rate["ci"][1]), cell.get("signal") or "?", rate.get("n", 0))
 
 
 def _outcome(cell: dict) -> tuple[str | None, str]:

@@ -22,7 +22,8 @@ Rules for one series, floor F (bytes/thread) and confidence c:
 A cell is decided by its deciding signals: the OS's view (rss, commit) against the floor, and
 the allocator's own statistics (heap_inuse, heap_mapped), exact to the byte, against a lower
 stats floor: leak if any is a leak, ok if all are ok, else inconclusive. The other signals
-(vsize, maps) are judged and shown, never deciding.
+(vsize, maps, the allocator's attribution fields, any key signals.TABLE does not know) are
+judged and shown, never deciding.
 """
 
 from __future__ import annotations
@@ -35,53 +36,46 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy import stats
 
+from . import signals as _signals
 from .checkpoints import series as _series
+from .checkpoints import signal_fields
+from .defaults import default
 
-DEFAULT_FLOOR = 128.0
-DEFAULT_STATS_FLOOR = 32.0
-DEFAULT_CONFIDENCE = 0.95
-DEFAULT_WARMUP = 0.2
+DEFAULT_FLOOR = default("floor")
+DEFAULT_STATS_FLOOR = default("stats_floor")
+DEFAULT_CONFIDENCE = default("confidence")
+DEFAULT_WARMUP = default("warmup")
+DECIDING = _signals.deciding("all")
 MIN_POINTS = 6
 # Theil-Sen is O(n^2) in memory; longer series are thinned evenly to this many points.
 MAX_POINTS = 1000
-
-OS_SIGNALS = ("rss", "commit")
-STATS_SIGNALS = ("heap_inuse", "heap_mapped")
-DECIDING = OS_SIGNALS + STATS_SIGNALS
-EXTRA = ("vsize", "maps")
-EXTERNAL = "external_rss"
-
-# Signals that count things rather than bytes: their unit and floor (per thread).
-COUNT_SIGNALS = {"maps": ("maps", 0.01), "alloc_threads": ("structures", 0.01)}
-# Attribution: what the allocator says it holds, where it says so (checkpoint fields alloc_*):
-# alloc_meta (metadata bytes), alloc_tcache (bytes in thread caches), alloc_threads (per-thread
-# heaps or caches alive). Judged and shown, never deciding.
-ATTRIBUTION_PREFIX = "alloc_"
+EXTERNAL = _signals.EXTERNAL
 
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 
 
 @dataclass(frozen=True)
 class Rate:
-    """A trend: slope (units per thread, bytes for memory signals) and its confidence interval
-    [low, high] at `confidence`, from `n` points."""
+    """A trend: slope in `unit` (B/thread for memory signals, B/s for a program measured in
+    time) and its confidence interval [low, high] at `confidence`, from `n` points."""
 
     slope: float
     low: float
     high: float
     n: int
     confidence: float
+    unit: str = "B/thread"
 
     @property
     def half_ci(self) -> float:
         return (self.high - self.low) / 2.0
 
     def to_dict(self) -> dict:
-        """The results.json form: bytes_per_thread, ci_low, ci_high, confidence, n."""
+        """The results.json form: value and ci in unit, confidence, n."""
         return {
-            "bytes_per_thread": round(float(self.slope), 2),
-            "ci_low": round(float(self.low), 2),
-            "ci_high": round(float(self.high), 2),
+            "value": round(float(self.slope), 2),
+            "unit": self.unit,
+            "ci": [round(float(self.low), 2), round(float(self.high), 2)],
             "confidence": float(self.confidence),
             "n": int(self.n),
         }
@@ -137,7 +131,7 @@ def _num(v: float) -> str:
 
 
 def _unit(name: str) -> str:
-    return COUNT_SIGNALS.get(name, ("B", None))[0]
+    return _signals.unit(name)
 
 
 def _ci(rate: Rate) -> str:
@@ -158,7 +152,7 @@ def _thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np
 
 
 def theil_sen(x: Sequence[float], y: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE,
-              max_points: int = MAX_POINTS) -> Rate | None:
+              max_points: int = MAX_POINTS, unit: str = "B/thread") -> Rate | None:
     """Theil-Sen slope of y over x with its CI at `confidence`; None when x has no spread or the
     result is not finite."""
     xa = np.asarray(x, dtype=float)
@@ -176,7 +170,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float], *, confidence: float = DEF
     if not (math.isfinite(slope) and math.isfinite(low) and math.isfinite(high)):
         return None
     return Rate(slope=slope, low=min(low, slope), high=max(high, slope), n=int(len(xa)),
-                confidence=float(confidence))
+                confidence=float(confidence), unit=unit)
 
 
 def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
@@ -204,10 +198,10 @@ def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
     if np.ptp(xa) == 0:
         return Judgement("inconclusive", None,
                          "%s: threads done does not vary (all %s)" % (name, _num(final)))
-    rate = theil_sen(xa, ya, confidence=confidence)
+    rate = theil_sen(xa, ya, confidence=confidence, unit=unit + "/thread")
     if rate is None:
         return Judgement("inconclusive", None, "%s: no trend could be computed" % name)
-    tail = theil_sen(xa[n // 2:], ya[n // 2:], confidence=confidence)
+    tail = theil_sen(xa[n // 2:], ya[n // 2:], confidence=confidence, unit=unit + "/thread")
     # Memory often grows in steps (pages, huge pages, allocator segments). A flat last half only
     # shows that growth stopped if, at the floor rate, it was long enough to cross the largest
     # step seen: quantum <= floor * span.
@@ -267,30 +261,24 @@ def _coarse_note(quantum: float, floor: float, span: float, unit: str) -> str:
 # a cell
 
 
-def _floor_for(name: str, floor: float, stats_floor: float) -> float:
-    if name in COUNT_SIGNALS:
-        return COUNT_SIGNALS[name][1]
-    return stats_floor if name in STATS_SIGNALS else floor
-
-
 def judge_signals(log, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
                   warmup: float = DEFAULT_WARMUP, deciding: Sequence[str] = DECIDING,
-                  extra: Sequence[str] = EXTRA, min_points: int = MIN_POINTS,
+                  min_points: int = MIN_POINTS,
                   stats_floor: float = DEFAULT_STATS_FLOOR) -> CellJudgement:
     """Judge every footprint signal present in the checkpoints of `log` (a CheckpointLog, or a
     list of checkpoint dicts). The cell verdict comes from the deciding signals present: leak if
     any is leak, ok if all are ok, else inconclusive. `floor` is in bytes/thread for the OS
-    signals, `stats_floor` for the allocator's statistics (the `maps` signal, a count, uses its
-    own floor from COUNT_SIGNALS)."""
+    signals, `stats_floor` for the allocator's statistics; counts (`maps`) use their own floor
+    from signals.TABLE. Keys the table does not know are judged and shown too."""
     checkpoints = log.checkpoints if hasattr(log, "checkpoints") else list(log)
     judged: dict[str, Judgement] = {}
-    shown = [s for s in DECIDING + tuple(extra) if s not in deciding]
-    shown += sorted({k for cp in checkpoints for k in cp if k.startswith(ATTRIBUTION_PREFIX)})
-    for name in list(deciding) + shown:
+    present = signal_fields(checkpoints)
+    for name in _signals.judged_order(deciding, present):
         x, y = _series(checkpoints, name)
         if not x:
             continue
-        judged[name] = judge_series(x, y, name=name, floor=_floor_for(name, floor, stats_floor),
+        judged[name] = judge_series(x, y, name=name,
+                                    floor=_signals.floor_for(name, floor, stats_floor),
                                     confidence=confidence, warmup=warmup, min_points=min_points)
     return decide(judged, deciding)
 

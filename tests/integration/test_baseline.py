@@ -15,7 +15,7 @@ CELLS = ["-s", "last_round_alloc", "-s", "pthread_key_dtor_free", "-a", "system"
 @pytest.fixture
 def base(tmp_path):
     doc = json.loads(COMMITTED.read_text())
-    if "last_round_alloc-tcmalloc-override" not in doc["cells"]:
+    if "last_round_alloc-tcmalloc@2.10-override" not in doc["cells"]:
         pytest.skip("the committed baseline has no tcmalloc:override cells")
     return doc
 
@@ -35,17 +35,17 @@ def test_every_known_leak_in_the_committed_baseline_is_explained(base):
 def test_a_known_leak_passes(tmp_path, base):
     r = run_cli("run", "--out", tmp_path / "out", "--baseline", _write(tmp_path, base), *CELLS)
     assert r.rc == 0, r.stdout
-    assert "known leaks (explained in the baseline): last_round_alloc-tcmalloc-override" \
+    assert "known leaks (explained in the baseline): last_round_alloc-tcmalloc@2.10-override" \
         in r.stdout
     assert r.doc["baseline"]["new"] == []
 
 
 def test_a_leak_the_baseline_does_not_know_fails(tmp_path, base):
-    base["cells"]["last_round_alloc-tcmalloc-override"]["verdict"] = "ok"
+    base["cells"]["last_round_alloc-tcmalloc@2.10-override"]["verdict"] = "ok"
     r = run_cli("run", "--out", tmp_path / "out", "--baseline", _write(tmp_path, base), *CELLS)
     assert r.rc == 1
-    assert r.doc["baseline"]["new"] == ["last_round_alloc-tcmalloc-override"]
-    assert "NEW (not in the baseline): last_round_alloc-tcmalloc-override" in r.stdout
+    assert r.doc["baseline"]["new"] == ["last_round_alloc-tcmalloc@2.10-override"]
+    assert "NEW (not in the baseline): last_round_alloc-tcmalloc@2.10-override" in r.stdout
 
 
 def test_a_leak_that_stopped_is_reported_fixed(tmp_path, base):
@@ -60,6 +60,6 @@ def test_writing_a_baseline_keeps_the_explanations(tmp_path, base):
     r = run_cli("run", "--out", tmp_path / "out", "--write-baseline", path, *CELLS)
     assert r.rc == 1  # without --baseline, a leak is a finding
     new = json.loads(path.read_text())
-    key = "last_round_alloc-tcmalloc-override"
+    key = "last_round_alloc-tcmalloc@2.10-override"
     assert new["cells"][key]["explanation"] == base["cells"][key]["explanation"]
     assert set(new["cells"]) == {c["id"] for c in r.doc["cells"]}

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from clihelp import ROOT, cell, run_cli
-from tlsleak import configs, runner
+from tlsleak import configs, runner, session, settings
 from tlsleak.build import Build
 
 pytestmark = pytest.mark.integration
@@ -83,7 +83,7 @@ def test_a_silent_fallback_to_the_system_allocator_is_an_error():
     c = runner.Cell(id="control_flat-fallback", scenario="control_flat", role="control-flat",
                     config=fake, argv=[f"{system.bin_dir}/control_flat", "--threads", "2000"],
                     expect="mimalloc")
-    res = runner.run_cell(c, runner.Settings(threads=2000))
+    res = session.judge_cell(c, settings.make(threads=2000))
     assert res["verdict"] == "error"
     assert "allocator check failed" in res["reason"] and "system" in res["reason"]
     assert ROOT.exists()

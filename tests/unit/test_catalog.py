@@ -1,4 +1,6 @@
 """The scenario catalog comes from the tagged header of each repro source file."""
+import re
+
 import pytest
 
 from tlsleak import catalog
@@ -29,3 +31,23 @@ def test_shipped_catalog_has_the_foundation_scenarios_and_both_controls():
     assert found["control_leak"].role == "control-leak"
     assert found["control_flat"].role == "control-flat"
     assert any("944" in r for r in found["seed_thread_local"].refs)
+
+
+@pytest.mark.parametrize("header, message", [
+    ("int x; /* @scenario a */", "must start with a /* ... */ header"),
+    ("/*\n * @scenario a\n */", "no @role"),
+    ("/*\n * @scenario a\n * @role control\n */", "bad @role 'control'"),
+    ("/*\n * @role scenario\n */", "no @scenario line"),
+    ("/*\n * @scenario a b\n * @role scenario\n */", "bad line '@scenario a b'"),
+    ("/*\n * @scenario a tls=fls\n * @role scenario\n */", "a: bad tls 'fls'"),
+    ("/*\n * @scenario a\n * @scenario a tls=c11\n * @role scenario\n */", "declared twice"),
+])
+def test_a_header_breaking_the_cmake_rule_is_refused_with_the_same_words(tmp_path, header,
+                                                                         message):
+    """The catalog follows repro/CMakeLists.txt's rule: what CMake refuses, so does Python."""
+    from tlsleak import InfraError
+    src = tmp_path / "repro" / "scenarios" / "bad.c"
+    src.parent.mkdir(parents=True)
+    src.write_text(header + "\nint x;\n")
+    with pytest.raises(InfraError, match=re.escape(message)):
+        catalog.load(tmp_path)

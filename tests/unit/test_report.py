@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from tlsleak import report
+from tlsleak import report, results
 from tlsleak.checkpoints import CheckpointLog
 from tlsleak.verdict import judge_signals
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 
 
 def rate(slope, half, n=33):
-    return {"bytes_per_thread": slope, "ci_low": slope - half, "ci_high": slope + half,
+    return {"value": slope, "unit": "B/thread", "ci": [slope - half, slope + half],
             "confidence": 0.95, "n": n}
 
 
@@ -23,7 +23,7 @@ def cell(scenario, config, role, verdict, *, r=None, reason="", signal="rss", fi
          code=0, sig=None, duration=2.5, stderr=""):
     name, _, mode = config.partition(":")
     return {
-        "id": "%s-%s-%s" % (scenario, name, mode),
+        "id": "%s-%s" % (scenario, name if mode == "system" else "%s@1.0-%s" % (name, mode)),
         "scenario": scenario, "role": role, "config": config,
         "allocator": {"id": "%s@1.0:%s" % (name, mode), "name": name, "version": "1.0",
                       "mode": mode, "library": None if mode == "system" else "/usr/lib/lib%s.so" % name,
@@ -68,7 +68,7 @@ CELLS = [
 def make_doc(cells=CELLS):
     counts = {v: sum(1 for c in cells if c["verdict"] == v) for v in report.VERDICTS}
     return {
-        "schema": "tlsleak-results/1",
+        "schema": "tlsleak-results/2",
         "harness": {"version": "0.1.0", "commit": "0123456789abcdef0123456789abcdef01234567",
                     "dirty": False},
         "command": ["tlsleak", "run", "--threads", "20000"],
@@ -93,7 +93,7 @@ def make_doc(cells=CELLS):
 
 @pytest.fixture(scope="module")
 def validator():
-    schema = json.loads(report.SCHEMA_PATH.read_text())
+    schema = json.loads(results.SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
@@ -119,7 +119,7 @@ def test_table_details_name_each_unexpected_cell_by_id():
         note = "  %s: %s: " % (c["id"], c["verdict"])
         assert (note in text) == (c["verdict"] != expected), c["id"]
     missed = dict(CELLS[0], verdict="ok", reason="rss flat")  # a positive control that missed
-    assert "  control_leak-mimalloc-override: ok: rss flat" in report.render_table([missed])
+    assert "  control_leak-mimalloc@1.0-override: ok: rss flat" in report.render_table([missed])
 
 
 def test_table_shows_rate_half_ci_signal_threads_and_time():
@@ -201,11 +201,14 @@ def test_results_from_a_real_judgement_validate(validator):
 @pytest.mark.parametrize("mutate, where", [
     (lambda d: d["cells"][0].update(verdict="leaky"), "verdict"),
     (lambda d: d["cells"][0].update(role="control"), "role"),
-    (lambda d: d["cells"][0]["rate"].pop("ci_low"), "ci_low"),
+    (lambda d: d["cells"][0]["rate"].pop("unit"), "unit"),
+    (lambda d: d["cells"][0]["rate"].update(unit="B"), "unit"),
+    (lambda d: d["cells"][0]["rate"].update(ci=[1.0]), "ci"),
+    (lambda d: d["cells"][0].update(id="seed-mimalloc-override"), "id"),
     (lambda d: d["cells"][0]["signals"]["rss"].update(verdict="crash"), "verdict"),
     (lambda d: d["cells"][0].pop("threads"), "threads"),
     (lambda d: d["cells"][0]["exit"].update(code="0"), "code"),
-    (lambda d: d.update(schema="tlsleak-results/2"), "schema"),
+    (lambda d: d.update(schema="tlsleak-results/1"), "schema"),
     (lambda d: d["summary"].pop("timeout"), "timeout"),
     (lambda d: d["settings"].update(threads=2.5), "threads"),
     (lambda d: d.pop("controls"), "controls"),
@@ -291,13 +294,13 @@ def test_junit_maps_verdicts(tmp_path):
     assert suite.get("name") == "tlsleak"
     got = {name: outcome(case) for name, case in cases.items()}
     assert got == {
-        "control_leak-mimalloc-override": "pass",       # a positive control must leak
-        "control_flat-system-system": "pass",
-        "seed_thread_local-mimalloc-override": "failure",
-        "tss_dtor_free-jemalloc-dynamic": "skipped",
-        "pthread_key_dtor_free-tcmalloc-static": "error",
-        "cxx_thread_local-system-system": "error",
-        "fault_abort-system-system": "error",
+        "control_leak-mimalloc@1.0-override": "pass",       # a positive control must leak
+        "control_flat-system": "pass",
+        "seed_thread_local-mimalloc@1.0-override": "failure",
+        "tss_dtor_free-jemalloc@1.0-dynamic": "skipped",
+        "pthread_key_dtor_free-tcmalloc@1.0-static": "error",
+        "cxx_thread_local-system": "error",
+        "fault_abort-system": "error",
     }
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"),
             suite.get("skipped")) == ("7", "1", "3", "1")
@@ -305,17 +308,17 @@ def test_junit_maps_verdicts(tmp_path):
 
 def test_junit_case_names_classnames_times_and_messages(tmp_path):
     _, cases = junit(tmp_path)
-    leak = cases["seed_thread_local-mimalloc-override"]
+    leak = cases["seed_thread_local-mimalloc@1.0-override"]
     assert leak.get("classname") == "tlsleak.seed_thread_local"
     assert float(leak.get("time")) == pytest.approx(2.5)
     msg = leak.find("failure").get("message")
     assert "rss grows 2048 B/thread" in msg and "2048 B/thread (95% CI 2028..2068, rss, n=33)" in msg
     assert leak.find("failure").get("type") == "leak"
-    skipped = cases["tss_dtor_free-jemalloc-dynamic"].find("skipped")
+    skipped = cases["tss_dtor_free-jemalloc@1.0-dynamic"].find("skipped")
     assert "straddles floor 128" in skipped.get("message")
-    err = cases["pthread_key_dtor_free-tcmalloc-static"].find("error")
+    err = cases["pthread_key_dtor_free-tcmalloc@1.0-static"].find("error")
     assert err.get("type") == "crash" and "SIGSEGV" in err.get("message")
-    assert cases["cxx_thread_local-system-system"].find("error").get("type") == "timeout"
+    assert cases["cxx_thread_local-system"].find("error").get("type") == "timeout"
 
 
 def test_junit_control_that_misses_fails(tmp_path):
@@ -323,16 +326,27 @@ def test_junit_control_that_misses_fails(tmp_path):
     bad[0]["verdict"] = "ok"
     bad[1]["verdict"] = "leak"
     _, cases = junit(tmp_path, bad)
-    assert outcome(cases["control_leak-mimalloc-override"]) == "failure"
-    assert outcome(cases["control_flat-system-system"]) == "failure"
+    assert outcome(cases["control_leak-mimalloc@1.0-override"]) == "failure"
+    assert outcome(cases["control_flat-system"]) == "failure"
 
 
 def test_junit_survives_control_characters_in_stderr(tmp_path):
     _, cases = junit(tmp_path)
-    err = cases["pthread_key_dtor_free-tcmalloc-static"].find("system-err").text
+    err = cases["pthread_key_dtor_free-tcmalloc@1.0-static"].find("system-err").text
     assert "Segmentation fault" in err and "\\x1b" in err and "\\x00" in err
 
 
 def test_junit_write_is_atomic(tmp_path):
     report.write_junit(tmp_path / "junit.xml", make_doc())
     assert os.listdir(tmp_path) == ["junit.xml"]
+
+
+def test_a_rate_in_another_unit_than_the_column_says_its_unit():
+    """An --exec program without checkpoints is measured in B/s: the table must not show it as
+    B/thread."""
+    c = cell("prog", "system:system", "exec", "inconclusive", r=rate(2048, 10))
+    c["rate"]["unit"] = "B/s"
+    row = next(line for line in report.render_table([c]).splitlines() if line.startswith("prog"))
+    assert "2048 +- 10 B/s (rss)" in row
+    c["rate"]["unit"] = "B/thread"
+    assert "2048 +- 10 (rss)" in report.render_table([c])

@@ -1,14 +1,10 @@
-"""Linux and other POSIX systems: RSS and virtual size from psutil, thread count."""
-
-
-def sample(proc):
-    with proc.oneshot():
-        mem = proc.memory_info()
-        return {"rss": mem.rss, "vsize": mem.vms, "threads": proc.num_threads()}
+"""Linux hosts: the POSIX parts, plus /proc for the mapping count and its limit."""
+from tlsleak.host._posix import (describe_exit, kill_tree, lock, popen_kwargs, sample,  # noqa: F401
+                                 unlock)
 
 
 def count_maps(pid):
-    """Number of memory mappings (Linux /proc); None where the OS has no such file."""
+    """Number of memory mappings, from /proc/PID/maps."""
     try:
         with open(f"/proc/{pid}/maps", "rb") as fh:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 16), b""))
@@ -23,3 +19,6 @@ def map_count_limit():
             return int(fh.read())
     except (OSError, ValueError):
         return None
+
+__all__ = ["count_maps", "describe_exit", "kill_tree", "lock", "map_count_limit", "popen_kwargs",
+           "sample", "unlock"]

@@ -1,0 +1,16 @@
+"""The commands of the CLI: one module each, one row each in COMMANDS.
+
+A command module offers
+    HELP = "one line for `tlsleak --help`"
+    add_parser(sub) -> argparse parser   (sub.add_parser(NAME, help=HELP) plus its options)
+    main(args) -> int                    (the exit code; may raise UsageError / InfraError)
+To add a command: write commands/NAME.py with those three, and add one row below.
+"""
+from tlsleak.commands import bench, catalog_cmd, run
+
+# (command name, module), in the order `tlsleak --help` lists them.
+COMMANDS = (
+    ("list", catalog_cmd),
+    ("run", run),
+    ("bench", bench),
+)

@@ -1,0 +1,42 @@
+"""tlsleak bench: calibrate the detector (false positives, power, speed); see bench.py."""
+from tlsleak import EXIT_OK, UsageError, bench, catalog, configs, session
+from tlsleak.build import ROOT
+from tlsleak.commands.options import add_param, int_in
+
+HELP = "calibrate the detector: false positives, power, speed"
+
+
+def add_parser(sub):
+    b = sub.add_parser("bench", help=HELP)
+    b.add_argument("--runs", type=int_in(1, 100000), default=200,
+                   help="healthy runs for the false-positive rate (default 200)")
+    b.add_argument("--reps", type=int_in(1, 1000), default=3,
+                   help="runs per configuration and leak size for the power (default 3)")
+    add_param(b, "threads", help="thread budget per cell (default 10000)")
+    b.add_argument("--healthy", action="append", metavar="SCENARIO",
+                   default=["seed_thread_local", "tss_dtor_free", "pthread_key_dtor_free"],
+                   help="scenarios known not to leak here, beside the negative controls")
+    b.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
+                   help="configurations (default: every available one)")
+    b.add_argument("--no-load", action="store_true", help="leave the other cores idle")
+    b.add_argument("--update-readme", action="store_true",
+                   help="write the figures into README.md's bench section")
+    b.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    return b
+
+
+def main(args):
+    scenarios = catalog.load(ROOT)
+    known = {s.name for s in scenarios}
+    for name in args.healthy:
+        if name not in known:
+            raise UsageError(f"unknown scenario '{name}' (known: {', '.join(sorted(known))})")
+    build, manifest, confs = session.load(args.build_dir)
+    chosen = configs.select(confs, args.allocator)
+    manifest = build.build([c.target for c in chosen] + ["bare_churn"])
+    _, table = bench.run(bench.Options(runs=args.runs, reps=args.reps, threads=args.threads,
+                                       healthy=args.healthy, load=not args.no_load,
+                                       update_readme=args.update_readme, argv=args.argv),
+                         scenarios, chosen, manifest)
+    print(table)
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""tlsleak run: the matrix (scenario x configuration), or --exec a program of yours; prints the
+table. Everything between plan and conclusion is session.run's."""
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from tlsleak import UsageError, __version__, report, session, signals
+from tlsleak.commands.options import add_param, int_in
+from tlsleak.defaults import in_group
+from tlsleak.settings import make
+
+HELP = "run the matrix (scenario x configuration) and judge each cell"
+
+
+def add_parser(sub):
+    r = sub.add_parser("run", help=HELP)
+    r.add_argument("-s", "--scenario", action="append", default=[], metavar="SCENARIO",
+                   help="scenario to run (repeatable; default: every non-fault scenario)")
+    r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
+                   help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
+    for group in ("workload", "criteria", "limits"):
+        for p in in_group(group):
+            if p.kind != "internal":
+                add_param(r, p.name)
+    r.add_argument("-j", "--jobs", type=int_in(1, 64), default=os.cpu_count() or 1,
+                   help="cells run at once (default: CPU count)")
+    r.add_argument("--out", help="output folder (default: results/runs/<time>-<pid>)")
+    r.add_argument("--json", action="store_true", help="print results.json instead of the table")
+    r.add_argument("--no-controls", action="store_true",
+                   help="do not add the positive and negative controls")
+    r.add_argument("--baseline", metavar="FILE",
+                   help="compare with a baseline: exit 1 only on leaks it does not know")
+    r.add_argument("--write-baseline", metavar="FILE",
+                   help="record this run as a baseline (keeps explanations already written)")
+    r.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
+                   help="build NAME (mimalloc) from this source tree as an extra version")
+    r.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    r.add_argument("--exec", dest="exec_argv", action="store_const", const=[],
+                   help="-- CMD [ARGS...]: run your own program instead of the scenarios "
+                        "(everything after --exec is its command line)")
+    return r
+
+
+def settings_from(args, jobs=1):
+    """Settings from the parsed options that defaults.PARAMS declares."""
+    values = {p.name: getattr(args, p.name) for g in ("workload", "criteria", "limits")
+              for p in in_group(g) if hasattr(args, p.name)}
+    values["deciding"] = signals.deciding(values.pop("signals", "all"))
+    s = make(**values)
+    return replace(s, limits=s.limits.with_machine_caps(jobs))
+
+
+def cmake_args(sources):
+    dirs = {}
+    for item in sources:
+        name, sep, path = item.partition("=")
+        if not sep or name != "mimalloc":
+            raise UsageError(f"malformed --source '{item}' (accepted: mimalloc=DIR)")
+        full = Path(path).expanduser().resolve()
+        if not (full / "CMakeLists.txt").is_file():
+            raise UsageError(f"--source {item}: {full} is not a source tree (no CMakeLists.txt)")
+        dirs.setdefault(name, []).append(str(full))
+    return [f"-DTLSLEAK_MIMALLOC_SOURCES={';'.join(dirs['mimalloc'])}"] if dirs else []
+
+
+def main(args):
+    req = session.Request(
+        settings=settings_from(args, args.jobs), scenarios=args.scenario,
+        allocators=args.allocator, jobs=args.jobs, controls=not args.no_controls,
+        exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
+        write_baseline=args.write_baseline, cmake_args=cmake_args(args.source),
+        build_dir=args.build_dir, argv=args.argv)
+    done = session.run(req)
+    doc = done.doc
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return done.exit_code
+    cells, s = doc["cells"], req.settings
+    w, c = s.workload, s.criteria
+    n_s, n_c = len({x["scenario"] for x in cells}), len({x["config"] for x in cells})
+    print(f"tlsleak {__version__}: {n_s} scenario(s) x {n_c} configuration(s); "
+          f"{w.threads} threads per cell, {w.concurrency} alive at once, "
+          f"{w.size} B blocks; Theil-Sen slope after {c.warmup:.0%} warm-up, "
+          f"{c.confidence:.0%} CI, floor {c.floor:g} B/thread "
+          f"({c.stats_floor:g} for allocator statistics)\n")
+    print(report.render_table(cells))
+    for u in done.unavailable:
+        print(f"unavailable: {u.label} ({u.id}): {u.reason}")
+    if done.changes is not None:
+        print_changes(done.changes)
+    if not doc["controls"]["passed"]:
+        print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
+    print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
+          f"({doc['duration_s']:.1f} s)")
+    return done.exit_code
+
+
+def print_changes(changes):
+    for cid in changes["new"]:
+        print(f"NEW (not in the baseline): {cid}")
+    for cid in changes["fixed"]:
+        print(f"fixed (leaked in the baseline, ok now): {cid}")
+    for cid in changes["changed"]:
+        print(f"changed verdict: {cid}")
+    if changes["known"]:
+        print(f"known leaks (explained in the baseline): {', '.join(changes['known'])}")
+    if not changes["new"]:
+        print("baseline: no new leak")

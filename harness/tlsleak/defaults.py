@@ -1,0 +1,83 @@
+"""Every tunable of a run, with its default and range, in one table.
+
+The CLI parser (commands/run.py), the run settings (settings.py), the docs test and the unit tests
+all read PARAMS, so a default or a range is written exactly once. Workload ranges match the repro
+programs' own (docs/DESIGN.md section 2), except `threads`: the harness needs at least 10 to fit
+a trend, and caps it where a run would take days.
+"""
+from dataclasses import dataclass
+
+from tlsleak import signals
+
+KIB, MIB = 1 << 10, 1 << 20
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # field name in Workload, Criteria or Limits
+    group: str  # "workload", "criteria" or "limits"
+    default: object  # 0 for interval and the caps: derived at run time (see help)
+    kind: str  # "int", "float" (lo excluded when lo_open), "size" (bytes, K/M/G), "choice", "flag"
+    lo: float = None
+    hi: float = None
+    lo_open: bool = False
+    unit: str = ""
+    help: str = ""
+    flag: str = ""  # CLI option; "" = --name with dashes
+    choices: tuple = ()
+    metavar: str = ""
+
+    @property
+    def option(self):
+        return self.flag or "--" + self.name.replace("_", "-")
+
+
+PARAMS = (
+    # workload: what the program does (passed on its command line)
+    Param("threads", "workload", 10000, "int", 10, 10_000_000, unit="threads",
+          help="threads each cell creates and joins"),
+    Param("concurrency", "workload", 1, "int", 1, 4096, unit="threads",
+          help="threads alive at once"),
+    Param("size", "workload", 1024, "int", 1, 1 << 30, unit="B", help="block size in bytes"),
+    Param("interval", "workload", 0, "int", 1, 10_000_000, unit="threads",
+          help="threads between checkpoints (default threads/40)"),
+    # criteria: how a cell is judged
+    Param("floor", "criteria", 128.0, "float", 0, 1 << 30, lo_open=True, unit="B/thread",
+          help="growth below which a cell is not a leak, for the OS's view"),
+    Param("stats_floor", "criteria", 32.0, "float", 0, 1 << 30, lo_open=True, unit="B/thread",
+          help="the same floor for the allocator's own statistics, exact to the byte"),
+    Param("signals", "criteria", "all", "choice", choices=tuple(signals.CHOICES),
+          help="what may decide a verdict: the OS's view and the allocator's statistics "
+               "(all), or the OS's view alone (os)"),
+    Param("confidence", "criteria", 0.95, "float", 0.5, 0.9999,
+          help="confidence level of the slope interval"),
+    Param("warmup", "criteria", 0.2, "float", 0, 0.9,
+          help="fraction of threads ignored at the start"),
+    Param("sequential", "criteria", True, "flag", flag="--no-sequential",
+          help="run every thread of every cell instead of stopping a cell as soon as its "
+               "verdict is settled"),
+    Param("budget_s", "criteria", 30.0, "float", 0, 86400, lo_open=True, unit="s",
+          flag="--budget", help="sequential: stop a cell after this long and judge what arrived"),
+    # limits: when the harness stops a program
+    Param("timeout_s", "limits", 120.0, "float", 0, 86400, lo_open=True, unit="s",
+          flag="--timeout", help="seconds before a cell is killed as a timeout"),
+    Param("max_rss", "limits", 0, "size", unit="B",
+          help="kill a cell past this RSS, as a runaway leak (default: half the memory, shared "
+               "by the jobs)"),
+    Param("max_vsize", "limits", 0, "size", unit="B",
+          help="kill a cell past this virtual size (default: 16 x the memory)"),
+    Param("max_maps", "limits", 0, "int", 1, 1 << 31, unit="maps", metavar="N",
+          help="kill a cell past this many mappings (default: 80%% of vm.max_map_count)"),
+    Param("sample_interval_s", "limits", 0.01, "internal", unit="s",
+          help="period of the external sampling"),
+)
+
+BY_NAME = {p.name: p for p in PARAMS}
+
+
+def default(name):
+    return BY_NAME[name].default
+
+
+def in_group(group):
+    return [p for p in PARAMS if p.group == group]

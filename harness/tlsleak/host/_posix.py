@@ -1,0 +1,49 @@
+"""POSIX hosts: process groups, fcntl locks, psutil's RSS and virtual size."""
+import fcntl
+import os
+import signal
+
+
+def popen_kwargs():
+    return {"start_new_session": True, "close_fds": True}
+
+
+def kill_tree(proc):
+    """SIGKILL the child's whole process group (it was started in a session of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def sample(ps):
+    with ps.oneshot():
+        mem = ps.memory_info()
+        return {"rss": mem.rss, "vsize": mem.vms, "threads": ps.num_threads()}
+
+
+def count_maps(pid):
+    return None  # no cheap count from outside; the checkpoints carry one where the OS gives it
+
+
+def map_count_limit():
+    return None
+
+
+def lock(fh):
+    fcntl.flock(fh, fcntl.LOCK_EX)
+
+
+def unlock(fh):
+    fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def describe_exit(returncode):
+    """crash for a death by signal, error for a failing exit."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return "crash", f"killed by {name}"
+    return "error", f"exited with code {returncode}"

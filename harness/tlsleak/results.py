@@ -1,0 +1,103 @@
+"""The results document (docs/RESULTS.md, schema/results-2.schema.json): its schema id, one
+record per cell, and the provenance every cell carries. Built here and nowhere else."""
+import datetime as dt
+from pathlib import Path
+
+from tlsleak import provenance, report
+from tlsleak.verdict import rate_to_dict
+
+SCHEMA_ID = "tlsleak-results/2"
+SCHEMA_PATH = Path(__file__).with_name("schema") / "results-2.schema.json"
+MAX_SAMPLES_KEPT = 400
+
+
+def _downsample(samples, keep=MAX_SAMPLES_KEPT):
+    samples = list(samples)
+    if len(samples) <= keep:
+        return samples
+    step = len(samples) / keep
+    return [samples[int(i * step)] for i in range(keep)] + [samples[-1]]
+
+
+def cell_record(cell, settings, outcome, verdict, env_set):
+    """The results.json object of one cell (docs/RESULTS.md "A cell")."""
+    c = cell.config
+    cps = list(outcome.checkpoints)
+    a = outcome.alloc
+    rec = {
+        "id": cell.id, "scenario": cell.scenario, "role": cell.role, "config": c.label,
+        "allocator": {"id": c.id, "name": c.name, "version": c.version, "mode": c.mode,
+                      "library": c.library or None, "origin": c.origin},
+        "observed_allocator": None if a is None else {
+            "name": a.get("name"), "version": str(a.get("version", "")),
+            "owns": str(a.get("owns")) == "1", "malloc_from": a.get("malloc_from", ""),
+            "libc": a.get("libc", "")},
+        "verdict": verdict.verdict, "reason": verdict.reason, "signal": verdict.signal,
+        "rate": rate_to_dict(verdict.rate),
+        "signals": {name: j.to_dict() for name, j in verdict.signals.items()},
+        "threads": {"requested": settings.workload.threads if cell.role != "exec" else None,
+                    "finished": cps[-1].get("done") if cps else None,
+                    "os_baseline": cps[0].get("os_threads") if cps else None,
+                    "os_final": cps[-1].get("os_threads") if cps else None,
+                    "os_max_sampled": max((s["threads"] for s in outcome.samples),
+                                          default=None)},
+        "exit": {"code": outcome.returncode, "signal": outcome.signal},
+        "duration_s": outcome.duration_s, "command": list(cell.argv), "env": env_set,
+        "checkpoints": cps, "samples": _downsample(outcome.samples),
+        "stderr_tail": outcome.stderr_tail,
+    }
+    if outcome.stop != "not_started":
+        rec["attribution"] = list(verdict.attribution)
+    if verdict.runaway:
+        rec["runaway"] = True
+    if verdict.stopped_early:
+        rec["stopped_early"] = True
+    return rec
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def document(*, argv, started, duration_s, interrupted, manifest, settings, cells, unavailable,
+             controls, exit_code, baseline=None):
+    """The whole results document, every cell stamped with its provenance."""
+    doc = {
+        "schema": SCHEMA_ID,
+        "harness": provenance.harness(),
+        "command": ["tlsleak", *argv],
+        "started": started.isoformat(timespec="seconds"),
+        "finished": _now().isoformat(timespec="seconds"),
+        "duration_s": round(duration_s, 2),
+        "interrupted": interrupted,
+        "host": provenance.host(),
+        "build": manifest.get("build", {}),
+        "settings": settings.as_dict(),
+        "cells": cells,
+        "unavailable": [{"config": c.label, "id": c.id, "reason": c.reason}
+                        for c in unavailable],
+        "summary": report.summary_counts(cells),
+        "controls": controls,
+        "exit_code": exit_code,
+    }
+    if baseline is not None:
+        doc["baseline"] = baseline
+    stamp_provenance(doc)
+    return doc
+
+
+def stamp_provenance(doc):
+    """Each cell carries where it came from, so it still says so when copied out alone."""
+    b, h = doc["build"], doc["host"]
+    common = {
+        "compiler": {"c": b.get("c_compiler"), "cxx": b.get("cxx_compiler"),
+                     "c_flags": b.get("c_flags"), "cxx_flags": b.get("cxx_flags"),
+                     "build_type": b.get("build_type")},
+        "os": f"{h['os']} ({h['kernel']}, {h['machine']})",
+        "libc": h["libc"],
+        "harness": doc["harness"],
+    }
+    for cell in doc["cells"]:
+        alloc = cell["allocator"]
+        alloc["origin"] = provenance.package_of(alloc["library"]) or alloc["origin"]
+        cell["provenance"] = common

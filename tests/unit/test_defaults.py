@@ -1,0 +1,48 @@
+"""One home for defaults and ranges: the run parser and the settings types read defaults.PARAMS."""
+import pytest
+
+from tlsleak import UsageError, cli
+from tlsleak.defaults import PARAMS
+from tlsleak.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+CLI_PARAMS = [p for p in PARAMS if p.kind != "internal"]
+
+
+def _run_args(*argv):
+    return cli.parser().parse_args(["run", *argv])
+
+
+def test_the_settings_types_default_to_the_table():
+    flat = Settings().as_dict()
+    for p in PARAMS:
+        if p.name == "signals":
+            assert flat["deciding"] == ["rss", "commit", "heap_inuse", "heap_mapped"]
+        elif p.name != "interval":
+            assert flat[p.name] == p.default, p.name
+
+
+@pytest.mark.parametrize("p", CLI_PARAMS, ids=lambda p: p.name)
+def test_the_run_parser_defaults_to_the_table(p):
+    assert getattr(_run_args(), p.name) == p.default
+
+
+@pytest.mark.parametrize("p", [p for p in CLI_PARAMS if p.kind == "int"], ids=lambda p: p.name)
+def test_the_run_parser_accepts_the_range_and_refuses_past_it(p):
+    assert getattr(_run_args(p.option, str(int(p.lo))), p.name) == p.lo
+    assert getattr(_run_args(p.option, str(int(p.hi))), p.name) == p.hi
+    for bad in (p.lo - 1, p.hi + 1):
+        with pytest.raises(UsageError, match="out of range"):
+            _run_args(p.option, str(int(bad)))
+
+
+@pytest.mark.parametrize("p", [p for p in CLI_PARAMS if p.kind == "float"], ids=lambda p: p.name)
+def test_float_options_refuse_their_open_or_closed_bounds(p):
+    if p.lo_open:
+        with pytest.raises(UsageError):
+            _run_args(p.option, str(p.lo))
+    else:
+        assert getattr(_run_args(p.option, str(p.lo)), p.name) == p.lo
+    with pytest.raises(UsageError):
+        _run_args(p.option, str(p.hi * 2 + 1))
