@@ -173,7 +173,7 @@ def tlsleak_command(doc: dict, cell: dict) -> str:
     s = doc.get("settings") or {}
     words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
     for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),
-                     ("--size", "size"), ("--floor", "floor")):
+                     ("--size", "size"), ("--interval", "interval"), ("--floor", "floor")):
         if s.get(key) is not None:
             words += [opt, "%g" % s[key]]
     return " ".join(shlex.quote(str(w)) for w in words)
@@ -191,12 +191,19 @@ def provenance_line(doc: dict) -> str:
     return "; ".join(parts)
 
 
+def _exit_text(cell: dict) -> str:
+    ex = cell.get("exit") or {}
+    text = "code %s, signal %s" % (ex.get("code"), ex.get("signal"))
+    if cell.get("stopped_early"):
+        text += " (stopped by the harness once the verdict was settled)"
+    return text
+
+
 def allocator_provenance(cell: dict) -> list[tuple[str, str]]:
     """(label, value) rows saying where the cell's allocator came from and what ran."""
     a = cell.get("allocator") or {}
     seen = cell.get("observed_allocator") or {}
     th = cell.get("threads") or {}
-    ex = cell.get("exit") or {}
     rows = [("configuration", a.get("id") or cell.get("config", "?")),
             ("origin", a.get("origin") or "-"),
             ("library", a.get("library") or "-"),
@@ -204,11 +211,11 @@ def allocator_provenance(cell: dict) -> list[tuple[str, str]]:
                 seen.get("name", "?"), seen.get("version", "?"), seen.get("malloc_from") or "?",
                 seen.get("libc") or "?") if seen else "-"),
             ("threads", "%s of %s finished" % (th.get("finished"), th.get("requested"))),
-            ("exit", "code %s, signal %s" % (ex.get("code"), ex.get("signal"))),
+            ("exit", _exit_text(cell)),
             ("duration", "%.2f s" % (cell.get("duration_s") or 0))]
     base = cell.get("baseline")
     if base:
         rows.append(("baseline", "%s (expected %s)%s" % (
-            base.get("status"), base.get("expected"),
+            base.get("status"), base.get("expected") or "nothing: not in the baseline",
             ": " + base["explanation"] if base.get("explanation") else "")))
     return rows

@@ -32,7 +32,7 @@ from .verdict import COUNT_SIGNALS  # noqa: E402
 FORMATS = ("png", "svg")
 PNG_DPI = 90
 PANEL_SIZE = (4.2, 2.6)  # inches per signal panel
-MAX_COLUMNS = 3
+MAX_COLUMNS = 2  # two panels a row stay legible when a cell sits beside its control
 HEADER_IN = 0.95  # inches above the panels: title and legend
 
 
@@ -137,7 +137,7 @@ def grid_axes(doc: dict) -> tuple[list[str], list[str], dict]:
     return scenarios, configs, where
 
 
-def _grid_label(cell: dict) -> str:
+def grid_label(cell: dict) -> str:
     if cell.get("verdict") == "leak" and cell.get("rate"):
         return cellinfo.size_text(cell["rate"]["bytes_per_thread"])
     return "" if cell.get("verdict") == "ok" else str(cell.get("verdict"))[:5]
@@ -159,7 +159,7 @@ def grid_figure(doc: dict) -> Figure:
     for (s, k), c in where.items():
         i, j = scenarios.index(s), configs.index(k)
         rgb[i, j] = to_rgb(cellinfo.VERDICT_COLOURS.get(c.get("verdict"), "#ffffff"))
-        text = _grid_label(c) + ("!" if cellinfo.control_missed(c) else "")
+        text = grid_label(c) + ("!" if cellinfo.control_missed(c) else "")
         ax.text(j, i, text, ha="center", va="center", fontsize=7,
                 color="white" if c.get("verdict") in cellinfo.DARK_VERDICTS else "black")
     ax.imshow(rgb, aspect="auto", interpolation="nearest")
