@@ -29,6 +29,15 @@ def is_control(cell: dict) -> bool:
     return cell.get("role") in CONTROL_EXPECT
 
 
+CONTROL_NOTE = {"control-leak": "must leak", "control-flat": "must be ok"}
+
+
+def scenario_label(cell: dict) -> str:
+    """The scenario's name, with what a control must show: 'control_leak (must leak)'."""
+    note = CONTROL_NOTE.get(cell.get("role", ""))
+    return "%s (%s)" % (cell.get("scenario", "?"), note) if note else cell.get("scenario", "?")
+
+
 def control_missed(cell: dict) -> bool:
     """A control that did not show what it must (the detector is not to be trusted)."""
     want = CONTROL_EXPECT.get(cell.get("role", ""))

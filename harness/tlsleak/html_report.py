@@ -155,9 +155,10 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
 # the page
 
 
-def html_report(doc: dict) -> str:
-    """The whole page as one string."""
-    cache: dict = {}
+def html_report(doc: dict, pngs: dict | None = None) -> str:
+    """The whole page as one string. `pngs`: {cell id: PNG bytes} of cell plots already drawn
+    (plots.rendered_pngs); the others are drawn here."""
+    cache: dict = dict(pngs or {})
     found = cellinfo.interesting_cells(doc)
     title = summary_md.headline(doc).lstrip("# ")
     findings = "".join(finding_html(doc, c, cache) for c in found) or \

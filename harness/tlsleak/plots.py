@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from . import cellinfo  # noqa: E402
@@ -61,7 +61,8 @@ def _draw_signal(ax, cell: dict, name: str, warm: float | None, settled: float |
     if warm:
         ax.axvspan(0, warm, color="#eeeeee", zorder=0)
     rate = judged.get("rate") or {}
-    line = fit(x[kept], y[kept], rate.get("confidence", 0.95)) if kept.sum() >= 2 else None
+    # Only where the verdict had a trend: a line the verdict did not use would mislead.
+    line = fit(x[kept], y[kept], rate["confidence"]) if rate and kept.sum() >= 2 else None
     if line is not None:
         slope, icpt, lo, hi = line
         xs = np.array([x[kept].min(), x[kept].max()])
@@ -79,6 +80,9 @@ def _draw_signal(ax, cell: dict, name: str, warm: float | None, settled: float |
     ax.set_title("%s: %s, %s" % (name, judged.get("verdict", "?"),
                                  cellinfo.rate_text(rate or None, unit).split(" (")[0]),
                  fontsize=9, color=_title_colour(judged.get("verdict")))
+    # Few ticks: creating tick artists is most of the rendering time.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
     ax.tick_params(labelsize=7)
     ax.grid(True, lw=0.3, alpha=0.5)
 
@@ -127,10 +131,11 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
 
 
 def grid_axes(doc: dict) -> tuple[list[str], list[str], dict]:
-    """(scenarios, configurations, {(scenario, config): cell}) in run order."""
+    """(scenario labels, configurations, {(scenario label, config): cell}) in run order; a
+    control's label says what it must show."""
     scenarios, configs, where = [], [], {}
     for c in doc.get("cells") or []:
-        s, k = c.get("scenario", "?"), c.get("config", "?")
+        s, k = cellinfo.scenario_label(c), c.get("config", "?")
         scenarios += [s] if s not in scenarios else []
         configs += [k] if k not in configs else []
         where[(s, k)] = c
@@ -149,7 +154,9 @@ def grid_figure(doc: dict) -> Figure:
     scenarios, configs, where = grid_axes(doc)
     rgb = np.ones((max(1, len(scenarios)), max(1, len(configs)), 3))
     rgb[:] = to_rgb(cellinfo.MISSING_COLOUR)
-    left, bottom, top = 1.9, 1.3, 0.75  # inches for the labels, the legend and the title
+    # Inches for the row labels (about 0.07 in a character at 8 pt), the legend, the title.
+    left = 0.3 + 0.07 * max([len(s) for s in scenarios] + [10])
+    bottom, top = 0.4 + 0.06 * max([len(k) for k in configs] + [6]), 0.75
     width = left + 0.2 + 0.95 * max(1, len(configs))
     height = bottom + top + 0.32 * max(1, len(scenarios))
     fig = Figure(figsize=(width, height))
@@ -203,6 +210,11 @@ def safe_name(cell_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in cell_id)
 
 
+def cell_path(out_dir, cell: dict, fmt: str) -> Path:
+    """Where render() puts a cell's plot: OUT_DIR/cell-ID.FMT."""
+    return Path(out_dir) / ("cell-%s.%s" % (safe_name(cell.get("id", "?")), fmt))
+
+
 def render(doc: dict, out_dir, *, cells: list[dict] | None = None,
            formats=FORMATS) -> list[Path]:
     """Write grid.{png,svg} and one cell-ID.{png,svg} per cell of `cells` (default: the
@@ -210,12 +222,28 @@ def render(doc: dict, out_dir, *, cells: list[dict] | None = None,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     chosen = cellinfo.cells_to_plot(doc) if cells is None else cells
-    figures = [("grid", grid_figure(doc))]
-    figures += [("cell-" + safe_name(c.get("id", "?")), cell_figure(doc, c)) for c in chosen]
     written = []
-    for stem, fig in figures:
-        for fmt in formats:
-            path = out / ("%s.%s" % (stem, fmt))
-            path.write_bytes(figure_bytes(fig, fmt))
-            written.append(path)
+    for fmt in formats:
+        written.append(out / ("grid.%s" % fmt))
+    _write(grid_figure(doc), written[-len(formats):])
+    for c in chosen:
+        paths = [cell_path(out, c, fmt) for fmt in formats]
+        _write(cell_figure(doc, c), paths)  # one figure, saved in every format
+        written += paths
     return written
+
+
+def _write(fig: Figure, paths: list[Path]) -> None:
+    for path in paths:
+        path.write_bytes(figure_bytes(fig, path.suffix.lstrip(".")))
+
+
+def rendered_pngs(doc: dict, out_dir) -> dict:
+    """{cell id: PNG bytes} of the cell plots render() already wrote under out_dir, for
+    html_report to embed without drawing them again."""
+    found = {}
+    for c in doc.get("cells") or []:
+        path = cell_path(out_dir, c, "png")
+        if path.is_file():
+            found[c.get("id")] = path.read_bytes()
+    return found

@@ -2,6 +2,7 @@
 tests/data/report/results.json, a real run trimmed to a known leak (last_round_alloc under
 mimalloc:dynamic), its controls, an ok cell and a crash (fault_crash_dtor), compared with a
 baseline."""
+import base64
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -102,7 +103,7 @@ def test_grid_has_every_cell_with_the_rate_in_each_leaking_one(doc):
             assert cellinfo.size_text(c["rate"]["bytes_per_thread"]) in texts
     rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     cols = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert {(c["scenario"], c["config"]) for c in doc["cells"]} <= \
+    assert {(cellinfo.scenario_label(c), c["config"]) for c in doc["cells"]} <= \
         {(r, k) for r in rows for k in cols}
 
 
@@ -125,6 +126,29 @@ def test_render_writes_png_and_svg_of_the_grid_and_the_cells_that_matter(doc, tm
             assert data.startswith(b"\x89PNG\r\n\x1a\n")
         else:
             assert ET.fromstring(data).tag.endswith("svg")
+
+
+def test_grid_rows_of_controls_say_what_they_must_show(doc):
+    rows = [t.get_text() for t in plots.grid_figure(doc).axes[0].get_yticklabels()]
+    assert "control_leak (must leak)" in rows and "control_flat (must be ok)" in rows
+    assert "last_round_alloc" in rows
+
+
+def test_a_signal_without_a_recorded_trend_gets_no_line(doc):
+    c = json.loads(json.dumps(cell(doc, OK)))
+    c["signals"]["rss"]["rate"] = None
+    fig = plots.cell_figure(doc, c)
+    rss = next(ax for ax in fig.axes if ax.get_title().startswith("rss"))
+    assert "Theil-Sen trend" not in [line.get_label() for line in rss.get_lines()]
+
+
+def test_html_reuses_the_plots_render_wrote(doc, tmp_path):
+    plots.render(doc, tmp_path, formats=("png",))
+    pngs = plots.rendered_pngs(doc, tmp_path)
+    assert set(pngs) == {c["id"] for c in cellinfo.cells_to_plot(doc)}
+    marker = b"\x89PNG\r\n\x1a\nnot-a-real-plot"
+    pngs[LEAK] = marker
+    assert base64.b64encode(marker).decode() in html_report.html_report(doc, pngs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +277,20 @@ def test_html_gives_the_exact_command_and_an_issue_text(doc):
     issue = html_report.issue_text(doc, leak)
     assert "```sh\n%s\n```" % cellinfo.command_line(leak) in issue
     assert "control_flat-mimalloc-dynamic" in issue and leak["allocator"]["id"] in issue
+
+
+def test_a_clean_run_without_baseline_says_so_in_both_views(doc):
+    d = json.loads(json.dumps(doc))
+    d["cells"] = [c for c in d["cells"] if not cellinfo.is_interesting(c)]
+    for c in d["cells"]:
+        c.pop("baseline", None)
+    del d["baseline"]
+    md = summary_md.summary_markdown(d)
+    assert "Nothing leaked, crashed or surprised." in md and "No baseline given" in md
+    assert gfm_tables(md) == []
+    page = _Page()
+    page.feed(html_report.html_report(d))
+    assert sorted(page.grid_cells) == sorted(c["id"] for c in d["cells"]) and not page.images
 
 
 # ---------------------------------------------------------------------------------------------
