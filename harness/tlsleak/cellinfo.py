@@ -8,10 +8,12 @@ signal's series, and the command that reproduces it. Pure functions over the res
 
 from __future__ import annotations
 
+import json
 import shlex
 
+from . import UsageError
 from .checkpoints import series as _cp_series
-from .report import CONTROL_EXPECT
+from .report import CONTROL_EXPECT, SCHEMA_ID
 from .verdict import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
@@ -79,14 +81,32 @@ def cells_to_plot(doc: dict) -> list[dict]:
     return [c for c in doc.get("cells") or [] if id(c) in wanted]
 
 
+def load_results(path) -> dict:
+    """The results document at `path`; a UsageError (one line) when it is not one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as e:
+        raise UsageError("results %s: %s" % (path, e.strerror))
+    except ValueError as e:
+        raise UsageError("results %s is not valid JSON (%s)" % (path, e))
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_ID \
+            or not isinstance(doc.get("cells"), list):
+        raise UsageError("results %s is not a %s file" % (path, SCHEMA_ID))
+    return doc
+
+
 def find_cell(doc: dict, query: str) -> dict | None:
     """The cell whose id is `query`, else the only one whose id contains it."""
+    found = matching_cells(doc, query)
+    return found[0] if len(found) == 1 else None
+
+
+def matching_cells(doc: dict, query: str) -> list[dict]:
+    """[the cell whose id is `query`], else every cell whose id contains it."""
     cells = doc.get("cells") or []
     exact = [c for c in cells if c.get("id") == query]
-    if exact:
-        return exact[0]
-    partial = [c for c in cells if query in str(c.get("id", ""))]
-    return partial[0] if len(partial) == 1 else None
+    return exact or [c for c in cells if query in str(c.get("id", ""))]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -113,9 +113,8 @@ def issue_text(doc: dict, cell: dict) -> str:
                                       cell.get("verdict")), "",
              "%s, measured over %s threads created and joined." % (cell.get("reason", ""), th)]
     if flat is not None:
-        lines.append("A control that does the same allocation pattern without the leak (`%s`) "
-                     "is %s under the same configuration." % (flat.get("id"),
-                                                              flat.get("verdict")))
+        lines.append("The negative control under the same configuration (`%s`, thread churn "
+                     "that must not leak) is %s." % (flat.get("id"), flat.get("verdict")))
     lines += ["", "- allocator: %s (%s)" % (a.get("id", "?"), a.get("origin") or "?")]
     lines += ["- %s: %s" % (k, v) for k, v in cellinfo.allocator_provenance(cell)
               if k in ("library", "observed", "exit")]

@@ -2,8 +2,8 @@
 
 A leak is easiest to believe as a picture: memory against threads, a straight line up, beside
 a flat control. Cell plots show the points, the warm-up that was dropped, the Theil-Sen trend
-(scipy.stats.theilslopes, the estimator the verdict used) with its confidence band, and where
-the verdict settled. The grid shows scenarios x configurations coloured by verdict.
+with its confidence band (verdict.theil_sen, i.e. scipy.stats.theilslopes: the very estimate
+the verdict used), and where the verdict settled. The grid shows scenarios x configurations coloured by verdict.
 
 Matplotlib runs headless (Agg); figures are built with the object API (no pyplot state), so
 rendering is thread-safe and leaves nothing open.
@@ -12,7 +12,6 @@ rendering is thread-safe and leaves nothing open.
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 
 import matplotlib
@@ -24,10 +23,9 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from . import cellinfo  # noqa: E402
-from .verdict import COUNT_SIGNALS  # noqa: E402
+from .verdict import COUNT_SIGNALS, theil_sen  # noqa: E402
 
 FORMATS = ("png", "svg")
 PNG_DPI = 90
@@ -41,15 +39,13 @@ HEADER_IN = 0.95  # inches above the panels: title and legend
 
 
 def fit(x, y, confidence: float):
-    """(slope, intercept, low slope, high slope) of y over x by Theil-Sen at `confidence`, or
-    None when x has no spread."""
-    xa, ya = np.asarray(x, float), np.asarray(y, float)
-    if len(xa) < 2 or np.ptp(xa) == 0:
+    """(slope, intercept, low slope, high slope) of y over x: the verdict's Theil-Sen trend
+    (same thinning, same interval), or None when it has none. The intercept is theilslopes'
+    own: the line passes through (median x, median y)."""
+    rate = theil_sen(x, y, confidence=confidence)
+    if rate is None:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.theilslopes(ya, xa, alpha=confidence)
-    return float(res[0]), float(res[1]), float(res[2]), float(res[3])
+    return rate.slope, float(np.median(y)) - rate.slope * float(np.median(x)), rate.low, rate.high
 
 
 def _draw_signal(ax, cell: dict, name: str, warm: float | None, settled: float | None) -> None:

@@ -3,7 +3,7 @@ table (warm-up and settle point marked) and the command that reproduces it."""
 
 from __future__ import annotations
 
-from . import cellinfo
+from . import UsageError, cellinfo
 from .verdict import COUNT_SIGNALS
 
 MAX_ROWS = 24  # longer series are shown evenly thinned, first and last rows always kept
@@ -76,3 +76,17 @@ def show_cell(doc: dict, cell: dict) -> str:
     if cell.get("stderr_tail"):
         lines += ["", "stderr (tail):"] + ["  " + s for s in cell["stderr_tail"].splitlines()]
     return "\n".join(lines)
+
+
+def show(doc: dict, query: str) -> str:
+    """The text of the cell `query` names (its id, or a part of one id); a UsageError (one
+    line) when it names none or several."""
+    found = cellinfo.matching_cells(doc, query)
+    if len(found) == 1:
+        return show_cell(doc, found[0])
+    if not found:
+        raise UsageError("no cell matches %r (%d cells; `tlsleak list` names the scenarios)"
+                         % (query, len(doc.get("cells") or [])))
+    names = ", ".join(c.get("id", "?") for c in found[:5])
+    raise UsageError("%r matches %d cells (%s%s): give more of the id"
+                     % (query, len(found), names, ", ..." if len(found) > 5 else ""))

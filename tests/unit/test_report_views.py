@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tlsleak import cellinfo, html_report, plots, show, summary_md
+from tlsleak import UsageError, cellinfo, html_report, plots, show, summary_md
 
 pytestmark = pytest.mark.unit
 
@@ -315,3 +315,27 @@ def test_show_thins_a_long_series_keeping_first_and_last():
 def test_find_cell_takes_an_id_or_an_unambiguous_part(doc):
     assert cellinfo.find_cell(doc, "fault_crash")["id"] == CRASH
     assert cellinfo.find_cell(doc, "control_flat") is None  # two cells match
+    assert cellinfo.find_cell(doc, "last_round_alloc-system")["id"] == OK  # exact beats part
+
+
+@pytest.mark.parametrize("query, words", [("nothing_like_it", "no cell matches"),
+                                          ("control_flat", "matches 2 cells")])
+def test_show_says_in_one_line_when_a_query_names_no_cell_or_several(doc, query, words):
+    with pytest.raises(UsageError) as e:
+        show.show(doc, query)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("content, words", [(None, "No such file"), ("{", "not valid JSON"),
+                                            ('{"schema": "x"}', "not a tlsleak-results/1")])
+def test_load_results_refuses_what_is_not_a_results_file(tmp_path, content, words):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UsageError) as e:
+        cellinfo.load_results(path)
+    assert words in str(e.value)
+
+
+def test_load_results_reads_the_recorded_run(doc):
+    assert cellinfo.load_results(FIXTURE) == doc
