@@ -133,13 +133,13 @@ def series(cell: dict, name: str) -> tuple[list[float], list[float]]:
     return _cp_series(cps, name)
 
 
-def warmup_end(doc: dict, cell: dict) -> float | None:
-    """Threads done below which points were dropped as warm-up (settings.warmup x final x)."""
-    done = [c["done"] for c in cell.get("checkpoints") or [] if isinstance(c.get("done"), int)]
+def warmup_end(doc: dict, x) -> float | None:
+    """Threads done below which the verdict dropped the points of a series as warm-up:
+    settings.warmup x the series' final x (`x`: its threads done)."""
     frac = (doc.get("settings") or {}).get("warmup")
-    if not done or frac is None:
+    if frac is None or len(x) == 0:
         return None
-    return frac * max(done)
+    return frac * max(x)
 
 
 def settled_at(cell: dict) -> float | None:

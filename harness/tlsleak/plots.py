@@ -3,7 +3,8 @@
 A leak is easiest to believe as a picture: memory against threads, a straight line up, beside
 a flat control. Cell plots show the points, the warm-up that was dropped, the Theil-Sen trend
 with its confidence band (verdict.theil_sen, i.e. scipy.stats.theilslopes: the very estimate
-the verdict used), and where the verdict settled. The grid shows scenarios x configurations coloured by verdict.
+the verdict used), and where the verdict settled. The grid shows scenarios x configurations
+coloured by verdict.
 
 Matplotlib runs headless (Agg); figures are built with the object API (no pyplot state), so
 rendering is thread-safe and leaves nothing open.
@@ -48,12 +49,13 @@ def fit(x, y, confidence: float):
     return rate.slope, float(np.median(y)) - rate.slope * float(np.median(x)), rate.low, rate.high
 
 
-def _draw_signal(ax, cell: dict, name: str, warm: float | None, settled: float | None) -> None:
+def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) -> None:
     x, y = (np.asarray(v, float) for v in cellinfo.series(cell, name))
     judged = (cell.get("signals") or {}).get(name) or {}
+    warm = cellinfo.warmup_end(doc, x)
     kept = x >= warm if warm is not None else np.ones(len(x), bool)
     ax.plot(x[~kept], y[~kept], "o", ms=3, color="#bbbbbb", label="warm-up (dropped)")
-    ax.plot(x[kept], y[kept], "o-", ms=3, lw=0.8, color="#1f4e79", label=name)
+    ax.plot(x[kept], y[kept], "o-", ms=3, lw=0.8, color="#1f4e79", label="signal")
     if warm:
         ax.axvspan(0, warm, color="#eeeeee", zorder=0)
     rate = judged.get("rate") or {}
@@ -99,9 +101,9 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
     fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.5 / height,
                         top=1 - HEADER_IN / height, wspace=0.3, hspace=0.55)
     axes = fig.subplots(rows, cols, squeeze=False)
-    warm, settled = cellinfo.warmup_end(doc, cell), cellinfo.settled_at(cell)
+    settled = cellinfo.settled_at(cell)
     for ax, name in zip(axes.flat, names):
-        _draw_signal(ax, cell, name, warm, settled)
+        _draw_signal(ax, doc, cell, name, settled)
     for ax in axes.flat[len(names):]:
         ax.set_axis_off()
     for ax in axes.flat[len(names) - cols:len(names)]:
@@ -110,9 +112,11 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
         axes[0, 0].text(0.5, 0.5, "no checkpoints: %s" % cell.get("reason", ""), ha="center",
                         va="center", wrap=True, fontsize=9)
     else:
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        labels = ["signal" if lab == names[0] else lab for lab in labels]
-        fig.legend(handles, labels, loc="upper center", ncols=len(labels), fontsize=7,
+        marks = {}  # one legend entry per kind of mark, from whichever panel has it
+        for ax in axes.flat[:len(names)]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                marks.setdefault(label, handle)
+        fig.legend(marks.values(), marks.keys(), loc="upper center", ncols=len(marks), fontsize=7,
                    frameon=False, bbox_to_anchor=(0.5, 1 - 0.4 / height))
     rate = cellinfo.rate_text(cell.get("rate"))
     why = cell.get("reason", "") if rate == "-" else "%s %s" % (cell.get("signal"), rate)

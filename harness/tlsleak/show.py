@@ -29,7 +29,8 @@ def series_table(doc: dict, cell: dict) -> list[str]:
     cps = [c for c in cell.get("checkpoints") or [] if isinstance(c.get("done"), int)]
     if not cps:
         return ["(no checkpoints)"]
-    warm, settled = cellinfo.warmup_end(doc, cell), cellinfo.settled_at(cell)
+    warm = cellinfo.warmup_end(doc, [c["done"] for c in cps])
+    settled = cellinfo.settled_at(cell)
     header = ["done", ""] + names
     rows = []
     for i in _rows(len(cps)):

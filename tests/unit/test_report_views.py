@@ -70,7 +70,8 @@ def test_settle_point_is_the_last_checkpoint_of_a_cell_stopped_once_settled(doc)
 
 
 def test_warmup_end_is_the_setting_times_the_final_threads_done(doc):
-    assert cellinfo.warmup_end(doc, cell(doc, LEAK)) == pytest.approx(0.2 * 2000)
+    x, _ = cellinfo.series(cell(doc, LEAK), "rss")
+    assert cellinfo.warmup_end(doc, x) == pytest.approx(0.2 * 2000)
 
 
 def test_reproduce_command_carries_the_environment_quoted():
@@ -82,16 +83,20 @@ def test_reproduce_command_carries_the_environment_quoted():
 # plots
 
 
-def test_plotted_trend_is_the_recorded_rate_of_the_deciding_signal(doc):
-    """The line drawn is the slope and interval the verdict used (same points, same
-    confidence), not another estimate."""
-    leak = cell(doc, "control_leak-system")
-    x, y = (np.asarray(v, float) for v in cellinfo.series(leak, leak["signal"]))
-    kept = x >= cellinfo.warmup_end(doc, leak)
-    slope, _, low, high = plots.fit(x[kept], y[kept], leak["rate"]["confidence"])
-    assert slope == pytest.approx(leak["rate"]["bytes_per_thread"], abs=0.01)
-    assert (low, high) == pytest.approx((leak["rate"]["ci_low"], leak["rate"]["ci_high"]),
-                                        abs=0.01)
+@pytest.mark.parametrize("cid", ["control_leak-system", LEAK, OK])
+def test_plotted_trend_of_every_signal_is_its_recorded_rate(doc, cid):
+    """The line drawn is the slope and interval the verdict used (same points after the
+    signal's own warm-up, same confidence), not another estimate."""
+    c = cell(doc, cid)
+    for name, judged in c["signals"].items():
+        rate = judged["rate"]
+        if rate is None:
+            continue
+        x, y = (np.asarray(v, float) for v in cellinfo.series(c, name))
+        kept = x >= cellinfo.warmup_end(doc, x)
+        slope, _, low, high = plots.fit(x[kept], y[kept], rate["confidence"])
+        assert (slope, low, high) == pytest.approx(
+            (rate["bytes_per_thread"], rate["ci_low"], rate["ci_high"]), abs=0.01), name
 
 
 def test_grid_has_every_cell_with_the_rate_in_each_leaking_one(doc):
