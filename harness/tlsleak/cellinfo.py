@@ -208,6 +208,62 @@ def tlsleak_command(doc: dict, cell: dict) -> str:
     return " ".join(shlex.quote(str(w)) for w in words)
 
 
+def headline(doc: dict) -> str:
+    """One line: how many findings, how many new, and whether the controls passed."""
+    found = [c for c in interesting_cells(doc) if not is_control(c)]
+    base = doc.get("baseline")
+    news = len(base.get("new") or []) if base else None
+    passed = controls_status(doc)[0]
+    controls = {True: "controls passed", None: "no controls",
+                False: "CONTROLS FAILED: findings not to be trusted"}[passed]
+    parts = ["%d finding%s in %d cells" % (len(found), "" if len(found) == 1 else "s",
+                                          len(doc.get("cells") or []))]
+    if news is not None:
+        parts.append("%d new against the baseline" % news)
+    if doc.get("interrupted"):
+        parts.append("INTERRUPTED")
+    return "tlsleak: %s (%s)" % (", ".join(parts), controls)
+
+
+def settings_text(doc: dict) -> str:
+    """The run's settings in one sentence."""
+    s = doc.get("settings") or {}
+    return ("%s threads per cell, %s alive at once, %s B blocks, a checkpoint every %s threads; "
+            "Theil-Sen slope after %s warm-up, floor %s B/thread" % (
+                s.get("threads", "?"), s.get("concurrency", "?"), s.get("size", "?"),
+                s.get("interval", "?"), percent(s.get("warmup")), num(s.get("floor"))))
+
+
+def counts_text(doc: dict) -> str:
+    return ", ".join("%d %s" % (n, v) for v, n in (doc.get("summary") or {}).items())
+
+
+# What changed against the baseline: (key of the results' "baseline" block, words).
+BASELINE_KINDS = (("new", "new (the baseline does not expect them)"),
+                  ("fixed", "fixed (leaked in the baseline, ok now)"),
+                  ("changed", "changed verdict"), ("known", "known (explained)"))
+
+
+def baseline_changes(doc: dict) -> list[tuple[str, list[str]]]:
+    """[(words, cell ids)] per kind of change; [] without a baseline."""
+    base = doc.get("baseline")
+    return [(words, list(base.get(kind) or [])) for kind, words in BASELINE_KINDS] if base else []
+
+
+def controls_status(doc: dict) -> tuple[bool | None, str, list[str]]:
+    """(passed, one sentence, the failures): passed is None when the run had no controls."""
+    ctl = doc.get("controls") or {}
+    cells = [c for c in doc.get("cells") or [] if is_control(c)]
+    if not cells:
+        return None, "No control cells in this run (--no-controls): the detector was not " \
+            "checked.", []
+    missed = sum(control_missed(c) for c in cells)
+    passed = bool(ctl.get("passed"))
+    return passed, "%s: %d control cells, %d showed what they must." % (
+        "Passed" if passed else "FAILED", len(cells), len(cells) - missed), \
+        list(ctl.get("failures") or [])
+
+
 def provenance_line(doc: dict) -> str:
     """Where the run came from, in one line."""
     h, host, b = doc.get("harness") or {}, doc.get("host") or {}, doc.get("build") or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from . import cellinfo, plots, summary_md
+from . import cellinfo, plots
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#222;
@@ -154,29 +154,43 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
 # the page
 
 
+def status_html(doc: dict) -> str:
+    """Controls, the baseline and what changed against it, configurations not run."""
+    passed, sentence, failures = cellinfo.controls_status(doc)
+    parts = ['<p id="controls"><b>Controls.</b> %s</p>' % escape(sentence)]
+    if failures:
+        parts.append("<ul>%s</ul>" % "".join("<li>%s</li>" % escape(f) for f in failures))
+    changes = cellinfo.baseline_changes(doc)
+    if changes:
+        items = "".join("<li>%s: %s</li>" % (escape(words), escape(", ".join(ids) or "none"))
+                        for words, ids in changes)
+        parts.append('<p id="baseline"><b>Baseline</b> <code>%s</code>:</p><ul>%s</ul>'
+                     % (escape(doc["baseline"].get("file", "?")), items))
+    else:
+        parts.append('<p id="baseline"><b>No baseline</b>: every finding counts.</p>')
+    missing = doc.get("unavailable") or []
+    if missing:
+        parts.append("<p><b>Not run</b> (unavailable): %s</p>" % escape("; ".join(
+            "%s: %s" % (u.get("config"), u.get("reason", "")) for u in missing)))
+    return "".join(parts)
+
+
 def html_report(doc: dict, pngs: dict | None = None) -> str:
     """The whole page as one string. `pngs`: {cell id: PNG bytes} of cell plots already drawn
     (plots.rendered_pngs); the others are drawn here."""
     cache: dict = dict(pngs or {})
     found = cellinfo.interesting_cells(doc)
-    title = summary_md.headline(doc).lstrip("# ")
+    title = cellinfo.headline(doc)
     findings = "".join(finding_html(doc, c, cache) for c in found) or \
         "<p>Nothing leaked, crashed or surprised.</p>"
-    s = doc.get("settings") or {}
-    settings = ("%s threads per cell, %s alive at once, %s B blocks, checkpoint every %s threads; "
-                "Theil-Sen slope after %s warm-up, floor %s B/thread" % (
-                    s.get("threads"), s.get("concurrency"), s.get("size"), s.get("interval"),
-                    cellinfo.percent(s.get("warmup")), cellinfo.num(s.get("floor"))))
-    base = doc.get("baseline")
-    against = ("against baseline <code>%s</code>" % escape(base.get("file", "?")) if base
-               else "no baseline")
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             '<title>%s</title><style>%s</style></head><body>'
-            '<header><h1>%s</h1><p class="settings">%s; %s.</p><p class="prov">%s</p></header>'
-            '<section id="verdicts"><h2>Verdicts</h2>%s</section>'
+            '<header><h1>%s</h1><p class="settings">%s. %s.</p><p class="prov">%s</p></header>'
+            '<section id="verdicts"><h2>Verdicts</h2>%s%s</section>'
             '<section id="findings"><h2>Findings and surprises (%d)</h2>%s</section>'
             '<footer class="prov"><p>command: <code>%s</code></p></footer></body></html>\n') % (
-        escape(title), CSS, escape(title), escape(settings), against,
-        escape(cellinfo.provenance_line(doc)), grid_html(doc), len(found), findings,
+        escape(title), CSS, escape(title), escape(cellinfo.counts_text(doc)),
+        escape(cellinfo.settings_text(doc)), escape(cellinfo.provenance_line(doc)),
+        grid_html(doc), status_html(doc), len(found), findings,
         escape(" ".join(doc.get("command") or [])))

@@ -37,49 +37,21 @@ def _finding_row(cell: dict) -> tuple:
             cell.get("signal") or "-", status, cell.get("reason", ""))
 
 
-def headline(doc: dict) -> str:
-    """One line: how many findings, how many new, and whether the controls passed."""
-    found = [c for c in cellinfo.interesting_cells(doc) if not cellinfo.is_control(c)]
-    base = doc.get("baseline")
-    news = len(base.get("new") or []) if base else None
-    controls = "controls passed" if (doc.get("controls") or {}).get("passed") \
-        else "CONTROLS FAILED: findings not to be trusted"
-    parts = ["%d finding%s in %d cells" % (len(found), "" if len(found) == 1 else "s",
-                                          len(doc.get("cells") or []))]
-    if news is not None:
-        parts.append("%d new against the baseline" % news)
-    if doc.get("interrupted"):
-        parts.append("INTERRUPTED")
-    return "## tlsleak: %s (%s)" % (", ".join(parts), controls)
-
-
-def _counts(doc: dict) -> str:
-    return ", ".join("%d %s" % (n, v) for v, n in (doc.get("summary") or {}).items())
-
-
 def _baseline_section(doc: dict) -> list[str]:
-    base = doc.get("baseline")
-    if not base:
+    changes = cellinfo.baseline_changes(doc)
+    if not changes:
         return ["No baseline given: every finding counts."]
-    lines = ["Baseline: `%s`" % base.get("file", "?"), ""]
-    for kind, words in (("new", "new (the baseline does not expect them)"),
-                        ("fixed", "fixed (leaked in the baseline, ok now)"),
-                        ("changed", "changed verdict"), ("known", "known (explained)")):
-        ids = base.get(kind) or []
-        lines.append("- **%s**: %s" % (words, ", ".join("`%s`" % i for i in ids) or "none"))
+    lines = ["Baseline: `%s`" % doc["baseline"].get("file", "?"), ""]
+    lines += ["- **%s**: %s" % (words, ", ".join("`%s`" % i for i in ids) or "none")
+              for words, ids in changes]
     return lines
 
 
 def _controls_section(doc: dict) -> list[str]:
-    ctl = doc.get("controls") or {}
-    cells = [c for c in doc.get("cells") or [] if cellinfo.is_control(c)]
-    if not cells:
-        return ["No control cells in this run (`--no-controls`): the detector was not checked."]
-    missed = [c for c in cells if cellinfo.control_missed(c)]
-    lines = ["%s: %d control cells, %d showed what they must." % (
-        "Passed" if ctl.get("passed") else "**FAILED**", len(cells), len(cells) - len(missed))]
-    lines += ["- %s" % md_escape(f) for f in ctl.get("failures") or []]
-    return lines
+    passed, sentence, failures = cellinfo.controls_status(doc)
+    if passed is False:
+        sentence = sentence.replace("FAILED", "**FAILED**", 1)
+    return [md_escape(sentence)] + ["- %s" % md_escape(f) for f in failures]
 
 
 def provenance(doc: dict) -> str:
@@ -90,14 +62,9 @@ def provenance(doc: dict) -> str:
 
 def summary_markdown(doc: dict) -> str:
     """The job-summary Markdown of a results document."""
-    s = doc.get("settings") or {}
     found = cellinfo.interesting_cells(doc)
-    lines = [headline(doc), "",
-             "%s. %s threads per cell, %s alive at once, %s B blocks; Theil-Sen slope after "
-             "%s warm-up, floor %s B/thread." % (
-                 _counts(doc), s.get("threads", "?"), s.get("concurrency", "?"),
-                 s.get("size", "?"), cellinfo.percent(s.get("warmup")),
-                 cellinfo.num(s.get("floor"))), ""]
+    lines = ["## " + cellinfo.headline(doc), "",
+             "%s. %s." % (cellinfo.counts_text(doc), cellinfo.settings_text(doc)), ""]
     lines += ["### Findings", ""]
     if found:
         lines += md_table(FINDING_COLUMNS, [_finding_row(c) for c in found])

@@ -275,6 +275,20 @@ def test_html_shows_each_finding_beside_its_flat_control(page):
     assert "plot of control_flat-system" in page.images
 
 
+def test_html_says_controls_and_what_changed_against_the_baseline(doc, page):
+    text = html_report.html_report(doc)
+    assert {"controls", "baseline"} <= page.ids
+    assert "Passed: 4 control cells, 4 showed what they must." in text
+    assert "<li>new (the baseline does not expect them): %s</li>" % CRASH in text
+    assert "<li>known (explained): %s</li>" % LEAK in text
+
+
+def test_headline_without_controls_does_not_claim_they_passed(doc):
+    d = json.loads(json.dumps(doc))
+    d["cells"] = [c for c in d["cells"] if not cellinfo.is_control(c)]
+    assert cellinfo.headline(d).endswith("(no controls)")
+
+
 def test_html_gives_the_exact_command_and_an_issue_text(doc):
     text = html_report.html_report(doc)
     leak = cell(doc, LEAK)
