@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tlsleak import UsageError, cellinfo, html_report, plots, show, summary_md
+from tlsleak import UsageError, cellinfo, html_report, plots, reportfiles, show, summary_md
 
 pytestmark = pytest.mark.unit
 
@@ -358,3 +358,22 @@ def test_load_results_refuses_what_is_not_a_results_file(tmp_path, content, word
 
 def test_load_results_reads_the_recorded_run(doc):
     assert cellinfo.load_results(FIXTURE) == doc
+
+
+# ---------------------------------------------------------------------------------------------
+# the files of a run
+
+
+def test_write_reports_leaves_plots_summary_and_page_in_the_output_folder(doc, tmp_path):
+    written = reportfiles.write_reports(doc, tmp_path)
+    assert (tmp_path / "summary.md").read_text() == summary_md.summary_markdown(doc)
+    page = (tmp_path / "report.html").read_text()
+    assert 'id="grid"' in page
+    for c in cellinfo.cells_to_plot(doc):
+        png = plots.cell_path(tmp_path / "plots", c, "png")
+        assert png in written and plots.cell_path(tmp_path / "plots", c, "svg") in written
+    for c in cellinfo.interesting_cells(doc):  # on the page beside its flat control
+        for shown in (c, cellinfo.flat_control(doc, c)):
+            png = plots.cell_path(tmp_path / "plots", shown, "png")
+            assert base64.b64encode(png.read_bytes()).decode() in page  # drawn once
+    assert (tmp_path / "plots" / "grid.svg") in written
