@@ -115,9 +115,12 @@ def issue_text(doc: dict, cell: dict) -> str:
     if flat is not None:
         lines.append("The negative control under the same configuration (`%s`, thread churn "
                      "that must not leak) is %s." % (flat.get("id"), flat.get("verdict")))
-    lines += ["", "- allocator: %s (%s)" % (a.get("id", "?"), a.get("origin") or "?")]
-    lines += ["- %s: %s" % (k, v) for k, v in cellinfo.allocator_provenance(cell)
-              if k in ("library", "observed", "exit")]
+    shown = ("library", "observed") + (("exit",) if cell.get("verdict") in
+                                         ("crash", "timeout", "error") else ())
+    lines += ["", "- program: tlsleak's scenario `%s` (repro/scenarios/ in tlsleak)"
+              % cell.get("scenario"),
+              "- allocator: %s (%s)" % (a.get("id", "?"), a.get("origin") or "?")]
+    lines += ["- %s: %s" % (k, v) for k, v in cellinfo.allocator_provenance(cell) if k in shown]
     lines += ["- OS: %s, kernel %s, %s, %s" % (host.get("os"), host.get("kernel"),
                                                host.get("machine"), host.get("libc")),
               "- compiler: %s, flags `%s`" % (build.get("c_compiler"), build.get("c_flags")),
