@@ -23,15 +23,14 @@ MISSING_COLOUR = "#f0f0f0"
 # Verdicts on which white text reads better than black.
 DARK_VERDICTS = frozenset({"leak", "crash", "error"})
 
+# What a control must show, in words (CONTROL_EXPECT is the rule).
+CONTROL_NOTE = {"control-leak": "must leak", "control-flat": "must be ok"}
 # Baseline statuses that are news (a cell the baseline did not expect to look like this).
 NEWS = ("new", "fixed", "changed")
 
 
 def is_control(cell: dict) -> bool:
     return cell.get("role") in CONTROL_EXPECT
-
-
-CONTROL_NOTE = {"control-leak": "must leak", "control-flat": "must be ok"}
 
 
 def scenario_label(cell: dict) -> str:
@@ -284,17 +283,19 @@ def _exit_text(cell: dict) -> str:
     return text
 
 
-def allocator_provenance(cell: dict) -> list[tuple[str, str]]:
-    """(label, value) rows saying where the cell's allocator came from and what ran."""
+def cell_provenance(cell: dict) -> list[tuple[str, str]]:
+    """(label, value) rows: where the cell's allocator and program came from, and what ran."""
     a = cell.get("allocator") or {}
     seen = cell.get("observed_allocator") or {}
     th = cell.get("threads") or {}
+    cc = (cell.get("provenance") or {}).get("compiler") or {}
     rows = [("configuration", a.get("id") or cell.get("config", "?")),
             ("origin", a.get("origin") or "-"),
             ("library", a.get("library") or "-"),
             ("observed", "%s %s, malloc from %s, %s" % (
                 seen.get("name", "?"), seen.get("version", "?"), seen.get("malloc_from") or "?",
                 seen.get("libc") or "?") if seen else "-"),
+            ("compiler", "%s, %s" % (cc.get("c", "?"), cc.get("c_flags", "?")) if cc else "-"),
             ("threads", "%s of %s finished" % (th.get("finished"), th.get("requested"))),
             ("exit", _exit_text(cell)),
             ("duration", "%.2f s" % (cell.get("duration_s") or 0))]

@@ -120,7 +120,7 @@ def issue_text(doc: dict, cell: dict) -> str:
     lines += ["", "- program: tlsleak's scenario `%s` (repro/scenarios/ in tlsleak)"
               % cell.get("scenario"),
               "- allocator: %s (%s)" % (a.get("id", "?"), a.get("origin") or "?")]
-    lines += ["- %s: %s" % (k, v) for k, v in cellinfo.allocator_provenance(cell) if k in shown]
+    lines += ["- %s: %s" % (k, v) for k, v in cellinfo.cell_provenance(cell) if k in shown]
     lines += ["- OS: %s, kernel %s, %s, %s" % (host.get("os"), host.get("kernel"),
                                                host.get("machine"), host.get("libc")),
               "- compiler: %s, flags `%s`" % (build.get("c_compiler"), build.get("c_flags")),
@@ -138,7 +138,7 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
         pair += _figure(doc, flat, "its control: %s (%s)" % (
             escape(flat.get("id", "?")), escape(str(flat.get("verdict")))), cache)
     kv = "".join("<tr><td>%s</td><td>%s</td></tr>" % (escape(k), escape(str(v)))
-                 for k, v in cellinfo.allocator_provenance(cell))
+                 for k, v in cellinfo.cell_provenance(cell))
     grew = cell.get("attribution") or []
     return ('<article class="cell" id="%s"><h3>%s %s</h3><p>%s</p>%s'
             '<div class="pair">%s</div><h4>Provenance</h4><table class="kv">%s</table>'

@@ -71,7 +71,7 @@ def show_cell(doc: dict, cell: dict) -> str:
     lines += ["", "signals (* decided the verdict):"] + ["  " + s for s in signals_lines(cell)]
     lines += ["", "series:"] + ["  " + s for s in series_table(doc, cell)]
     lines += ["", "provenance:"]
-    lines += ["  %-13s %s" % (k, v) for k, v in cellinfo.allocator_provenance(cell)]
+    lines += ["  %-13s %s" % (k, v) for k, v in cellinfo.cell_provenance(cell)]
     lines += ["", "reproduce:", "  " + cellinfo.command_line(cell),
               "  " + cellinfo.tlsleak_command(doc, cell)]
     if cell.get("stderr_tail"):
