@@ -380,3 +380,18 @@ def test_write_reports_leaves_plots_summary_and_page_in_the_output_folder(doc, o
             png = plots.cell_path(out / "plots", shown, "png")
             assert base64.b64encode(png.read_bytes()).decode() in page  # drawn once
     assert (out / "plots" / "grid.svg") in written
+
+
+def test_a_cell_without_checkpoints_still_has_a_plot_a_row_and_a_text(doc):
+    """An error cell (the program never started) has no series: each view says so."""
+    d = json.loads(json.dumps(doc))
+    broken = dict(cell(d, OK), id="last_round_alloc-broken", config="broken", verdict="error",
+                  reason="cannot start /nowhere: No such file or directory", checkpoints=[],
+                  samples=[], signals={}, rate=None, signal=None)
+    d["cells"].append(broken)
+    fig = plots.cell_figure(d, broken)
+    assert "cannot start" in fig.axes[0].texts[0].get_text()
+    assert "(no checkpoints)" in show.show_cell(d, broken)
+    header, *rows = gfm_tables(summary_md.summary_markdown(d))[0]
+    assert rows[-1][:2] == ["`last_round_alloc-broken`", "error"]
+    assert 'data-cell="last_round_alloc-broken"' in html_report.grid_html(d)
