@@ -13,7 +13,9 @@ import shlex
 
 from . import UsageError
 from .checkpoints import series as _cp_series
-from .report import CONTROL_EXPECT, SCHEMA_ID
+from . import report
+from .report import CONTROL_EXPECT
+from .results import SCHEMA_ID
 from .verdict import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
@@ -142,27 +144,21 @@ def warmup_end(doc: dict, x) -> float | None:
 
 
 def settled_at(cell: dict) -> float | None:
-    """Threads done when the verdict settled: the cell's own `settled_at` when the run core
-    records it, else the last checkpoint of a cell that sequential judging stopped early."""
-    if cell.get("settled_at") is not None:
-        return cell["settled_at"]
-    if cell.get("stopped_early") and "settled" in str(cell.get("reason", "")):
-        return (cell.get("threads") or {}).get("finished")
-    return None
+    """Threads done when sequential judging settled the verdict (the cell's `settled_at`)."""
+    return cell.get("settled_at")
 
 
 # ---------------------------------------------------------------------------------------------
 # words
 
 
-def rate_text(rate: dict | None, unit: str = "B") -> str:
-    """'1040 B/thread (95% CI 1022..1040)' or '-'."""
+def rate_text(rate: dict | None) -> str:
+    """'1040 B/thread (95% CI 1022..1040)' or '-': a results rate, in its own unit."""
     if not rate:
         return "-"
-    unit = rate.get("unit", unit + "/thread")
-    return "%s %s (%s CI %s..%s)" % (num(rate["bytes_per_thread"]), unit,
-                                     percent(rate.get("confidence")), num(rate["ci_low"]),
-                                     num(rate["ci_high"]))
+    low, high = rate["ci"]
+    return "%s %s (%s CI %s..%s)" % (num(rate["value"]), rate.get("unit", "B/thread"),
+                                     percent(rate.get("confidence")), num(low), num(high))
 
 
 def percent(fraction) -> str:
@@ -188,12 +184,7 @@ def size_text(v) -> str:
     return "%.0f B" % v
 
 
-def command_line(cell: dict) -> str:
-    """The exact program command of the cell, with the environment the harness set, ready to
-    paste into a POSIX shell."""
-    env = ["%s=%s" % (k, shlex.quote(str(v))) for k, v in sorted((cell.get("env") or {}).items())]
-    argv = [shlex.quote(str(a)) for a in cell.get("command") or []]
-    return " ".join((["env"] + env if env else []) + argv)
+command_line = report.command_line
 
 
 def tlsleak_command(doc: dict, cell: dict) -> str:
@@ -275,12 +266,18 @@ def provenance_line(doc: dict) -> str:
     return "; ".join(parts)
 
 
-def _exit_text(cell: dict) -> str:
+# Words for exit.stop, when the harness stopped the process itself.
+HARNESS_STOPS = {"settled": "once the verdict was settled", "budget": "at the time budget",
+                 "timeout": "at the timeout", "cap": "past a memory cap"}
+
+
+def exit_text(cell: dict) -> str:
+    """How the process ended: 'stopped by the harness once the verdict was settled', or its own
+    exit code and signal."""
     ex = cell.get("exit") or {}
-    text = "code %s, signal %s" % (ex.get("code"), ex.get("signal"))
-    if cell.get("stopped_early"):
-        text += " (stopped by the harness once the verdict was settled)"
-    return text
+    if ex.get("stopped_by_harness"):
+        return "stopped by the harness %s" % HARNESS_STOPS.get(ex.get("stop"), "")
+    return "code %s, signal %s" % (ex.get("code"), ex.get("signal"))
 
 
 def cell_provenance(cell: dict) -> list[tuple[str, str]]:
@@ -297,7 +294,7 @@ def cell_provenance(cell: dict) -> list[tuple[str, str]]:
                 seen.get("libc") or "?") if seen else "-"),
             ("compiler", "%s, %s" % (cc.get("c", "?"), cc.get("c_flags", "?")) if cc else "-"),
             ("threads", "%s of %s finished" % (th.get("finished"), th.get("requested"))),
-            ("exit", _exit_text(cell)),
+            ("exit", exit_text(cell)),
             ("duration", "%.2f s" % (cell.get("duration_s") or 0))]
     base = cell.get("baseline")
     if base:

@@ -26,7 +26,8 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import cellinfo  # noqa: E402
-from .verdict import COUNT_SIGNALS, theil_sen  # noqa: E402
+from .signals import unit as signal_unit  # noqa: E402
+from .verdict import theil_sen  # noqa: E402
 
 FORMATS = ("png", "svg")
 PNG_DPI = 90
@@ -72,11 +73,10 @@ def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) ->
         ax.plot(xs, icpt + slope * xs, "-", color="#d7191c", lw=1.4, label="Theil-Sen trend")
     if settled is not None:
         ax.axvline(settled, color="#333333", ls="--", lw=0.9, label="verdict settled")
-    unit = COUNT_SIGNALS.get(name, ("B", None))[0]
-    if unit == "B":
+    if signal_unit(name) == "B":
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: cellinfo.size_text(v)))
     ax.set_title("%s: %s, %s" % (name, judged.get("verdict", "?"),
-                                 cellinfo.rate_text(rate or None, unit).split(" (")[0]),
+                                 cellinfo.rate_text(rate or None).split(" (")[0]),
                  fontsize=9, color=_title_colour(judged.get("verdict")))
     # Few ticks: creating tick artists is most of the rendering time.
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -144,7 +144,7 @@ def grid_axes(doc: dict) -> tuple[list[str], list[str], dict]:
 
 def grid_label(cell: dict) -> str:
     if cell.get("verdict") == "leak" and cell.get("rate"):
-        return cellinfo.size_text(cell["rate"]["bytes_per_thread"])
+        return cellinfo.size_text(cell["rate"]["value"])
     return "" if cell.get("verdict") == "ok" else str(cell.get("verdict"))[:5]
 
 

@@ -4,7 +4,7 @@ table (warm-up and settle point marked) and the command that reproduces it."""
 from __future__ import annotations
 
 from . import UsageError, cellinfo
-from .verdict import COUNT_SIGNALS
+from .signals import unit as signal_unit
 
 MAX_ROWS = 24  # longer series are shown evenly thinned, first and last rows always kept
 
@@ -19,7 +19,7 @@ def _rows(n: int, limit: int = MAX_ROWS) -> list[int]:
 def _value(name: str, v) -> str:
     if v is None:
         return "-"
-    return str(v) if name in COUNT_SIGNALS else cellinfo.size_text(v)
+    return cellinfo.size_text(v) if signal_unit(name) == "B" else str(v)
 
 
 def series_table(doc: dict, cell: dict) -> list[str]:
@@ -55,10 +55,9 @@ def signals_lines(cell: dict) -> list[str]:
     out = []
     for name in cellinfo.signal_names(cell) or list(cell.get("signals") or {}):
         j = (cell.get("signals") or {}).get(name) or {}
-        unit = COUNT_SIGNALS.get(name, ("B", None))[0]
         mark = "*" if name == cell.get("signal") else " "
         out.append("%s %-13s %-12s %s" % (mark, name, j.get("verdict", "?"),
-                                          cellinfo.rate_text(j.get("rate"), unit)))
+                                          cellinfo.rate_text(j.get("rate"))))
     return out
 
 

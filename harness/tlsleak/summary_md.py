@@ -29,11 +29,11 @@ def _finding_row(cell: dict) -> tuple:
     rate = cell.get("rate") or {}
     ci = "-"
     if rate:
-        ci = "%s..%s (%s)" % (cellinfo.num(rate["ci_low"]), cellinfo.num(rate["ci_high"]),
+        ci = "%s..%s (%s)" % (cellinfo.num(rate["ci"][0]), cellinfo.num(rate["ci"][1]),
                               cellinfo.percent(rate.get("confidence")))
     status = (cell.get("baseline") or {}).get("status") or "-"
     return ("`%s`" % cell.get("id", "?"), cell.get("verdict", "?"),
-            cellinfo.num(rate.get("bytes_per_thread")) if rate else "-", ci,
+            cellinfo.num(rate.get("value")) if rate else "-", ci,
             cell.get("signal") or "-", status, cell.get("reason", ""))
 
 

@@ -1,7 +1,10 @@
 """The views of a run (plots, summary.md, report.html, show) from a recorded results file:
 tests/data/report/results.json, a real run trimmed to a known leak (last_round_alloc under
 mimalloc:dynamic), its controls, an ok cell and a crash (fault_crash_dtor), compared with a
-baseline."""
+baseline. Recorded with `tlsleak run -j2 -s control_leak -s control_flat -s last_round_alloc
+-s fault_crash_dtor -s seed_thread_local -a system -a mimalloc:dynamic --baseline
+results/baseline/linux-x86_64-glibc.json`, keeping 7 of its 12 cells (summary and baseline
+lists recomputed)."""
 import base64
 import json
 import re
@@ -17,7 +20,7 @@ from tlsleak import UsageError, cellinfo, html_report, plots, reportfiles, show,
 pytestmark = pytest.mark.unit
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "report" / "results.json"
-LEAK = "last_round_alloc-mimalloc-dynamic"
+LEAK = "last_round_alloc-mimalloc@2.0.9-dynamic"
 CRASH = "fault_crash_dtor-system"
 OK = "last_round_alloc-system"
 
@@ -66,19 +69,30 @@ def test_a_control_that_missed_is_interesting(doc):
 
 def test_a_finding_sits_beside_the_flat_control_of_its_configuration(doc):
     flat = cellinfo.flat_control(doc, cell(doc, LEAK))
-    assert flat["id"] == "control_flat-mimalloc-dynamic"
+    assert flat["id"] == "control_flat-mimalloc@2.0.9-dynamic"
 
 
 def test_cells_to_plot_are_the_findings_and_their_controls_only(doc):
     ids = {c["id"] for c in cellinfo.cells_to_plot(doc)}
-    assert {LEAK, CRASH, "control_flat-mimalloc-dynamic", "control_flat-system"} <= ids
+    assert {LEAK, CRASH, "control_flat-mimalloc@2.0.9-dynamic", "control_flat-system"} <= ids
     assert OK not in ids
 
 
-def test_settle_point_is_the_last_checkpoint_of_a_cell_stopped_once_settled(doc):
-    leak = cell(doc, LEAK)
-    assert cellinfo.settled_at(leak) == leak["checkpoints"][-1]["done"] == 2000
+def test_settle_point_is_the_checkpoint_the_run_recorded_even_with_later_ones(doc):
+    """Checkpoints keep arriving between the settling look and the kill: the settle point is
+    the recorded one, not the last checkpoint."""
+    late = cell(doc, "control_leak-system")
+    assert cellinfo.settled_at(late) == late["settled_at"] < late["checkpoints"][-1]["done"]
+    assert late["settled_at"] in [c["done"] for c in late["checkpoints"]]
     assert cellinfo.settled_at(cell(doc, CRASH)) is None  # the crash ended it, not a verdict
+
+
+def test_a_cell_the_harness_stopped_is_not_shown_as_killed_by_a_signal(doc):
+    leak = cell(doc, LEAK)
+    assert leak["exit"]["stopped_by_harness"] and leak["exit"]["signal"] is None
+    rows = dict(cellinfo.cell_provenance(leak))
+    assert rows["exit"] == "stopped by the harness once the verdict was settled"
+    assert dict(cellinfo.cell_provenance(cell(doc, CRASH)))["exit"] == "code -11, signal 11"
 
 
 def test_warmup_end_is_the_setting_times_the_final_threads_done(doc):
@@ -108,7 +122,7 @@ def test_plotted_trend_of_every_signal_is_its_recorded_rate(doc, cid):
         kept = x >= cellinfo.warmup_end(doc, x)
         slope, _, low, high = plots.fit(x[kept], y[kept], rate["confidence"])
         assert (slope, low, high) == pytest.approx(
-            (rate["bytes_per_thread"], rate["ci_low"], rate["ci_high"]), abs=0.01), name
+            (rate["value"], *rate["ci"]), abs=0.01), name
 
 
 def test_grid_has_every_cell_with_the_rate_in_each_leaking_one(doc):
@@ -117,7 +131,7 @@ def test_grid_has_every_cell_with_the_rate_in_each_leaking_one(doc):
     assert len(texts) == len(doc["cells"])
     for c in doc["cells"]:
         if c["verdict"] == "leak":
-            assert cellinfo.size_text(c["rate"]["bytes_per_thread"]) in texts
+            assert cellinfo.size_text(c["rate"]["value"]) in texts
     rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     cols = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert {(cellinfo.scenario_label(c), c["config"]) for c in doc["cells"]} <= \
@@ -274,7 +288,7 @@ def test_html_is_self_contained(page):
 def test_html_shows_each_finding_beside_its_flat_control(page):
     assert "cell-" + LEAK in page.ids and "cell-" + CRASH in page.ids
     assert page.images.count("plot of " + LEAK) == 1
-    assert "plot of control_flat-mimalloc-dynamic" in page.images
+    assert "plot of control_flat-mimalloc@2.0.9-dynamic" in page.images
     assert "plot of control_flat-system" in page.images
 
 
@@ -298,7 +312,7 @@ def test_html_gives_the_exact_command_and_an_issue_text(doc, html_text):
     assert cellinfo.command_line(leak) in text
     issue = html_report.issue_text(doc, leak)
     assert "```sh\n%s\n```" % cellinfo.command_line(leak) in issue
-    assert "control_flat-mimalloc-dynamic" in issue and leak["allocator"]["id"] in issue
+    assert "control_flat-mimalloc@2.0.9-dynamic" in issue and leak["allocator"]["id"] in issue
 
 
 def test_a_clean_run_without_baseline_says_so_in_both_views(doc):
@@ -349,7 +363,7 @@ def test_show_says_in_one_line_when_a_query_names_no_cell_or_several(doc, query,
 
 
 @pytest.mark.parametrize("content, words", [(None, "No such file"), ("{", "not valid JSON"),
-                                            ('{"schema": "x"}', "not a tlsleak-results/1")])
+                                            ('{"schema": "x"}', "not a tlsleak-results/2")])
 def test_load_results_refuses_what_is_not_a_results_file(tmp_path, content, words):
     path = tmp_path / "results.json"
     if content is not None:
