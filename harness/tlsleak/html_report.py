@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from . import cellinfo, plots
+from . import cellinfo, plots, report
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#222;
@@ -33,6 +33,7 @@ figcaption{font-size:.85em;color:#555}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 table.kv td{padding:1px 8px;vertical-align:top}table.kv td:first-child{color:#555}
 .badge{padding:1px 8px;border-radius:3px;font-weight:bold}
+.alert{background:#fde0dd;border:1px solid #d7191c;padding:.4em .8em;font-weight:bold}
 """
 
 
@@ -186,14 +187,16 @@ def html_report(doc: dict, pngs: dict | None = None) -> str:
     title = cellinfo.headline(doc)
     findings = "".join(finding_html(doc, c, cache) for c in found) or \
         "<p>Nothing leaked, crashed or surprised.</p>"
+    stopped = '<p id="interrupted" class="alert">%s.</p>' % escape(report.interrupted_text(doc)) \
+        if doc.get("interrupted") else ""
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             '<title>%s</title><style>%s</style></head><body>'
-            '<header><h1>%s</h1><p class="settings">%s. %s.</p><p class="prov">%s</p></header>'
+            '<header><h1>%s</h1>%s<p class="settings">%s. %s.</p><p class="prov">%s</p></header>'
             '<section id="verdicts"><h2>Verdicts</h2>%s%s</section>'
             '<section id="findings"><h2>Findings and surprises (%d)</h2>%s</section>'
             '<footer class="prov"><p>command: <code>%s</code></p></footer></body></html>\n') % (
-        escape(title), CSS, escape(title), escape(cellinfo.counts_text(doc)),
+        escape(title), CSS, escape(title), stopped, escape(cellinfo.counts_text(doc)),
         escape(cellinfo.settings_text(doc)), escape(cellinfo.provenance_line(doc)),
         grid_html(doc), status_html(doc), len(found), findings,
         escape(" ".join(doc.get("command") or [])))

@@ -29,9 +29,9 @@ def check(named):
 
 
 def merge(named, argv=()):
-    """The merged document of the shards `named` ([(path, doc)]), in the plan's order (the
-    scenarios as they first appear, then the configurations); a UsageError when two shards
-    hold the same scenario cell."""
+    """The merged document of the shards `named` ([(path, doc)]), in the plan's order
+    (plan.scenarios, then plan.configs); a UsageError when two shards hold the same scenario
+    cell."""
     check(named)
     docs = [doc for _, doc in named]
     cells, owner = [], {}
@@ -43,9 +43,11 @@ def merge(named, argv=()):
                 raise UsageError(f"cell {cell['id']} is in both {owner[cell['id']]} and {path}")
             owner[cell["id"]] = path
             cells.append(cell)
-    scen = {s: i for i, s in enumerate(dict.fromkeys(c["scenario"] for c in cells))}
-    conf = {k: i for i, k in enumerate(dict.fromkeys(c["config"] for c in cells))}
-    cells.sort(key=lambda c: (scen[c["scenario"]], conf[c["config"]]))
+    plan = docs[0]["plan"]
+    scen = {s: i for i, s in enumerate(plan.get("scenarios") or [])}
+    conf = {k: i for i, k in enumerate(plan.get("configs") or [])}
+    cells.sort(key=lambda c: (scen.get(c["scenario"], len(scen)),
+                              conf.get(c["allocator"]["id"], len(conf))))
 
     failures = [f for d in docs for f in d["controls"]["failures"]]
     controls = {"passed": all(d["controls"]["passed"] for d in docs),

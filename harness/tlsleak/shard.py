@@ -46,6 +46,9 @@ def fingerprint(cells, settings):
 
 
 def plan_record(cells, settings, shard=None):
-    """The results document's `plan` object (docs/RESULTS.md)."""
+    """The results document's `plan` object (docs/RESULTS.md): the fingerprint, the size,
+    the shard, and the scenarios and configuration ids in plan order (merge restores it)."""
     return {"fingerprint": fingerprint(cells, settings), "cells": len(cells),
-            "shard": list(shard) if shard else None}
+            "shard": list(shard) if shard else None,
+            "scenarios": list(dict.fromkeys(c.scenario for c in cells)),
+            "configs": list(dict.fromkeys(c.config.id for c in cells))}

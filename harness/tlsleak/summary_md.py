@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shlex
 
-from . import cellinfo
+from . import cellinfo, report
 
 FINDING_COLUMNS = ("cell", "verdict", "B/thread", "CI", "signal", "baseline", "why")
 
@@ -63,8 +63,10 @@ def provenance(doc: dict) -> str:
 def summary_markdown(doc: dict) -> str:
     """The job-summary Markdown of a results document."""
     found = cellinfo.interesting_cells(doc)
-    lines = ["## " + cellinfo.headline(doc), "",
-             "%s. %s." % (cellinfo.counts_text(doc), cellinfo.settings_text(doc)), ""]
+    lines = ["## " + cellinfo.headline(doc), ""]
+    if doc.get("interrupted"):
+        lines += ["**%s.**" % report.interrupted_text(doc), ""]
+    lines += ["%s. %s." % (cellinfo.counts_text(doc), cellinfo.settings_text(doc)), ""]
     lines += ["### Findings", ""]
     if found:
         lines += md_table(FINDING_COLUMNS, [_finding_row(c) for c in found])
