@@ -30,6 +30,9 @@ class Silent:
     def started(self, cell_id):
         pass
 
+    def ended(self, cell_id):
+        pass
+
     def finished(self, res):
         pass
 
@@ -87,12 +90,15 @@ class Status(Silent):
             self.running[cell_id] = time.monotonic()
             self._draw()
 
+    def ended(self, cell_id):
+        with self.lock:
+            self.running.pop(cell_id, None)
+
     def finished(self, res):
         with self.lock:
             self.done += 1
             if res is None:
                 return
-            self.running.pop(res["id"], None)
             notable = res["verdict"] != "ok" and not res["role"].startswith("control-")
             self._draw(finished_text(res) if notable else None)
 

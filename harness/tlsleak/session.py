@@ -120,7 +120,10 @@ def run_cells(cells, settings, jobs, progress=True):
 
     def one(cell):
         shown.started(cell.id)
-        return judge_cell(cell, settings)
+        try:
+            return judge_cell(cell, settings)
+        finally:
+            shown.ended(cell.id)  # off the running list before the next cell starts
 
     previous = signal.signal(signal.SIGTERM, on_term)
     pool = ThreadPoolExecutor(max_workers=jobs)

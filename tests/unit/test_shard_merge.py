@@ -188,6 +188,7 @@ def test_a_terminal_gets_one_status_line_with_running_cells_elapsed_and_left():
     shown.t0 -= 10  # ten seconds ago
     shown.started("a")
     shown.started("b")
+    shown.ended("a")
     shown.finished(record("a"))
     line = shown.text(now=shown.t0 + 10)
     assert line.startswith("[  1/4]") and "0:10 elapsed" in line and "~0:30 left" in line
