@@ -189,6 +189,9 @@ def run(req):
         raise UsageError(f"--concurrency {w.concurrency} exceeds --threads {w.threads}")
     if w.interval > w.threads:
         raise UsageError(f"--interval {w.interval} exceeds --threads {w.threads}")
+    if req.shard and req.write_baseline:
+        raise UsageError("--write-baseline records a whole run, not a shard: merge the shards "
+                         "(tlsleak merge) and run without --shard to write a baseline")
     out = check_out_dir(req.out) if req.out else None
     base = baseline.load(req.baseline) if req.baseline else None
     if req.write_baseline:
