@@ -141,6 +141,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
     if problem is not None:
         return Verdict("error", problem, **shown)
     if ours:
+        if outcome.settled_at:  # the threads it took, not those run before the kill landed
+            after = f"after {cps[outcome.settled_at - 1].get('done')} threads"
         why = ("settled" if outcome.stop == "settled"
                else f"time budget {criteria.budget_s:g} s reached")
         return Verdict(judged.verdict, f"{judged.reason} ({why} {after})", stopped_early=True,
