@@ -1,0 +1,218 @@
+"""The versions backend (harness/tlsleak/versions): sources pinned to exact trees, one cache
+entry per build, failures remembered, and the user's clone never touched. Runs the real git
+and the real compiler on a throwaway history of the `faulty` allocator (faultyrepo.py)."""
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from faultyrepo import ROOT, git, make_faulty_repo
+from tlsleak import versions
+from tlsleak.versions import recipes, sources
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def faulty_repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("faulty-repo") / "faulty"
+    return repo, make_faulty_repo(repo)
+
+
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory):
+    """A checkout-like root whose .cache/builds starts empty (shared by this module)."""
+    return tmp_path_factory.mktemp("cache-root")
+
+
+def repo_state(repo):
+    """Everything about a clone a build must not change."""
+    return {"head": git(repo, "rev-parse", "HEAD"),
+            "symbolic": git(repo, "symbolic-ref", "-q", "--short", "HEAD")
+            if (Path(repo) / ".git" / "HEAD").read_text().startswith("ref:") else "",
+            "status": git(repo, "status", "--porcelain=v1", "--untracked-files=all"),
+            "files": sorted((p.name, p.stat().st_mtime_ns) for p in Path(repo).iterdir()
+                            if p.name != ".git"),
+            "bisect": (Path(repo) / ".git" / "BISECT_LOG").read_text()
+            if (Path(repo) / ".git" / "BISECT_LOG").exists() else None}
+
+
+def build(repo, ref, root):
+    return versions.ensure_built("faulty", versions.resolve(f"git:{repo}@{ref}", "faulty", root),
+                                 root=root)
+
+
+def test_refs_resolve_to_full_commits(faulty_repo, cache_root):
+    repo, commits = faulty_repo
+    for ref, label in [("v1.0.0", "start"), ("v1.1.0", "v1.1"), ("main", "fix"),
+                       ("HEAD~2", "broken"), (commits["leak"][:9], "leak"),
+                       (commits["notes"], "notes")]:
+        src = versions.resolve(f"git:{repo}@{ref}", "faulty", cache_root)
+        assert (src.kind, src.commit, src.key) == ("git", commits[label], commits[label]), ref
+    # Without the prefix, DIR@REF is a git ref too.
+    assert versions.resolve(f"{repo}@v1.2.0", "faulty", cache_root).commit == commits["fix"]
+
+
+def test_bad_specs_are_one_line_usage_errors(faulty_repo, cache_root, tmp_path):
+    repo, _ = faulty_repo
+    for spec, words in [(f"git:{repo}@nosuchtag", "no commit named 'nosuchtag'"),
+                        (f"git:{tmp_path}@main", "not a git repository"),
+                        (f"dir:{tmp_path / 'absent'}", "no such directory"),
+                        ("nonsense-spec", "bad source")]:
+        with pytest.raises(versions.SourceError) as e:
+            versions.resolve(spec, "faulty", cache_root)
+        assert words in str(e.value) and "\n" not in str(e.value)
+        assert e.value.exit_code == versions.EXIT_USAGE
+
+
+def test_offline_upstream_is_an_infrastructure_error(cache_root, monkeypatch):
+    # No network in tests: an unreachable upstream must say so in one line, exit code 3.
+    with pytest.raises(versions.SourceError) as e:
+        versions.resolve("upstream:v9.9.9", "faulty", cache_root,
+                         upstream_url=f"file://{cache_root}/no-such-upstream.git")
+    assert e.value.exit_code == versions.EXIT_INFRA and "network needed" in str(e.value)
+
+
+def test_two_commits_with_one_version_are_two_builds(faulty_repo, cache_root):
+    repo, commits = faulty_repo
+    a, b = build(repo, "v1.1.0", cache_root), build(repo, commits["leak"], cache_root)
+    assert a.version == b.version == "1.1.0"
+    assert (a.commit, b.commit) == (commits["v1.1"], commits["leak"])
+    assert a.entry != b.entry and a.label != b.label
+    assert a.label == f"1.1.0+g{commits['v1.1'][:7]}"
+    for built in (a, b):
+        assert not built.reused and Path(built.static_lib).is_file()
+        assert Path(built.shared_lib).is_file()
+        recorded = json.loads((Path(built.entry) / "build.json").read_text())
+        assert recorded["commit"] == built.commit and recorded["version"] == "1.1.0"
+        assert recorded["source"] == f"git:{repo}@{'v1.1.0' if built is a else commits['leak']}"
+    # Different trees, different code: the leaking commit's library is not the clean one's.
+    assert Path(a.shared_lib).read_bytes() != Path(b.shared_lib).read_bytes()
+
+
+def test_same_commit_again_reuses_its_entry(faulty_repo, cache_root):
+    repo, commits = faulty_repo
+    first = build(repo, "v1.0.0", cache_root)
+    stamp = Path(first.static_lib).stat().st_mtime_ns
+    start = time.monotonic()
+    again = build(repo, commits["start"], cache_root)  # another name, same commit
+    assert again.reused and again.entry == first.entry and again.seconds == first.seconds
+    assert Path(again.static_lib).stat().st_mtime_ns == stamp
+    assert time.monotonic() - start < 1.0
+
+
+def test_a_commit_that_does_not_build_fails_fast_and_is_remembered(faulty_repo, cache_root):
+    repo, commits = faulty_repo
+    with pytest.raises(versions.BuildFailed) as e:
+        build(repo, commits["broken"], cache_root)
+    assert not e.value.cached and "this does not compile" in e.value.log_tail
+    failed = json.loads((Path(e.value.entry) / "failed.json").read_text())
+    assert failed["commit"] == commits["broken"] and "exited" in failed["error"]
+    assert not (Path(e.value.entry) / "build.json").exists()
+    start = time.monotonic()
+    with pytest.raises(versions.BuildFailed) as again:
+        build(repo, "HEAD~2", cache_root)
+    assert again.value.cached and time.monotonic() - start < 1.0
+
+
+def test_the_users_clone_is_untouched_even_mid_bisect(faulty_repo, tmp_path):
+    repo, commits = faulty_repo
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(repo), str(clone)], check=True)
+    git(clone, "bisect", "start", commits["fix"], commits["start"])  # checks out a midpoint
+    (clone / "faulty.h").write_text((clone / "faulty.h").read_text() + "/* local edit */\n")
+    (clone / "untracked.txt").write_text("mine\n")
+    before = repo_state(clone)
+    assert before["bisect"] and before["status"]
+    root = tmp_path / "root"
+    for ref in ("v1.0.0", "v1.2.0", "HEAD"):
+        build(clone, ref, root)
+    with pytest.raises(versions.BuildFailed):
+        build(clone, commits["broken"], root)
+    assert repo_state(clone) == before
+    # The build used the commit, not the working tree: no local edit in the exported tree.
+    head = build(clone, "HEAD", root)
+    assert head.commit == git(clone, "rev-parse", "HEAD") and head.reused
+    assert "local edit" not in (Path(head.include_dir) / "faulty.h").read_text()
+
+
+def test_plain_directory_and_tarball_sources_are_keyed_by_content(faulty_repo, tmp_path):
+    repo, _ = faulty_repo
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    subprocess.run(f"git -C {repo} archive v1.2.0 | tar -x -C {tree}", shell=True, check=True)
+    root = tmp_path / "root"
+    first = versions.resolve(f"dir:{tree}", "faulty", root)
+    (tree / "build").mkdir()  # build outputs are not part of the tree
+    (tree / "build" / "x.o").write_text("x")
+    assert versions.resolve(str(tree), "faulty", root).key == first.key
+    (tree / "README").write_text("changed\n")
+    assert versions.resolve(f"dir:{tree}", "faulty", root).key != first.key
+    built = versions.ensure_built("faulty", first, root=root)
+    assert (built.version, built.label, built.commit) == ("1.2.0", "1.2.0", "")
+    tarball = tmp_path / "faulty-1.2.0.tar.gz"
+    subprocess.run(["git", "-C", str(repo), "archive", "--prefix=faulty-1.2.0/",
+                    "-o", str(tarball), "v1.2.0"], check=True)
+    src = versions.resolve(str(tarball), "faulty", root)
+    assert src.kind == "tarball" and src.key == "tar-" + sources.file_hash(tarball)
+    assert versions.ensure_built("faulty", src, root=root).version == "1.2.0"
+
+
+def test_prune_removes_what_it_is_asked_to(faulty_repo, tmp_path):
+    repo, commits = faulty_repo
+    root = tmp_path / "root"
+    old, new = build(repo, "v1.0.0", root), build(repo, "v1.2.0", root)
+    with pytest.raises(versions.BuildFailed):
+        build(repo, commits["broken"], root)
+    os.utime(Path(old.entry) / ".used", (time.time() - 10 * 86400,) * 2)
+    failed_entry = next((root / ".cache/builds/faulty").glob("*/failed.json")).parent
+    assert versions.prune(root, failed=True) == [failed_entry]
+    assert not list((root / ".cache/builds/faulty").glob("*/failed.json"))
+    removed = versions.prune(root, unused_since=time.time() - 86400)
+    assert removed == [Path(old.entry)] and Path(new.entry).exists()
+    assert versions.prune(root, everything=True) == [Path(new.entry)]
+
+
+def test_mimalloc_versions_are_decoded_as_mimalloc_writes_them():
+    # The encodings of MI_MALLOC_VERSION / mi_version() across microsoft/mimalloc's tags
+    # (include/mimalloc.h at v2.0.9, v2.2.7, v2.3.0, v3.0.10, v3.2.8, v3.4.3).
+    for number, version in [(209, "2.0.9"), (227, "2.2.7"), (182, "1.8.2"), (20300, "2.3.0"),
+                            (3010, "3.0.10"), (3208, "3.2.8"), (30403, "3.4.3"), (315, "3.1.5")]:
+        assert versions.mimalloc_decode(number) == version
+
+
+def _debian(name, root=ROOT):
+    tree = sources.debian_tree(versions.recipe(name).debian_source, root)
+    if tree is None:
+        pytest.skip(f"no Debian source package of {name} in {root}/.cache/src (ci/setup.sh)")
+    return tree
+
+
+@pytest.mark.parametrize("name,expected", [
+    # The version each tree states: mimalloc's CMake package version, jemalloc's VERSION file.
+    ("mimalloc", lambda t: ".".join(
+        __import__("re").findall(r"set\(mi_version_(?:major|minor|patch) (\d+)\)",
+                                 (t / "cmake/mimalloc-config-version.cmake").read_text()))),
+    ("jemalloc", lambda t: (t / "VERSION").read_text().strip()),
+])
+def test_debian_source_packages_build_with_their_own_version(name, expected):
+    tree = _debian(name)
+    built = versions.ensure_built(name, versions.resolve_for(name, "debian", ROOT), root=ROOT)
+    assert built.version == expected(tree)
+    assert built.label == built.version  # no commit: the id is NAME@VERSION:MODE
+    for path in (built.static_lib, built.shared_lib, built.preload_lib):
+        assert Path(path).is_file()
+    # The shared library carries the version string the allocator reports in-process.
+    if name == "jemalloc":
+        assert built.version.encode() in Path(built.shared_lib).read_bytes()
+    header = Path(built.include_dir) / ("mimalloc.h" if name == "mimalloc" else "jemalloc.h")
+    assert header.is_file()
+
+
+def test_every_recipe_names_modes_and_a_version_reader():
+    for name, r in recipes.RECIPES.items():
+        assert r.name == name and set(r.modes) <= set(recipes.MODES) and r.modes
+        assert callable(r.build) and callable(r.tree_version)
