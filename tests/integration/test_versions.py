@@ -216,3 +216,63 @@ def test_every_recipe_names_modes_and_a_version_reader():
     for name, r in recipes.RECIPES.items():
         assert r.name == name and set(r.modes) <= set(recipes.MODES) and r.modes
         assert callable(r.build) and callable(r.tree_version)
+
+
+def _alloc_line(out):
+    line = next(ln for ln in out.splitlines() if ln.startswith("TLSLEAK/1 alloc "))
+    return dict(kv.split("=", 1) for kv in line.split()[2:])
+
+
+def _last_cp(out):
+    line = [ln for ln in out.splitlines() if ln.startswith("TLSLEAK/1 cp ")][-1]
+    return dict(kv.split("=", 1) for kv in line.split()[2:])
+
+
+def test_built_allocators_become_configurations_of_the_repro_build(faulty_repo, cache_root,
+                                                                     tmp_path):
+    repo, commits = faulty_repo
+    clean, leaking = build(repo, "v1.1.0", cache_root), build(repo, commits["leak"], cache_root)
+    items = [(clean, None), (leaking, ["override"])]
+    bdir = tmp_path / "build"
+    built_file = versions.write_built_file(bdir / "tlsleak-built.json", items)
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
+    configs = {c["id"]: c for c in json.loads((bdir / "manifest.json").read_text())["configs"]}
+    ids = versions.config_ids(items)
+    assert ids == [f"faulty@{clean.label}:{m}" for m in ("static", "dynamic", "override")] + [
+        f"faulty@{leaking.label}:override"]
+    for cid, built in zip(ids, (clean, clean, clean, leaking)):
+        c = configs[cid]
+        assert c["available"] and (c["version"], c["commit"], c["source"]) == (
+            "1.1.0", built.commit, built.source)
+    assert f"faulty@{leaking.label}:static" not in configs
+    assert configs["system"]["commit"] == "" and configs["system"]["source"] == ""
+
+    static, dynamic = configs[ids[0]], configs[ids[1]]
+    scenario = "dtor_allocates"  # a key destructor mallocs after the allocator's teardown
+    targets = [f"tlsleak.{c['variant']}.{scenario}" for c in (static, dynamic)]
+    targets.append(f"tlsleak.system.{scenario}")
+    subprocess.run(["cmake", "--build", str(bdir), "-j2", *sum((["--target", t] for t in targets), [])],
+                   check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TLSLEAK_FAULTY")}
+
+    def run(config):
+        cmd = [str(Path(config["bin_dir"]) / scenario), "--threads", "500"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60,
+                              env={**env, "LD_PRELOAD": config["preload"]} if config["preload"] else env)
+        return _alloc_line(proc.stdout), _last_cp(proc.stdout)
+
+    for config, where in [(static, static["bin_dir"]), (dynamic, clean.shared_lib),
+                          (configs[ids[2]], clean.preload_lib)]:
+        alloc, cp = run(config)
+        assert (alloc["name"], alloc["version"], alloc["owns"]) == ("faulty", "1.1.0", "1"), config["id"]
+        assert alloc["malloc_from"].startswith(str(where)), (config["id"], alloc)
+        assert int(cp["alloc_threads"]) <= 2, (config["id"], cp)  # torn down, nothing re-made
+    # The leaking commit, same version number: every thread leaves a cache behind.
+    alloc, cp = run(configs[ids[3]])
+    assert alloc["malloc_from"] == leaking.preload_lib and int(cp["alloc_threads"]) >= 400
+
+    # Nothing is sticky: with the file emptied the next configure forgets those builds.
+    versions.write_built_file(built_file, [])
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
+    configs = {c["id"] for c in json.loads((bdir / "manifest.json").read_text())["configs"]}
+    assert not configs & set(ids)

@@ -237,7 +237,7 @@ def resolve_upstream(tag, name, root, url, spec=None):
     if not url:
         raise SourceError(f"{name}: no upstream repository known")
     if not tag:
-        raise SourceError(f"bad source 'upstream:': expected upstream:TAG")
+        raise SourceError("bad source 'upstream:': expected upstream:TAG")
     mirror = Path(root) / ".cache" / "upstream" / f"{name}.git"
     have = mirror.is_dir() and _git(mirror, "rev-parse", "--verify", "--quiet",
                                     f"{tag}^{{commit}}", check=False).returncode == 0
