@@ -202,7 +202,9 @@ def test_debian_source_packages_build_with_their_own_version(name, expected):
     tree = _debian(name)
     built = versions.ensure_built(name, versions.resolve_for(name, "debian", ROOT), root=ROOT)
     assert built.version == expected(tree)
-    assert built.label == built.version  # no commit: the id is NAME@VERSION:MODE
+    # No commit: the id is NAME@VERSION:MODE, a git id in the version cut to 7 digits.
+    assert built.label == {"mimalloc": built.version,
+                           "jemalloc": built.version[:built.version.index("-g") + 9]}[name]
     for path in (built.static_lib, built.shared_lib, built.preload_lib):
         assert Path(path).is_file()
     # The shared library carries the version string the allocator reports in-process.
@@ -210,6 +212,14 @@ def test_debian_source_packages_build_with_their_own_version(name, expected):
         assert built.version.encode() in Path(built.shared_lib).read_bytes()
     header = Path(built.include_dir) / ("mimalloc.h" if name == "mimalloc" else "jemalloc.h")
     assert header.is_file()
+
+
+def test_configuration_versions_name_the_commit_once():
+    commit = "54eaed1d8b56b1aa528be3bdd1877e59c56fa90c"
+    assert versions.config_version("jemalloc", f"5.3.0-0-g{commit}", "") == "5.3.0-0-g54eaed1"
+    assert versions.config_version("jemalloc", "5.3.0-0-g54eaed1", commit) == "5.3.0-0-g54eaed1"
+    assert versions.config_version("mimalloc", "2.1.7", commit) == "2.1.7+g54eaed1"
+    assert versions.config_version("mimalloc", "2.0.9", "") == "2.0.9"
 
 
 def test_every_recipe_names_modes_and_a_version_reader():

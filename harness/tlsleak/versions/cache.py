@@ -86,13 +86,15 @@ class Built:
 
 
 def config_version(name, version, commit):
-    """The VERSION of NAME@VERSION:MODE for a build: the version as its project writes it, and
-    for a git commit `+g` and the commit's first 7 digits, unless the version already names it
-    (jemalloc's 5.3.0-0-g54eaed1): two commits with one version number stay two
-    configurations, and an id does not change when another version joins the run."""
-    if commit and not any(commit.startswith(h) for h in _hex_words(version)):
-        return f"{version}+g{commit[:7]}"
-    return version
+    """The VERSION of NAME@VERSION:MODE for a build: the version as its project writes it, a
+    git id in it cut to 7 digits (jemalloc's 5.3.0-0-g54eaed1), and for a git commit `+g` and
+    the commit's first 7 digits unless the version already names it: two commits with one
+    version number stay two configurations, and an id does not change when another version
+    joins the run."""
+    label = re.sub(r"-g([0-9a-f]{7})[0-9a-f]{33}$", r"-g\1", version)
+    if commit and not any(commit.startswith(h) for h in _hex_words(label)):
+        return f"{label}+g{commit[:7]}"
+    return label
 
 
 def _hex_words(text):
