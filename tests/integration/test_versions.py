@@ -11,7 +11,7 @@ import pytest
 
 from faultyrepo import ROOT, git, make_faulty_repo
 from tlsleak import versions
-from tlsleak.versions import recipes, sources
+from tlsleak.versions import sources
 
 pytestmark = pytest.mark.integration
 
@@ -176,14 +176,6 @@ def test_prune_removes_what_it_is_asked_to(faulty_repo, tmp_path):
     assert versions.prune(root, everything=True) == [Path(new.entry)]
 
 
-def test_mimalloc_versions_are_decoded_as_mimalloc_writes_them():
-    # The encodings of MI_MALLOC_VERSION / mi_version() across microsoft/mimalloc's tags
-    # (include/mimalloc.h at v2.0.9, v2.2.7, v2.3.0, v3.0.10, v3.2.8, v3.4.3).
-    for number, version in [(209, "2.0.9"), (227, "2.2.7"), (182, "1.8.2"), (20300, "2.3.0"),
-                            (3010, "3.0.10"), (3208, "3.2.8"), (30403, "3.4.3"), (315, "3.1.5")]:
-        assert versions.mimalloc_decode(number) == version
-
-
 def _debian(name, root=ROOT):
     tree = sources.debian_tree(versions.recipe(name).debian_source, root)
     if tree is None:
@@ -212,20 +204,6 @@ def test_debian_source_packages_build_with_their_own_version(name, expected):
         assert built.version.encode() in Path(built.shared_lib).read_bytes()
     header = Path(built.include_dir) / ("mimalloc.h" if name == "mimalloc" else "jemalloc.h")
     assert header.is_file()
-
-
-def test_configuration_versions_name_the_commit_once():
-    commit = "54eaed1d8b56b1aa528be3bdd1877e59c56fa90c"
-    assert versions.config_version("jemalloc", f"5.3.0-0-g{commit}", "") == "5.3.0-0-g54eaed1"
-    assert versions.config_version("jemalloc", "5.3.0-0-g54eaed1", commit) == "5.3.0-0-g54eaed1"
-    assert versions.config_version("mimalloc", "2.1.7", commit) == "2.1.7+g54eaed1"
-    assert versions.config_version("mimalloc", "2.0.9", "") == "2.0.9"
-
-
-def test_every_recipe_names_modes_and_a_version_reader():
-    for name, r in recipes.RECIPES.items():
-        assert r.name == name and set(r.modes) <= set(recipes.MODES) and r.modes
-        assert callable(r.build) and callable(r.tree_version)
 
 
 def _alloc_line(out):
@@ -286,3 +264,35 @@ def test_built_allocators_become_configurations_of_the_repro_build(faulty_repo, 
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
     configs = {c["id"] for c in json.loads((bdir / "manifest.json").read_text())["configs"]}
     assert not configs & set(ids)
+
+
+def test_debian_builds_run_as_static_configurations(tmp_path):
+    """Debian's trees built by the backend replace the ExternalProject build under the same id
+    (mimalloc@2.0.9:static) and their programs are served by that build."""
+    items = []
+    for name in ("mimalloc", "jemalloc"):
+        _debian(name)
+        items.append((versions.ensure_built(name, versions.resolve_for(name, "debian", ROOT),
+                                            root=ROOT), ["static", "override"]))
+    bdir = tmp_path / "build"
+    versions.write_built_file(bdir / "tlsleak-built.json", items)
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
+    configs = {c["id"]: c for c in json.loads((bdir / "manifest.json").read_text())["configs"]}
+    mimalloc, jemalloc = (b for b, _ in items)
+    assert f"mimalloc@{mimalloc.version}:static" in configs  # today's id, kept
+    targets = []
+    for built, _ in items:
+        c = configs[f"{built.name}@{built.label}:static"]
+        assert c["available"] and c["library"] == built.static_lib and c["source"] == built.source
+        targets += ["--target", f"tlsleak.{c['variant']}.control_flat"]
+    subprocess.run(["cmake", "--build", str(bdir), "-j2", *targets], check=True,
+                   capture_output=True)
+    for built, _ in items:
+        c = configs[f"{built.name}@{built.label}:static"]
+        proc = subprocess.run([str(Path(c["bin_dir"]) / "control_flat"), "--threads", "100"],
+                              capture_output=True, text=True, check=True, timeout=60)
+        alloc = _alloc_line(proc.stdout)
+        assert (alloc["name"], alloc["owns"]) == (built.name, "1")
+        assert alloc["malloc_from"] == str(Path(c["bin_dir"]) / "control_flat")
+        # Today's in-process reader gives jemalloc's version up to the first '-'.
+        assert built.version == alloc["version"] or built.version.startswith(alloc["version"] + "-")

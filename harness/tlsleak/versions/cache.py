@@ -82,7 +82,10 @@ class Built:
     @classmethod
     def from_json(cls, data, reused=False):
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in fields}, reused=reused)
+        data = {k: v for k, v in data.items() if k in fields}
+        # One home for the label rule, also for entries written before it changed.
+        data["label"] = config_version(data["name"], data["version"], data["commit"])
+        return cls(**data, reused=reused)
 
 
 def config_version(name, version, commit):
