@@ -62,3 +62,12 @@ def test_every_recipe_names_its_modes_and_a_version_reader():
         assert callable(r.build) and callable(r.tree_version)
     with pytest.raises(KeyError, match="known: faulty, jemalloc, mimalloc, tbbmalloc, tcmalloc"):
         versions.recipe("snmalloc")
+
+
+def test_spec_for_maps_a_configuration_ref_to_a_source():
+    repos = {"mimalloc": "/src/mimalloc"}
+    assert versions.spec_for("mimalloc", "v2.1.7", repos) == "git:/src/mimalloc@v2.1.7"
+    assert versions.spec_for("jemalloc", "debian", repos) == "debian"
+    assert versions.spec_for("jemalloc", "tar:/x/jemalloc-5.3.0.tar.bz2") == (
+        "tar:/x/jemalloc-5.3.0.tar.bz2")
+    assert versions.spec_for("jemalloc", "5.3.0", repos) is None  # a version CMake knows

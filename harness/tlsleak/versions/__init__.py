@@ -9,7 +9,21 @@
 from .builtfile import config_ids, write as write_built_file
 from .cache import BuildFailed, Built, config_version, ensure_built, prune
 from .recipes import RECIPES, mimalloc_decode, recipe
-from .sources import EXIT_INFRA, EXIT_USAGE, Source, SourceError, resolve, resolve_git
+from .sources import EXIT_INFRA, EXIT_USAGE, SPEC_KINDS, Source, SourceError, resolve, resolve_git
+
+
+def spec_for(name, ref, repos=None):
+    """The source spec behind `-a NAME@REF:MODE`: REF of the clone `--repo NAME=DIR` names
+    when there is one (`git:DIR@REF`); REF itself when it already is a spec (`debian`,
+    `git:`, `dir:`, `tar:`, `upstream:`); else None: REF is then a version of a configuration
+    CMake already has (a system package, the default source build)."""
+    repos = repos or {}
+    if name in repos:
+        return f"git:{repos[name]}@{ref}"
+    kind, colon, _ = ref.partition(":")
+    if ref == "debian" or (colon and kind in SPEC_KINDS):
+        return ref
+    return None
 
 
 def resolve_for(name, spec, root):
@@ -21,4 +35,5 @@ def resolve_for(name, spec, root):
 
 __all__ = ["BuildFailed", "Built", "EXIT_INFRA", "EXIT_USAGE", "RECIPES", "Source",
            "SourceError", "config_ids", "config_version", "ensure_built", "mimalloc_decode",
-           "prune", "recipe", "resolve", "resolve_for", "resolve_git", "write_built_file"]
+           "prune", "recipe", "resolve", "resolve_for", "resolve_git", "spec_for",
+           "write_built_file"]

@@ -69,6 +69,7 @@ class Built:
     expect: str
     inprocess: str
     seconds: float
+    steps: list  # [step, seconds] in order: where the build time went
     log: str
     entry: str
     built_at: float
@@ -82,7 +83,7 @@ class Built:
     @classmethod
     def from_json(cls, data, reused=False):
         fields = {f.name for f in dataclasses.fields(cls)}
-        data = {k: v for k, v in data.items() if k in fields}
+        data = {"steps": [], **{k: v for k, v in data.items() if k in fields}}
         # One home for the label rule, also for entries written before it changed.
         data["label"] = config_version(data["name"], data["version"], data["commit"])
         return cls(**data, reused=reused)
@@ -223,7 +224,8 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
         static_link_options=list(recipe.static_link_options),
         static_libs=list(recipe.static_libs),
         static_extra_targets=list(recipe.static_extra_targets), expect=recipe.expect or recipe.name,
-        inprocess=recipe.inprocess, seconds=round(time.monotonic() - start, 2), log=str(log),
+        inprocess=recipe.inprocess, seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
+        log=str(log),
         entry=str(entry), built_at=time.time())
     shutil.rmtree(work, ignore_errors=True)
     _write_json(entry / "build.json", built.to_json())

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -33,8 +34,20 @@ class BuildContext:
     env: dict
     ccache: bool
     describe: str = ""  # git describe of the commit, when the source is a git commit
+    steps: list = dataclasses.field(default_factory=list)  # [program, seconds] per step
 
     def run(self, *cmd, cwd=None, env=None):
+        start = time.monotonic()
+        try:
+            self._run(cmd, cwd, env)
+        finally:
+            took = round(time.monotonic() - start, 2)
+            self.steps.append([Path(str(cmd[0])).name + (f" {cmd[1]}" if len(cmd) > 1 else ""),
+                               took])
+            with open(self.log, "a") as log:
+                log.write(f"# {took} s\n")
+
+    def _run(self, cmd, cwd, env):
         with open(self.log, "a") as log:
             log.write(f"$ (cd {cwd or self.src}) {' '.join(map(str, cmd))}\n")
             log.flush()

@@ -28,6 +28,8 @@ from pathlib import Path
 EXIT_USAGE = 2
 EXIT_INFRA = 3
 
+SPEC_KINDS = ("debian", "git", "dir", "tar", "upstream")
+
 # Never part of a source tree's identity, nor copied: build outputs and version control.
 EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", "build", "out", "_deps", ".cache", "__pycache__"})
 
@@ -189,7 +191,7 @@ def resolve(spec, name, root, upstream_url=None, debian_package=None):
     kind, sep, rest = spec.partition(":")
     if spec == "debian":
         kind, sep = "debian", ":"
-    if not sep or kind not in ("debian", "git", "dir", "tar", "upstream"):
+    if not sep or kind not in SPEC_KINDS:
         kind, rest = _guess_kind(spec), spec
     if kind == "debian":
         package = rest or debian_package or name
