@@ -273,7 +273,7 @@ def test_debian_builds_run_as_static_configurations(tmp_path):
     for name in ("mimalloc", "jemalloc"):
         _debian(name)
         items.append((versions.ensure_built(name, versions.resolve_for(name, "debian", ROOT),
-                                            root=ROOT), ["static", "override"]))
+                                            root=ROOT), ["static"]))
     bdir = tmp_path / "build"
     versions.write_built_file(bdir / "tlsleak-built.json", items)
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
