@@ -296,3 +296,14 @@ def test_debian_builds_run_as_static_configurations(tmp_path):
         assert alloc["malloc_from"] == str(Path(c["bin_dir"]) / "control_flat")
         # Today's in-process reader gives jemalloc's version up to the first '-'.
         assert built.version == alloc["version"] or built.version.startswith(alloc["version"] + "-")
+
+
+def test_a_missing_compiler_is_infrastructure_not_a_bad_commit(faulty_repo, tmp_path,
+                                                                 monkeypatch):
+    repo, _ = faulty_repo
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    root = tmp_path / "root"
+    with pytest.raises(versions.BuildFailed) as e:
+        build(repo, "v1.0.0", root)
+    assert e.value.infrastructure and "cannot be run" in str(e.value)
+    assert not list(root.glob(".cache/builds/faulty/*/failed.json"))

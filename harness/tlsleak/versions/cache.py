@@ -35,13 +35,16 @@ LOG_TAIL_LINES = 40
 
 
 class BuildFailed(Exception):
-    """The build of an entry failed (now, or before: `cached`); `log_tail` is its last lines."""
+    """The build of an entry failed (now, or before: `cached`); `log_tail` is its last lines.
+    `infrastructure`: not the tree's fault (a tool missing, a file system error): exit 3, not
+    "this commit does not build" (125 under git bisect run), and not remembered."""
 
-    def __init__(self, message, log_tail="", entry=None, cached=False):
+    def __init__(self, message, log_tail="", entry=None, cached=False, infrastructure=False):
         super().__init__(message)
         self.log_tail = log_tail
         self.entry = entry
         self.cached = cached
+        self.infrastructure = infrastructure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +166,9 @@ def ensure_built(name, source, modes=None, *, root, jobs=None, retry_failed=Fals
         raise ValueError(f"{name} has no mode {', '.join(bad)} (it has: {', '.join(recipe.modes)})")
     env, ccache = recipes.compiler_env()
     compiler = recipes.compiler_id(env)
+    if compiler is None:
+        raise BuildFailed(f"{name}: the C compiler {env['CC'].split()[-1]} cannot be run "
+                          "(set CC, or install gcc)", infrastructure=True)
     key = entry_key(recipe, source, compiler)
     entry = builds_dir(root) / name / f"{source.short()}-{key[:8]}"
     fd = _lock(entry)
@@ -207,11 +213,14 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
     except (recipes.StepFailed, OSError) as e:
         seconds = round(time.monotonic() - start, 2)
         tail = _tail(log)
+        shutil.rmtree(work, ignore_errors=True)
+        if not isinstance(e, recipes.StepFailed) or e.infrastructure:
+            raise BuildFailed(f"{recipe.name} from {source.spec}: cannot build here: {e} "
+                              f"(log: {log})", tail, str(entry), infrastructure=True) from None
         _write_json(entry / "failed.json", {
             "format": 1, "name": recipe.name, "source": source.spec, "commit": source.commit,
             "source_key": source.key, "compiler": compiler, "error": str(e),
             "seconds": seconds, "log": str(log), "log_tail": tail, "failed_at": time.time()})
-        shutil.rmtree(work, ignore_errors=True)
         raise BuildFailed(f"{recipe.name} from {source.spec} did not build: {e} (log: {log})",
                           tail, str(entry)) from None
     built = Built(

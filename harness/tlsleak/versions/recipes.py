@@ -19,7 +19,13 @@ MODES = ("static", "dynamic", "override")
 
 
 class StepFailed(Exception):
-    """A build step exited non-zero (or could not start); the log has its output."""
+    """A build step exited non-zero, or the tree is not what the recipe builds; the log has
+    the output. `infrastructure`: the step could not even start (a tool missing), which says
+    nothing about the tree and is not remembered as its failure."""
+
+    def __init__(self, message, infrastructure=False):
+        super().__init__(message)
+        self.infrastructure = infrastructure
 
 
 @dataclasses.dataclass
@@ -57,7 +63,7 @@ class BuildContext:
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             except OSError as e:
                 log.write(f"{e}\n")
-                raise StepFailed(f"{cmd[0]}: {e.strerror}") from None
+                raise StepFailed(f"{cmd[0]}: {e.strerror}", infrastructure=True) from None
         if proc.returncode != 0:
             raise StepFailed(f"{Path(str(cmd[0])).name} exited {proc.returncode}")
 
@@ -320,7 +326,8 @@ def compiler_env():
 
 
 def compiler_id(env):
-    """e.g. "gcc 12.2.0 (Debian 12.2.0-14)": part of every cache key."""
+    """e.g. "gcc 12.2.0 (gcc (Debian 12.2.0-14) 12.2.0)": part of every cache key; None when
+    the compiler cannot be run."""
     cc = env["CC"].split()[-1]
     try:
         version = subprocess.run([cc, "-dumpfullversion", "-dumpversion"], capture_output=True,
@@ -328,5 +335,5 @@ def compiler_id(env):
         first = subprocess.run([cc, "--version"], capture_output=True, text=True,
                                check=True).stdout.splitlines()[0]
     except (OSError, subprocess.CalledProcessError, IndexError):
-        return f"{cc} unknown"
+        return None
     return f"{Path(cc).name} {version} ({first})"
