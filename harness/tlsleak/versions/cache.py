@@ -87,9 +87,22 @@ class Built:
     def from_json(cls, data, reused=False):
         fields = {f.name for f in dataclasses.fields(cls)}
         data = {"steps": [], **{k: v for k, v in data.items() if k in fields}}
-        # One home for the label rule, also for entries written before it changed.
+        # One home for the label rule and for how to link: the code, also for entries
+        # written before either changed (build.json records them for the reader).
         data["label"] = config_version(data["name"], data["version"], data["commit"])
+        data.update(_link_fields(recipes.RECIPES.get(data["name"])))
         return cls(**data, reused=reused)
+
+
+def _link_fields(recipe):
+    """How programs link and identify a build of `recipe` (recipe data, not build output)."""
+    if recipe is None:
+        return {}
+    return {"static_link": recipe.static_link,
+            "static_link_options": list(recipe.static_link_options),
+            "static_libs": list(recipe.static_libs),
+            "static_extra_targets": list(recipe.static_extra_targets),
+            "expect": recipe.expect or recipe.name, "inprocess": recipe.inprocess}
 
 
 def config_version(name, version, commit):
@@ -229,12 +242,8 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
         source=source.spec, source_kind=source.kind, source_key=source.key,
         options=list(recipe.options), compiler=compiler, modes=list(recipe.modes),
         static_lib=lib(art.static), shared_lib=lib(art.shared), preload_lib=lib(art.preload),
-        include_dir=include, static_link=recipe.static_link,
-        static_link_options=list(recipe.static_link_options),
-        static_libs=list(recipe.static_libs),
-        static_extra_targets=list(recipe.static_extra_targets), expect=recipe.expect or recipe.name,
-        inprocess=recipe.inprocess, seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
-        log=str(log),
+        include_dir=include, **_link_fields(recipe),
+        seconds=round(time.monotonic() - start, 2), steps=ctx.steps, log=str(log),
         entry=str(entry), built_at=time.time())
     shutil.rmtree(work, ignore_errors=True)
     _write_json(entry / "build.json", built.to_json())

@@ -293,7 +293,7 @@ RECIPES = {r.name: r for r in (
            tree_version=gperftools_tree_version, options=("--enable-minimal",),
            debian_source="google-perftools", upstream="https://github.com/gperftools/gperftools",
            inprocess='tc_version(&major, &minor, &patch) (a string, "gperftools 2.10")',
-           decode_inprocess=gperftools_decode, static_libs=("pthread", "stdc++"),
+           decode_inprocess=gperftools_decode, static_libs=("pthread", "stdc++", "m"),
            expect="tcmalloc"),
     # oneTBB's source package is large (tests, docs, python bindings) and set-up does not
     # fetch it: point a clone or tarball at it. Only the proxy overrides malloc.
