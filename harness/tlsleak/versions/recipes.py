@@ -237,11 +237,13 @@ def tbb_tree_version(tree, describe=""):
 
 def tbb_build(ctx):
     ctx.run("cmake", "-S", ctx.src, "-B", ctx.build, *ctx.cmake_args(), "-DTBB_TEST=OFF",
-            "-DTBB_EXAMPLES=OFF", "-DTBB_STRICT=OFF", "-DTBBMALLOC_BUILD=ON")
+            "-DTBB_EXAMPLES=OFF", "-DTBB_STRICT=OFF", "-DTBBMALLOC_BUILD=ON",
+            # The proxy needs libtbbmalloc.so.2: from beside it ($ORIGIN) once both are in the
+            # cache entry, never the system's (the build folder is removed).
+            "-DCMAKE_BUILD_RPATH_USE_ORIGIN=ON")
     ctx.run("cmake", "--build", ctx.build, "-j", str(ctx.jobs), "--target", "tbbmalloc",
             "tbbmalloc_proxy")
     proxy = _single(next(ctx.build.glob("*_release"), ctx.build) / "libtbbmalloc_proxy.so.*")
-    # The proxy loads libtbbmalloc.so.2 from beside itself (its RUNPATH is the build folder).
     return Artefacts(shared=str(proxy), preload=str(proxy), include=str(ctx.src / "include"))
 
 
@@ -298,7 +300,8 @@ RECIPES = {r.name: r for r in (
     # oneTBB's source package is large (tests, docs, python bindings) and set-up does not
     # fetch it: point a clone or tarball at it. Only the proxy overrides malloc.
     Recipe(name="tbbmalloc", modes=("override",), build=tbb_build,
-           tree_version=tbb_tree_version, options=("tbbmalloc", "tbbmalloc_proxy", "Release"),
+           tree_version=tbb_tree_version,
+           options=("tbbmalloc", "tbbmalloc_proxy", "Release", "RPATH=$ORIGIN"),
            upstream="https://github.com/uxlfoundation/oneTBB",
            inprocess="none (tbbmalloc has no version call)", expect="tbbmalloc"),
     Recipe(name="faulty", modes=MODES, build=faulty_build, tree_version=faulty_tree_version,
