@@ -1,9 +1,7 @@
 # @debian-package libjemalloc-dev
 # @debian-source jemalloc
 # jemalloc from the system packages (Debian: libjemalloc-dev): linked to (dynamic), preloaded
-# (override), and linked into the executable from libjemalloc.a (static). Builds of other versions
-# (Debian's source package, fetched by set-up, a clone or a tarball) come from the harness's
-# build cache (harness/tlsleak/versions/, cmake/tlsleak_built.cmake).
+# (override), and linked into the executable from libjemalloc.a (static).
 
 set(tlsleak_fix "apt-get install libjemalloc-dev (or run ci/setup.sh)")
 find_path(TLSLEAK_JEMALLOC_INCLUDE_DIR jemalloc/jemalloc.h)

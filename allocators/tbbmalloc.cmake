@@ -2,8 +2,6 @@
 # oneTBB's scalable allocator from the system packages (Debian: libtbb-dev), preloaded: its
 # proxy library (libtbbmalloc_proxy) replaces malloc and the C++ operators, and serves them
 # from libtbbmalloc. The version is oneTBB's (oneapi/tbb/version.h), e.g. 2021.8.0.
-# No `@debian-source`: oneTBB's source package is large and holds the whole of TBB; to build
-# tbbmalloc from source, give the harness a clone or a release tarball.
 
 set(tlsleak_fix "apt-get install libtbb-dev (or run ci/setup.sh)")
 find_path(TLSLEAK_TBB_INCLUDE_DIR oneapi/tbb/version.h)

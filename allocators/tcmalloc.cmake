@@ -1,9 +1,7 @@
 # @debian-package libgoogle-perftools-dev
 # @debian-source google-perftools
 # gperftools tcmalloc from the system packages (Debian: libgoogle-perftools-dev): linked to
-# (dynamic) and preloaded (override). Builds from source (Debian's source package, fetched by
-# set-up, a clone or a tarball; tcmalloc_minimal) come from the harness's build cache
-# (harness/tlsleak/versions/, cmake/tlsleak_built.cmake).
+# (dynamic) and preloaded (override).
 
 set(tlsleak_fix "apt-get install libgoogle-perftools-dev (or run ci/setup.sh)")
 find_path(TLSLEAK_TCMALLOC_INCLUDE_DIR gperftools/tcmalloc.h)
