@@ -182,8 +182,12 @@ def jemalloc_build(ctx):
     # Defaults otherwise, as Debian builds it: unprefixed malloc (so it overrides, linked or
     # preloaded), initial-exec TLS (fine for linking and LD_PRELOAD; only a dlopen of
     # jemalloc itself would need --disable-initial-exec-tls).
+    # jemalloc always compiles with -g3, which puts every macro in the debug info, its
+    # version string too: ccache then misses on every file at every commit. EXTRA_CFLAGS
+    # come last, and -g2 (the usual debug level) lets unchanged files hit again.
     ctx.run("./configure", "--disable-doc", *version_args,
-            env={"CC": ctx.env["CC"], "CXX": ctx.env["CXX"]})
+            env={"CC": ctx.env["CC"], "CXX": ctx.env["CXX"], "EXTRA_CFLAGS": "-g2",
+                 "EXTRA_CXXFLAGS": "-g2"})
     ctx.run("make", f"-j{ctx.jobs}", "build_lib_static", "build_lib_shared")
     shared = _single(ctx.src / "lib" / "libjemalloc.so.*")
     return Artefacts(static=str(ctx.src / "lib" / "libjemalloc.a"), shared=str(shared),
@@ -283,7 +287,7 @@ RECIPES = {r.name: r for r in (
            decode_inprocess=mimalloc_decode,
            static_extra_targets=("tlsleak_mimalloc_exports",), expect="mimalloc"),
     Recipe(name="jemalloc", modes=MODES, build=jemalloc_build,
-           tree_version=jemalloc_tree_version, options=("--disable-doc",),
+           tree_version=jemalloc_tree_version, options=("--disable-doc", "EXTRA_CFLAGS=-g2"),
            debian_source="jemalloc", upstream="https://github.com/jemalloc/jemalloc",
            inprocess='mallctl("version") (the VERSION string, e.g. 5.3.0-0-g54eaed1...)',
            decode_inprocess=str,
