@@ -1,3 +1,4 @@
+# @debian-source jemalloc
 # jemalloc from the system packages (Debian: libjemalloc-dev): linked to (dynamic), preloaded
 # (override), and linked into the executable from libjemalloc.a (static).
 #

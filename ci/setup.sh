@@ -48,7 +48,7 @@ fi
 up_to_date && exit 0
 
 # --- binary packages (the only step that needs root) --------------------------------------------
-apt_run=(gcc g++ make cmake git dpkg-dev ca-certificates python3 python3-venv python3-psutil
+apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-certificates python3 python3-venv python3-psutil
     python3-scipy python3-matplotlib "${alloc_packages[@]}")
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium)
 sudo=()

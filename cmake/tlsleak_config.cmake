@@ -37,13 +37,16 @@ endfunction()
 # tlsleak_add_config(NAME <allocator> VERSION <x.y.z> MODE <system|static|dynamic|override>
 #                    [ID <id>] [VARIANT <variant>] [TARGET <target>]
 #                    [AVAILABLE <bool>] [REASON <one line: what is missing, how to fix it>]
-#                    [LIBRARY <abs path>] [PRELOAD <abs path>] [ORIGIN <text>] [EXPECT <name>])
+#                    [LIBRARY <abs path>] [PRELOAD <abs path>] [ORIGIN <text>] [EXPECT <name>]
+#                    [COMMIT <full commit>] [SOURCE <source spec>])
 # ID defaults to <name>@<version>:<mode>; VARIANT to <name>-<version>-<mode> ("system" for
-# override); TARGET to variant_<variant>; EXPECT to <name>. A second configuration with an id
+# override); TARGET to variant_<variant>; EXPECT to <name>. COMMIT and SOURCE say which tree a
+# build from source came from (harness/tlsleak/versions/), "" for a system package. A second configuration with an id
 # already registered is dropped with a message: ids must be unique.
 function(tlsleak_add_config)
   cmake_parse_arguments(C ""
-    "ID;NAME;VERSION;MODE;VARIANT;TARGET;AVAILABLE;REASON;LIBRARY;PRELOAD;ORIGIN;EXPECT" "" ${ARGN})
+    "ID;NAME;VERSION;MODE;VARIANT;TARGET;AVAILABLE;REASON;LIBRARY;PRELOAD;ORIGIN;EXPECT;COMMIT;SOURCE"
+    "" ${ARGN})
   if(NOT C_MODE MATCHES "^(system|static|dynamic|override)$")
     message(FATAL_ERROR "tlsleak: config ${C_NAME}: bad mode '${C_MODE}'")
   endif()
@@ -86,7 +89,7 @@ function(tlsleak_add_config)
   set(C_BIN_DIR "${CMAKE_BINARY_DIR}/bin/${C_VARIANT}")
   set(json "{")
   foreach(key id name version mode available reason variant target bin_dir preload library
-      origin expect)
+      origin expect commit source)
     string(TOUPPER "${key}" up)
     if(key STREQUAL "available")
       set(value "${available}")

@@ -1,0 +1,92 @@
+# Allocators built from source by the harness (harness/tlsleak/versions/): each entry of
+# build/tlsleak-built.json (DESIGN.md section 4b) becomes a configuration per mode,
+# NAME@LABEL:MODE, linked against the artefacts in its build-cache entry:
+#   static    the archive linked in (whole, or plain with the recipe's link options)
+#   dynamic   the shared library, found at run time through an rpath to its cache entry
+#   override  the system variant with the shared library preloaded
+# The harness rewrites the file before every configure (an empty list when nothing is asked
+# for) and CMake re-runs when it changes, so no source build is remembered in CMakeCache.txt.
+
+# tlsleak_built_get(<out> <json> <key>...): a JSON value, "" when absent.
+function(tlsleak_built_get out json)
+  string(JSON value ERROR_VARIABLE err GET "${json}" ${ARGN})
+  if(err)
+    set(value "")
+  endif()
+  set(${out} "${value}" PARENT_SCOPE)
+endfunction()
+
+# tlsleak_built_list(<out> <json> <key>): a JSON array of strings as a CMake list.
+function(tlsleak_built_list out json key)
+  set(items "")
+  string(JSON n ERROR_VARIABLE err LENGTH "${json}" ${key})
+  if(NOT err AND n GREATER 0)
+    math(EXPR last "${n} - 1")
+    foreach(i RANGE ${last})
+      string(JSON item GET "${json}" ${key} ${i})
+      list(APPEND items "${item}")
+    endforeach()
+  endif()
+  set(${out} "${items}" PARENT_SCOPE)
+endfunction()
+
+function(tlsleak_add_built_allocator json)
+  foreach(key name version label commit source static_lib shared_lib preload_lib static_link
+      expect)
+    tlsleak_built_get(${key} "${json}" ${key})
+  endforeach()
+  foreach(key modes static_link_options static_libs static_extra_targets)
+    tlsleak_built_list(${key} "${json}" ${key})
+  endforeach()
+  string(REGEX REPLACE "[^A-Za-z0-9_.+-]" "_" tag "${name}-${label}")
+  string(MAKE_C_IDENTIFIER "tlsleak_built_${tag}" lib_target)
+  set(common NAME "${name}" VERSION "${version}" COMMIT "${commit}" SOURCE "${source}"
+    EXPECT "${expect}" ORIGIN "built from ${source}")
+  find_package(Threads REQUIRED)
+  list(TRANSFORM static_libs REPLACE "^pthread$" "Threads::Threads")
+
+  if("static" IN_LIST modes)
+    add_library(${lib_target} STATIC IMPORTED GLOBAL)
+    set_target_properties(${lib_target} PROPERTIES IMPORTED_LOCATION "${static_lib}")
+    if(static_link STREQUAL "whole")
+      set(link "$<LINK_LIBRARY:WHOLE_ARCHIVE,${lib_target}>")
+    else()
+      set(link "${lib_target}")
+    endif()
+    tlsleak_add_variant(VARIANT "${tag}-static"
+      LINK_LIBRARIES ${link} ${static_libs} ${static_extra_targets}
+      LINK_OPTIONS ${static_link_options})
+    tlsleak_add_config(ID "${name}@${label}:static" MODE static VARIANT "${tag}-static"
+      LIBRARY "${static_lib}" ${common})
+  endif()
+  if("dynamic" IN_LIST modes)
+    get_filename_component(dir "${shared_lib}" DIRECTORY)
+    tlsleak_add_variant(VARIANT "${tag}-dynamic" LINK_LIBRARIES "${shared_lib}"
+      LINK_OPTIONS "-Wl,--no-as-needed" "-Wl,-rpath,${dir}")
+    tlsleak_add_config(ID "${name}@${label}:dynamic" MODE dynamic VARIANT "${tag}-dynamic"
+      LIBRARY "${shared_lib}" ${common})
+  endif()
+  if("override" IN_LIST modes)
+    tlsleak_add_config(ID "${name}@${label}:override" MODE override VARIANT system
+      PRELOAD "${preload_lib}" LIBRARY "${preload_lib}" ${common})
+  endif()
+endfunction()
+
+set(tlsleak_built_file "${CMAKE_BINARY_DIR}/tlsleak-built.json")
+set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  "${tlsleak_built_file}")
+if(EXISTS "${tlsleak_built_file}")
+  file(READ "${tlsleak_built_file}" tlsleak_built_json)
+  tlsleak_built_get(tlsleak_built_format "${tlsleak_built_json}" format)
+  if(NOT tlsleak_built_format EQUAL 1)
+    message(FATAL_ERROR "tlsleak: ${tlsleak_built_file}: unknown format '${tlsleak_built_format}'")
+  endif()
+  string(JSON tlsleak_n LENGTH "${tlsleak_built_json}" allocators)
+  if(tlsleak_n GREATER 0)
+    math(EXPR tlsleak_last "${tlsleak_n} - 1")
+    foreach(tlsleak_i RANGE ${tlsleak_last})
+      string(JSON tlsleak_entry GET "${tlsleak_built_json}" allocators ${tlsleak_i})
+      tlsleak_add_built_allocator("${tlsleak_entry}")
+    endforeach()
+  endif()
+endif()
