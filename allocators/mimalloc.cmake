@@ -4,17 +4,13 @@
 #   override  the system variant with that library preloaded
 #   static    built from a source tree (one per version, side by side) and linked in whole, so
 #             malloc/free and the C++ operators of the executable are mimalloc's
-# Source trees: <repo>/.cache/src/mimalloc-* (ci/setup.sh puts `apt-get source` there), the
-# directories in TLSLEAK_MIMALLOC_SOURCES, and git tags in TLSLEAK_MIMALLOC_FETCH_TAGS.
+# Source trees: <repo>/.cache/src/mimalloc-* (ci/setup.sh puts `apt-get source` there). Other
+# versions come from the harness (`-a mimalloc@REF:static`, build/tlsleak-built.json), never
+# from a cache variable that would stick to the build tree.
 # A source build also gives an `override` configuration when its version differs from the
 # package's (same version, same id: the package's is kept).
 
 include(ExternalProject)
-
-set(TLSLEAK_MIMALLOC_SOURCES "" CACHE STRING
-  "mimalloc source trees to build side by side, besides ${PROJECT_SOURCE_DIR}/.cache/src/mimalloc-*")
-set(TLSLEAK_MIMALLOC_FETCH_TAGS "" CACHE STRING
-  "mimalloc git tags to fetch from github.com/microsoft/mimalloc and build, e.g. v2.1.7")
 
 # tlsleak_mimalloc_header_version(<out-var> <mimalloc.h>): MI_MALLOC_VERSION as a version. Up
 # to 3.0 "major + 2 digits minor", one digit each for minor and patch (209 is 2.0.9); since then
@@ -107,7 +103,7 @@ function(tlsleak_mimalloc_from_source)
 endfunction()
 
 set(tlsleak_built_any FALSE)
-set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh or -DTLSLEAK_MIMALLOC_SOURCES=DIR")
+set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh, or -a mimalloc@dir:DIR:static")
 # Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
 set(tlsleak_why_file "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc.unavailable")
 if(EXISTS "${tlsleak_why_file}")
@@ -122,7 +118,6 @@ else()
   file(GLOB tlsleak_candidates LIST_DIRECTORIES true
     "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc-*")
   list(SORT tlsleak_candidates)
-  list(APPEND tlsleak_candidates ${TLSLEAK_MIMALLOC_SOURCES})
   set(tlsleak_seen "")
   foreach(tlsleak_dir IN LISTS tlsleak_candidates)
     if(NOT IS_DIRECTORY "${tlsleak_dir}")
@@ -140,14 +135,6 @@ else()
     endif()
     tlsleak_mimalloc_from_source(VERSION "${tlsleak_v}" ORIGIN "source ${tlsleak_dir}"
       SOURCE_DIR "${tlsleak_dir}")
-    set(tlsleak_built_any TRUE)
-  endforeach()
-
-  foreach(tlsleak_tag IN LISTS TLSLEAK_MIMALLOC_FETCH_TAGS)
-    # No tree before the build, so the version comes from the tag: v2.1.7 -> 2.1.7.
-    string(REGEX REPLACE "^v" "" tlsleak_v "${tlsleak_tag}")
-    tlsleak_mimalloc_from_source(VERSION "${tlsleak_v}" ORIGIN "git ${tlsleak_tag}"
-      GIT_TAG "${tlsleak_tag}")
     set(tlsleak_built_any TRUE)
   endforeach()
 endif()

@@ -51,10 +51,20 @@ def _inputs_newer(stamp):
 class Build:
     """One CMake build tree: its manifest, and targets built on demand."""
 
-    def __init__(self, build_dir=None, cmake_args=()):
+    def __init__(self, build_dir=None, cmake_args=(), built=()):
         self.dir = Path(build_dir or default_build_dir()).resolve()
         self.cmake_args = list(cmake_args)
+        self.built = list(built)  # [(versions.Built, modes)]: this run's source builds
         self.log = self.dir / "build.log"
+
+    def built_file(self):
+        return self.dir / "tlsleak-built.json"
+
+    def _write_built(self):
+        """This run's source builds, rewritten before every configure (an empty list when
+        none): CMake reads them from here, so nothing sticks in CMakeCache.txt."""
+        from tlsleak.versions import builtfile
+        builtfile.write(self.built_file(), self.built)
 
     def _args_file(self):
         return self.dir / "tlsleak-cmake-args.json"
@@ -67,7 +77,9 @@ class Build:
                 same = json.loads(self._args_file().read_text()) == self.cmake_args
             except (OSError, ValueError):
                 same = False
-            if manifest.exists() and same and not _inputs_newer(manifest):
+            self._write_built()  # rewritten only on change: its mtime says when
+            if (manifest.exists() and same and not _inputs_newer(manifest)
+                    and self.built_file().stat().st_mtime <= manifest.stat().st_mtime):
                 return self.manifest()
             cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
             _run_logged(cmd, self.log, "cmake configure")

@@ -77,7 +77,7 @@ def label_all(configs):
         if c.name == "system":
             c.label = "system"
         elif len(twins) > 1:
-            c.label = f"{c.name}@{c.version}:{c.mode}"
+            c.label = c.id  # the id: two commits of one version differ only there
         else:
             c.label = f"{c.name}:{c.mode}"
     return configs
@@ -93,6 +93,12 @@ def select(configs, specs):
         return [c for c in configs if c.available]
     chosen = []
     for text in specs:
+        exact = [c for c in configs if c.id == text.strip()]
+        if exact:  # a full id, e.g. one a source build made (faulty@1.1.0+g4a188e5:static)
+            if not exact[0].available:
+                raise UsageError(f"{text} is unavailable: {exact[0].reason}")
+            chosen.extend(c for c in exact if c not in chosen)
+            continue
         spec = parse_spec(text)
         named = [c for c in configs if c.name == spec.name]
         if not named:

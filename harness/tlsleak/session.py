@@ -9,11 +9,12 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, UsageError, baseline,
-                     catalog, configs, policy, report, results, runner, shard, target)
+                     catalog, configs, policy, report, results, runner, shard, sourcebuilds,
+                     target)
 from tlsleak import progress as progress_mod
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
@@ -37,6 +38,7 @@ class Request:
     argv: list = field(default_factory=list)  # the command line, for the record
     progress: bool = True  # progress on stderr (progress.py)
     shard: tuple | None = None  # (K, N): run only shard K of N of the plan (shard.py)
+    repos: dict = field(default_factory=dict)  # --repo NAME=DIR: clones REFs in -a name
 
 
 @dataclass
@@ -52,9 +54,10 @@ class Session:
         return self.doc["exit_code"]
 
 
-def load(build_dir=None, cmake_args=()):
-    """The build tree, its manifest and its configurations (labelled)."""
-    build = Build(build_dir, cmake_args)
+def load(build_dir=None, cmake_args=(), built=()):
+    """The build tree, its manifest and its configurations (labelled). `built`: the source
+    builds of this run (sourcebuilds.prepare), none by default."""
+    build = Build(build_dir, cmake_args, built)
     manifest = build.configure()
     confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
     return build, manifest, confs
@@ -201,7 +204,9 @@ def run(req):
     scenarios = catalog.load(ROOT)
     if req.exec_argv is None:  # fail on a bad scenario name before building anything
         choose_scenarios(scenarios, req.scenarios, req.controls)
-    build, manifest, confs = load(req.build_dir, req.cmake_args)
+    prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
+    build, manifest, confs = load(req.build_dir, req.cmake_args, prepared.items)
+    req = replace(req, allocators=prepared.specs)
     chosen, cells = plan(req, scenarios, confs, target.Target.from_manifest(manifest))
     planned = shard.plan_record(cells, req.settings, req.shard)
     if req.shard:

@@ -5,9 +5,9 @@ import json
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-from tlsleak import EXIT_INFRA, UsageError, __version__, report, session, shard, signals
+from tlsleak import (EXIT_INFRA, UsageError, __version__, report, session, shard, signals,
+                     sourcebuilds)
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import in_group
@@ -21,7 +21,9 @@ def add_parser(sub):
     r.add_argument("-s", "--scenario", action="append", default=[], metavar="SCENARIO",
                    help="scenario to run (repeatable; default: every non-fault scenario)")
     r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
-                   help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
+                   help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available); "
+                        "NAME@REF:MODE builds REF (of --repo NAME=DIR, or debian, dir:DIR, "
+                        "tar:FILE, git:DIR@REF) from source")
     for group in ("workload", "criteria", "limits"):
         for p in in_group(group):
             if p.kind != "internal":
@@ -41,8 +43,9 @@ def add_parser(sub):
                    help="compare with a baseline: exit 1 only on leaks it does not know")
     r.add_argument("--write-baseline", metavar="FILE",
                    help="record this run as a baseline (keeps explanations already written)")
-    r.add_argument("--source", action="append", default=[], metavar="NAME=DIR",
-                   help="build NAME (mimalloc) from this source tree as an extra version")
+    r.add_argument("--repo", action="append", default=[], metavar="NAME=DIR",
+                   help="git clone of allocator NAME: -a NAME@REF:MODE then builds REF of it "
+                        "(tag, branch, commit) into .cache/builds")
     r.add_argument("--build-dir", help="CMake build tree (default: build/)")
     r.add_argument("--exec", dest="exec_argv", action="store_const", const=[],
                    help="-- CMD [ARGS...]: run your own program instead of the scenarios "
@@ -66,25 +69,12 @@ def settings_from(args, jobs=1):
     return replace(s, limits=s.limits.with_machine_caps(jobs))
 
 
-def cmake_args(sources):
-    dirs = {}
-    for item in sources:
-        name, sep, path = item.partition("=")
-        if not sep or name != "mimalloc":
-            raise UsageError(f"malformed --source '{item}' (accepted: mimalloc=DIR)")
-        full = Path(path).expanduser().resolve()
-        if not (full / "CMakeLists.txt").is_file():
-            raise UsageError(f"--source {item}: {full} is not a source tree (no CMakeLists.txt)")
-        dirs.setdefault(name, []).append(str(full))
-    return [f"-DTLSLEAK_MIMALLOC_SOURCES={';'.join(dirs['mimalloc'])}"] if dirs else []
-
-
 def main(args):
     req = session.Request(
         settings=settings_from(args, args.jobs), scenarios=args.scenario,
         allocators=args.allocator, jobs=args.jobs, controls=not args.no_controls,
         exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
-        write_baseline=args.write_baseline, cmake_args=cmake_args(args.source),
+        write_baseline=args.write_baseline, repos=sourcebuilds.parse_repos(args.repo),
         build_dir=args.build_dir, argv=args.argv, shard=args.shard)
     done = session.run(req)
     doc = done.doc
