@@ -39,6 +39,7 @@ class Request:
     progress: bool = True  # progress on stderr (progress.py)
     shard: tuple | None = None  # (K, N): run only shard K of N of the plan (shard.py)
     repos: dict = field(default_factory=dict)  # --repo NAME=DIR: clones REFs in -a name
+    built: list = field(default_factory=list)  # [(versions.Built, modes)] built by the caller
 
 
 @dataclass
@@ -205,7 +206,7 @@ def run(req):
     if req.exec_argv is None:  # fail on a bad scenario name before building anything
         choose_scenarios(scenarios, req.scenarios, req.controls)
     prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
-    build, manifest, confs = load(req.build_dir, req.cmake_args, prepared.items)
+    build, manifest, confs = load(req.build_dir, req.cmake_args, prepared.items + req.built)
     req = replace(req, allocators=prepared.specs)
     chosen, cells = plan(req, scenarios, confs, target.Target.from_manifest(manifest))
     planned = shard.plan_record(cells, req.settings, req.shard)

@@ -6,7 +6,7 @@ A command module offers
     main(args) -> int                    (the exit code; may raise UsageError / InfraError)
 To add a command: write commands/NAME.py with those three, and add one row below.
 """
-from tlsleak.commands import bench, catalog_cmd, merge, report, run, show
+from tlsleak.commands import bench, bisect, cache_cmd, catalog_cmd, compare, merge, report, run, show
 
 # (command name, module), in the order `tlsleak --help` lists them.
 COMMANDS = (
@@ -16,4 +16,8 @@ COMMANDS = (
     ("report", report),
     ("merge", merge),
     ("bench", bench),
+    ("compare", compare),
+    ("bisect", bisect),
+    ("bisect-step", bisect.step),
+    ("cache", cache_cmd),
 )

@@ -1,0 +1,61 @@
+"""tlsleak cache list | prune: the allocator builds in .cache/builds (versions/cache.py)."""
+import json
+import time
+
+from tlsleak import UsageError
+from tlsleak.build import ROOT
+
+HELP = "list or prune the allocator builds in .cache/builds"
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration(text):
+    """7d, 12h, 30m, 90s, 2w -> seconds."""
+    num, unit = text[:-1], text[-1:]
+    if unit not in UNITS or not num.replace(".", "", 1).isdigit():
+        raise UsageError(f"bad duration '{text}' (like 7d, 12h, 30m)")
+    return float(num) * UNITS[unit]
+
+
+def add_parser(sub):
+    p = sub.add_parser("cache", help=HELP)
+    csub = p.add_subparsers(dest="action", required=True)
+    csub.add_parser("list", help="one line per build: allocator, label, state, size, age, source")
+    pr = csub.add_parser("prune", help="remove builds")
+    how = pr.add_mutually_exclusive_group(required=True)
+    how.add_argument("--all", action="store_true", help="every build")
+    how.add_argument("--older-than", metavar="AGE",
+                     help="builds not used for AGE (e.g. 7d, 12h)")
+    how.add_argument("--failed", action="store_true", help="the failed builds only")
+    return p
+
+
+def _size(path):
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def main(args):
+    from tlsleak.versions import cache
+    if args.action == "prune":
+        if args.older_than:
+            removed = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
+        else:
+            removed = cache.prune(ROOT, everything=args.all, failed=args.failed)
+        for r in removed:
+            print(f"removed {r}")
+        print(f"{len(removed)} build(s) removed")
+        return 0
+    now = time.time()
+    for entry in cache.entries(ROOT):
+        built = cache.lookup(entry)
+        if built is not None:
+            state, label, src = "built", built.label, built.source
+        elif (entry / "failed.json").exists():
+            data = json.loads((entry / "failed.json").read_text())
+            state, label, src = "failed", "-", data.get("error", "")[:60]
+        else:
+            state, label, src = "partial", "-", ""
+        age = (now - entry.stat().st_mtime) / 86400
+        print(f"{entry.parent.name:10} {label:24} {state:7} {_size(entry) / 1e6:7.1f} MB "
+              f"{age:5.1f} d  {src}")
+    return 0
