@@ -13,12 +13,14 @@ import tempfile
 from tlsleak import UsageError
 
 FORMAT = "tlsleak-baseline/2"
+RESULTS_SCHEMA = "tlsleak-results/2"  # results.SCHEMA_ID, without importing the writer
 FINDINGS = ("leak", "crash", "timeout")
 TODO = "TODO: explain which teardown ordering and link mode make this cell leak"
 
 
 def load(path):
-    """The baseline at path; a usage error (one line) when it cannot be used."""
+    """The baseline at path, or a previous run's results.json taken as one; a usage error (one
+    line) when it cannot be used."""
     try:
         with open(path) as fh:
             doc = json.load(fh)
@@ -26,6 +28,8 @@ def load(path):
         raise UsageError(f"baseline {path}: {e.strerror}")
     except ValueError as e:
         raise UsageError(f"baseline {path} is not valid JSON ({e})")
+    if isinstance(doc, dict) and doc.get("schema") == RESULTS_SCHEMA:
+        return {"format": FORMAT, "cells": _entries(doc, {}), "from_results": str(path)}
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("cells"), dict):
         raise UsageError(f"baseline {path} is not a {FORMAT} file")
@@ -34,7 +38,10 @@ def load(path):
 
 def compare(cells, base):
     """Mark each cell with what the baseline expected; return the changes by kind."""
-    changes = {"new": [], "fixed": [], "known": [], "changed": [], "unknown_cell": []}
+    changes = {"new": [], "fixed": [], "known": [], "changed": [], "unknown_cell": [],
+               "no_baseline_for_version": []}
+    measured = {(e.get("scenario"), *_name_mode(e.get("config", "")))
+                for e in base["cells"].values()}
     for cell in cells:
         if cell["role"].startswith("control-"):
             continue  # controls are judged against what they must show, not a baseline
@@ -43,7 +50,10 @@ def compare(cells, base):
             entry = None  # measured under another version: not this cell's baseline
         expected = entry["verdict"] if entry else None
         now = cell["verdict"]
-        if entry is None:
+        if entry is None and (cell["scenario"], cell["allocator"]["name"],
+                              cell["allocator"]["mode"]) in measured:
+            status = "no_baseline_for_version"  # another version was measured, not this one
+        elif entry is None:
             status = "new" if now in FINDINGS else "unknown_cell"
         elif now in FINDINGS and expected == now:
             status = "known"
@@ -62,9 +72,14 @@ def compare(cells, base):
     return changes
 
 
-def write(path, doc, previous=None):
-    """Record the run in doc as a baseline, keeping explanations from the previous one."""
-    old = (previous or {}).get("cells", {})
+def _name_mode(config_id):
+    """NAME@VERSION:MODE -> (NAME, MODE); `system` -> (system, system)."""
+    name = config_id.split("@")[0].split(":")[0]
+    return name, config_id.rpartition(":")[2] if ":" in config_id else "system"
+
+
+def _entries(doc, old):
+    """A baseline's cells from a results document."""
     cells = {}
     for cell in doc["cells"]:
         entry = {"verdict": cell["verdict"], "scenario": cell["scenario"],
@@ -73,7 +88,15 @@ def write(path, doc, previous=None):
             entry["rate"] = {"value": cell["rate"]["value"], "unit": cell["rate"]["unit"]}
         if cell["verdict"] in FINDINGS and not cell["role"].startswith("control-"):
             entry["explanation"] = old.get(cell["id"], {}).get("explanation") or TODO
+        if cell["allocator"].get("commit"):
+            entry["commit"] = cell["allocator"]["commit"]
         cells[cell["id"]] = entry
+    return cells
+
+
+def write(path, doc, previous=None):
+    """Record the run in doc as a baseline, keeping explanations from the previous one."""
+    cells = _entries(doc, (previous or {}).get("cells", {}))
     out = {
         "format": FORMAT,
         "produced_by": {"command": doc["command"], "harness": doc["harness"],

@@ -19,8 +19,9 @@ from tlsleak.build import ROOT
 class Step:
     commit: str
     subject: str
-    build_s: float | None = None
-    run_s: float | None = None
+    build_s: float | None = None  # the allocator (0 when the cache had it)
+    repro_s: float | None = None  # configure + build of the repro programs against it
+    run_s: float | None = None  # the scenario itself
     verdict: str = ""  # "skip" when the commit does not build
     rate: float | None = None
     built_reused: bool = False
@@ -60,7 +61,8 @@ def judge(repo, commit, name, mode, scenario, settings, build_dir=None):
             settings=settings, scenarios=[scenario], allocators=[f"{name}@{built.label}:{mode}"],
             controls=False, out=Path(out), progress=False, build_dir=build_dir,
             built=[(built, [mode])], argv=["bisect-step", commit]))
-        step.run_s = time.monotonic() - t1
+        step.repro_s = done.build_s
+        step.run_s = time.monotonic() - t1 - done.build_s
     cell = done.doc["cells"][0]
     step.verdict = cell["verdict"]
     step.rate = (cell.get("rate") or {}).get("value")
@@ -90,9 +92,9 @@ def commits_between(repo, good, bad):
     return g, listed
 
 
-def search(repo, good, bad, judge_one, use_rate=False, floor=128.0):
+def search(repo, good, bad, judge_one, use_rate=False, floor=128.0, good_leaks=False):
     """(first commit with BAD's state or None, candidates when skips leave it ambiguous,
-    steps in the order run)."""
+    steps in the order run). Without use_rate, GOOD must leak when good_leaks, else not."""
     g, listed = commits_between(repo, good, bad)
     if not listed:
         raise UsageError(f"--good {good} and --bad {bad} are the same commit")
@@ -109,6 +111,10 @@ def search(repo, good, bad, judge_one, use_rate=False, floor=128.0):
         raise UsageError(f"{bad_end.commit[:12]} ({bad_end.subject}) does not build: "
                          "choose ends that do")
     old, new = state(first, use_rate, floor), state(last, use_rate, floor)
+    if not use_rate and first.leaking != good_leaks:
+        raise UsageError(f"--good {good} {'does not leak' if good_leaks else 'leaks'} "
+                         f"({first.verdict}): " + ("--find-fix wants a leaking GOOD" if good_leaks
+                                                  else "swap the ends, or use --find-fix"))
     if not differs(old, new, use_rate, floor):
         raise UsageError(f"{good} and {bad} agree ({first.verdict} {first.rate} vs "
                          f"{last.verdict} {last.rate}): nothing to bisect")

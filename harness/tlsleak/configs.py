@@ -34,6 +34,7 @@ class Config:
     library: str
     origin: str
     expect: str
+    commit: str = ""  # the git commit of a source build (tlsleak-built.json), else ""
     label: str = ""  # short display name, set by label_all()
 
     @classmethod

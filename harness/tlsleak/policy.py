@@ -7,6 +7,7 @@ another checkpoint version, a wrong allocator, then the judgement of the memory 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tlsleak import verdict as stats
@@ -114,9 +115,38 @@ def growth_in_time(samples, criteria):
                    f"verdict", rate=rate)
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40):
+def _version_core(v):
+    """A version as compared: a git id in it cut to 7 digits (5.3.0-0-g54eaed1)."""
+    return re.sub(r"-g([0-9a-f]{7})[0-9a-f]*$", r"-g\1", v.strip())
+
+
+def versions_agree(wanted, running):
+    """Whether the version read in-process is the one asked for. Equal once git ids are cut
+    to 7 digits; or one is the other's release part, when only one side knows the git id (a
+    package's header says 5.3.0, the running jemalloc 5.3.0-0-g54eaed1)."""
+    a, b = _version_core(wanted), _version_core(running)
+    if a == b:
+        return True
+    if "-" in a and "-" in b:  # both name a git id: they must agree on it
+        return False
+    return a.split("-")[0] == b.split("-")[0]
+
+
+def version_problem(alloc, expect, wanted):
+    """Why the running allocator is not the version asked for, else None. Nothing to say when
+    the program reads no version (tbbmalloc) or the cell has no allocator of its own."""
+    running = str((alloc or {}).get("version", "") or "")
+    if not wanted or not expect or expect == "system" or not running:
+        return None
+    if (alloc or {}).get("name") != expect or versions_agree(wanted, running):
+        return None
+    return f"version mismatch: asked for {expect} {wanted}, the program runs {running}"
+
+
+def decide(outcome, criteria, expect="", role="scenario", looks=40, version=""):
     """The cell's Verdict from its Outcome, the judging Criteria and the allocator name the
-    program must report (`expect`, "" when unknown in advance)."""
+    program must report (`expect`, "" when unknown in advance), and its version (`version`,
+    "" when not checked)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -137,7 +167,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = allocator_problem(outcome.alloc, expect)
+    problem = allocator_problem(outcome.alloc, expect) or version_problem(outcome.alloc, expect,
+                                                                          version)
     if problem is not None:
         return Verdict("error", problem, **shown)
     if ours:

@@ -27,6 +27,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
     rec = {
         "id": cell.id, "scenario": cell.scenario, "role": cell.role, "config": c.label,
         "allocator": {"id": c.id, "name": c.name, "version": c.version, "mode": c.mode,
+                      "commit": c.commit or None,
                       "library": c.library or None, "origin": c.origin},
         "observed_allocator": None if a is None else {
             "name": a.get("name"), "version": str(a.get("version", "")),

@@ -49,6 +49,7 @@ class Session:
     out: Path
     unavailable: list
     changes: dict | None
+    build_s: float = 0.0  # configure + build of the repro programs, for bisect's step table
 
     @property
     def exit_code(self):
@@ -110,7 +111,7 @@ def judge_cell(cell, settings):
     if outcome.stop == "interrupted":
         return None
     verdict = policy.decide(outcome, settings.criteria, cell.expect, cell.role,
-                            settings.workload.looks)
+                            settings.workload.looks, version=cell.config.version)
     return results.cell_record(cell, settings, outcome, verdict, env_set)
 
 
@@ -205,6 +206,7 @@ def run(req):
     scenarios = catalog.load(ROOT)
     if req.exec_argv is None:  # fail on a bad scenario name before building anything
         choose_scenarios(scenarios, req.scenarios, req.controls)
+    tb = time.monotonic()
     prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
     build, manifest, confs = load(req.build_dir, req.cmake_args, prepared.items + req.built)
     req = replace(req, allocators=prepared.specs)
@@ -221,6 +223,7 @@ def run(req):
     if req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     manifest = build.build(targets, jobs=req.jobs)
+    build_s = time.monotonic() - tb
     records, interrupted = run_cells(cells, req.settings, req.jobs, req.progress)
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
@@ -245,4 +248,4 @@ def run(req):
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)
                     else base)
         baseline.write(req.write_baseline, doc, previous)
-    return Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
+    return Session(doc=doc, out=out, unavailable=unavailable, changes=changes, build_s=build_s)

@@ -62,16 +62,20 @@ def _judge(args):
 
 
 def _fmt(v, spec):
-    return "-" if v is None else format(v, spec)
+    width = int(spec.split(".")[0] or 0)
+    return "-".rjust(width) if v is None else format(v, spec)
 
 
 def main(args):
     repo, judge_one = _judge(args)
     first, candidates, steps = bisect.search(repo, args.good, args.bad, judge_one,
-                                             use_rate=args.rate, floor=args.floor)
-    print(f"{'commit':12}  {'build s':>7}  {'run s':>6}  {'verdict':12}  {'B/thread':>9}  subject")
+                                             use_rate=args.rate, floor=args.floor,
+                                             good_leaks=args.find_fix)
+    print(f"{'commit':12}  {'build s':>7}  {'repro s':>7}  {'run s':>6}  {'verdict':12}  "
+          f"{'B/thread':>9}  subject")
     for s in steps:
-        print(f"{s.commit[:12]}  {_fmt(s.build_s, '7.1f')}  {_fmt(s.run_s, '6.1f')}  "
+        print(f"{s.commit[:12]}  {_fmt(s.build_s, '7.1f')}  {_fmt(s.repro_s, '7.1f')}  "
+              f"{_fmt(s.run_s, '6.1f')}  "
               f"{s.verdict + (' (cached)' if s.built_reused else ''):12}  "
               f"{_fmt(s.rate, '9.0f')}  {s.subject}")
     what = ("changed the rate" if args.rate else "fixed the leak" if args.find_fix

@@ -119,6 +119,8 @@ def print_changes(changes):
         print(f"fixed (leaked in the baseline, ok now): {cid}")
     for cid in changes["changed"]:
         print(f"changed verdict: {cid}")
+    for cid in changes.get("no_baseline_for_version", []):
+        print(f"no baseline for this version: {cid}")
     if changes["known"]:
         print(f"known leaks (explained in the baseline): {', '.join(changes['known'])}")
     if not changes["new"]:

@@ -42,7 +42,7 @@ static void version(const tl_alloc_info *a, char *buf, size_t size) {
     const char *v = NULL;
     size_t len = sizeof v;
     if (mallctl("version", (void *)&v, &len, NULL, 0) == 0 && v != NULL)
-        snprintf(buf, size, "%.*s", (int)strcspn(v, "-"), v);
+        snprintf(buf, size, "%s", v); /* as jemalloc writes it: 5.3.0-0-g54eaed1... */
 }
 
 /* A jemalloc statistic into *out; `bit` if jemalloc answered, else 0. */
