@@ -50,8 +50,9 @@ def compare(cells, base):
             entry = None  # measured under another version: not this cell's baseline
         expected = entry["verdict"] if entry else None
         now = cell["verdict"]
-        if entry is None and (cell["scenario"], cell["allocator"]["name"],
-                              cell["allocator"]["mode"]) in measured:
+        alloc = cell["allocator"]
+        if entry is None and cell["id"] not in base["cells"] and (
+                cell.get("scenario"), alloc.get("name"), alloc.get("mode")) in measured:
             status = "no_baseline_for_version"  # another version was measured, not this one
         elif entry is None:
             status = "new" if now in FINDINGS else "unknown_cell"

@@ -1,4 +1,6 @@
 """Baseline comparison matches like with like: the same cell id and the same allocator version."""
+import json
+
 import pytest
 
 from tlsleak import baseline
@@ -34,3 +36,30 @@ def test_a_leak_that_stopped_is_fixed_and_controls_are_not_compared():
     ctl = _cell("control_leak-tcmalloc@2.10-override", "leak", role="control-leak")
     changes = baseline.compare([cell, ctl], _base("leak"))
     assert changes["fixed"] == [cell["id"]] and "baseline" not in ctl
+
+
+def test_a_version_the_baseline_never_measured_is_not_a_new_leak():
+    # Same scenario, allocator and mode, another version: the baseline cannot speak for it.
+    base = _base("ok")
+    base["cells"]["last_round_alloc-tcmalloc@2.10-override"].update(
+        scenario="last_round_alloc", config="tcmalloc@2.10:override")
+    cell = {"id": "last_round_alloc-tcmalloc@2.11-override", "scenario": "last_round_alloc",
+            "role": "scenario", "verdict": "leak",
+            "allocator": {"id": "tcmalloc@2.11:override", "name": "tcmalloc",
+                          "mode": "override", "version": "2.11"}}
+    changes = baseline.compare([cell], base)
+    assert changes["no_baseline_for_version"] == [cell["id"]] and not changes["new"]
+    assert cell["baseline"]["status"] == "no_baseline_for_version"
+
+
+def test_a_results_json_serves_as_a_baseline(tmp_path):
+    doc = {"schema": "tlsleak-results/2", "cells": [
+        {"id": "last_round_alloc-tcmalloc@2.10-override", "scenario": "last_round_alloc",
+         "role": "scenario", "verdict": "leak", "rate": None,
+         "allocator": {"id": "tcmalloc@2.10:override", "name": "tcmalloc", "mode": "override",
+                       "version": "2.10", "commit": None}}]}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    base = baseline.load(path)
+    cell = _cell("last_round_alloc-tcmalloc@2.10-override", "leak")
+    assert baseline.compare([cell], base)["known"] == [cell["id"]]

@@ -9,7 +9,10 @@ pytestmark = pytest.mark.unit
 
 
 # The positional arguments a command cannot do without.
-REQUIRED = {"show": ["CELL"], "report": ["results.json"], "merge": ["a.json", "--out", "d"]}
+REQUIRED = {"show": ["CELL"], "report": ["results.json"], "merge": ["a.json", "--out", "d"],
+            "compare": ["a", "b"], "cache": ["list"],
+            "bisect": ["--repo", "d", "--good", "a", "--bad", "b", "-s", "s", "-a", "x:static"],
+            "bisect-step": ["--repo", "d", "-s", "s", "-a", "x:static"]}
 
 
 def test_every_row_of_the_table_is_a_subcommand_with_its_own_main():

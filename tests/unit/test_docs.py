@@ -29,7 +29,7 @@ def _readme_options():
     """{command: options named in its usage lines}"""
     found, command = {}, None
     for line in _usage_block().splitlines():
-        m = re.match(r"tlsleak (\w+)", line)
+        m = re.match(r"tlsleak ([\w-]+)", line)
         if m:
             command = m.group(1)
         found.setdefault(command, set()).update(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", line))

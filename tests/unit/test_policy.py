@@ -107,3 +107,33 @@ def test_a_program_that_could_not_start_is_an_error_with_why():
     v = policy.decide(policy.Outcome(stop="not_started", detail="cannot start x: No such file"),
                       Criteria())
     assert (v.verdict, v.reason) == ("error", "cannot start x: No such file")
+
+
+@pytest.mark.parametrize("wanted, running, agree", [
+    ("2.0.9", "2.0.9", True),
+    ("2.0.9", "2.1.7", False),
+    # jemalloc writes its git id in full; ids compare on 7 digits.
+    ("5.3.0-0-g54eaed1", "5.3.0-0-g54eaed1d6b56b1aa50b6b4a3e4a3e0be6e3a7f1", True),
+    ("5.3.0-0-g54eaed1", "5.3.0-0-gdeadbee0000000000000000000000000000000", False),
+    # a package's header knows only the release
+    ("5.3.0", "5.3.0-0-g54eaed1d6b56b1aa50b6b4a3e4a3e0be6e3a7f1", True),
+    ("5.2.1", "5.3.0-0-g54eaed1d6b56b1aa50b6b4a3e4a3e0be6e3a7f1", False),
+])
+def test_versions_agree_as_the_projects_write_them(wanted, running, agree):
+    assert policy.versions_agree(wanted, running) is agree
+
+
+def test_a_program_running_another_version_than_asked_is_an_error():
+    outcome = policy.Outcome(returncode=0, checkpoints=cps(0), end=END,
+                             alloc={**ALLOC, "version": "2.1.7"})
+    v = policy.decide(outcome, Criteria(sequential=False), "mimalloc", version="2.0.9")
+    assert v.verdict == "error" and "asked for mimalloc 2.0.9" in v.reason and "2.1.7" in v.reason
+    same = policy.decide(policy.Outcome(returncode=0, checkpoints=cps(0), end=END,
+                                        alloc={**ALLOC, "version": "2.0.9"}),
+                         Criteria(sequential=False), "mimalloc", version="2.0.9")
+    assert same.verdict == "ok"
+    # tbbmalloc reads no version in-process: nothing to compare, nothing to complain about
+    silent = policy.decide(policy.Outcome(returncode=0, checkpoints=cps(0), end=END,
+                                          alloc=ALLOC), Criteria(sequential=False), "mimalloc",
+                           version="2.0.9")
+    assert silent.verdict == "ok"

@@ -55,6 +55,8 @@ def _run_side(spec, args, settings, repos):
                 controls=False, out=Path(out), progress=False, build_dir=args.build_dir,
                 repos=repos, argv=args.argv))
         for c in done.doc["cells"]:
+            if c["role"].startswith("control-"):
+                continue
             by.setdefault(c["scenario"], []).append(c)
             label = c["allocator"]["id"]
     return label, by

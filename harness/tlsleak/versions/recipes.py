@@ -328,6 +328,8 @@ def compiler_env():
     cc, cxx = os.environ.get("CC", "cc"), os.environ.get("CXX", "c++")
     ccache = shutil.which("ccache") is not None and os.environ.get("TLSLEAK_NO_CCACHE") != "1"
     env = dict(os.environ, LC_ALL="C")
+    # One compiler cache per checkout, kept by `cache prune` (a cold jemalloc takes minutes).
+    env.setdefault("CCACHE_DIR", str(Path(__file__).resolve().parents[3] / ".cache" / "ccache"))
     env["CC"], env["CXX"] = (f"ccache {cc}", f"ccache {cxx}") if ccache else (cc, cxx)
     return env, ccache
 
