@@ -19,14 +19,14 @@ def duration(text):
 
 def add_parser(sub):
     p = sub.add_parser("cache", help=HELP)
-    csub = p.add_subparsers(dest="action", required=True)
-    csub.add_parser("list", help="one line per build: allocator, label, state, size, age, source")
-    pr = csub.add_parser("prune", help="remove builds")
-    how = pr.add_mutually_exclusive_group(required=True)
-    how.add_argument("--all", action="store_true", help="every build")
+    p.add_argument("action", choices=("list", "prune"),
+                   help="list: one line per build (allocator, label, state, size, age, source); "
+                        "prune: remove builds")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--all", action="store_true", help="prune every build")
     how.add_argument("--older-than", metavar="AGE",
-                     help="builds not used for AGE (e.g. 7d, 12h)")
-    how.add_argument("--failed", action="store_true", help="the failed builds only")
+                     help="prune builds not used for AGE (e.g. 7d, 12h)")
+    how.add_argument("--failed", action="store_true", help="prune the failed builds only")
     return p
 
 
@@ -37,6 +37,8 @@ def _size(path):
 def main(args):
     from tlsleak.versions import cache
     if args.action == "prune":
+        if not (args.all or args.older_than or args.failed):
+            raise UsageError("cache prune needs --all, --older-than AGE or --failed")
         if args.older_than:
             removed = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
         else:
