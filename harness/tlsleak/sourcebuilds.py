@@ -75,8 +75,6 @@ def prepare(allocators, repos, root, jobs=None):
     for text in allocators:
         name, ref, mode = split(text)
         spec = versions.spec_for(name, ref, repos) if ref else None
-        if spec is None and name in repos and ref is None:
-            spec = f"git:{repos[name]}@HEAD"  # -a NAME:MODE with --repo NAME=DIR
         if spec is None:
             out.specs.append(text)
             continue

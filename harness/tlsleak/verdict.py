@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from . import signals as _signals
 from .checkpoints import series as _series
@@ -165,6 +164,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float], *, confidence: float = DEF
     xa, ya = _thin(xa[order], ya[order], max_points)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        from scipy import stats  # ~0.3 s to import: only when a slope is fitted
         res = stats.theilslopes(ya, xa, alpha=confidence)
     slope, low, high = float(res[0]), float(res[2]), float(res[3])
     if not (math.isfinite(slope) and math.isfinite(low) and math.isfinite(high)):

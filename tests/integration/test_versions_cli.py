@@ -1,0 +1,93 @@
+"""Versions from source through the CLI, on a throwaway history of the `faulty` allocator
+(faultyrepo.py: start v1.0.0, readme, v1.1.0, leak, notes, broken, buildfix, fix v1.2.0):
+bisect names exactly the commit that made `last_round_alloc` leak (and, with --find-fix, the
+one that stopped it) and skips the commit that does not build; compare labels the two ends;
+a run with an extra version leaves every other cell and the next run as they were."""
+import json
+
+import pytest
+
+from clihelp import ROOT, run_cli
+from faultyrepo import make_faulty_repo
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = "last_round_alloc"
+FAST = ["--threads", "200"]
+BASELINE = ROOT / "results" / "baseline" / "linux-x86_64-glibc.json"
+
+
+@pytest.fixture(scope="module")
+def faulty_repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("faulty-cli") / "faulty"
+    return repo, make_faulty_repo(repo)
+
+
+def _step_lines(stdout):
+    return {line.split()[0]: line for line in stdout.splitlines() if line[:12].isalnum()}
+
+
+def test_bisect_names_exactly_the_commit_that_introduced_the_leak(faulty_repo):
+    repo, commits = faulty_repo
+    r = run_cli("bisect", "--repo", repo, "--good", "v1.0.0", "--bad", commits["buildfix"],
+                "-s", SCENARIO, "-a", "faulty:static", *FAST)
+    assert r.rc == 0, r.stderr
+    assert f"first commit that introduced the leak: {commits['leak']} leak" in r.stdout
+
+
+def test_find_fix_names_the_fix_and_skips_the_commit_that_does_not_build(faulty_repo):
+    repo, commits = faulty_repo
+    r = run_cli("bisect", "--repo", repo, "--good", commits["leak"], "--bad", "v1.2.0",
+                "--find-fix", "-s", SCENARIO, "-a", "faulty:static", *FAST)
+    assert r.rc == 0, r.stderr
+    assert f"first commit that fixed the leak: {commits['fix']} fix" in r.stdout
+    steps = _step_lines(r.stdout)
+    assert " skip " in steps[commits["broken"][:12]]
+
+
+def test_bisect_step_answers_git_bisect_run(faulty_repo):
+    repo, commits = faulty_repo
+    for ref, code in [("v1.1.0", 0), (commits["leak"], 1), (commits["broken"], 125)]:
+        r = run_cli("bisect-step", "--repo", repo, "--ref", ref, "-s", SCENARIO,
+                    "-a", "faulty:static", *FAST)
+        assert r.rc == code, (ref, r.stdout, r.stderr)
+
+
+def test_compare_labels_the_leaking_side_regressed_and_the_other_way_fixed(faulty_repo):
+    repo, commits = faulty_repo
+    clean, leaking = "faulty@v1.1.0:static", f"faulty@{commits['leak'][:10]}:static"
+    r = run_cli("compare", clean, leaking, "--repo", f"faulty={repo}", "--repeat", "1",
+                "-s", SCENARIO, *FAST)
+    assert r.rc == 1, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith(SCENARIO))
+    assert row.split()[1:] and row.endswith("regressed")
+    r = run_cli("compare", leaking, clean, "--repo", f"faulty={repo}", "--repeat", "1",
+                "-s", SCENARIO, *FAST)
+    assert r.rc == 0, r.stderr
+    assert next(line for line in r.stdout.splitlines()
+                if line.startswith(SCENARIO)).endswith("fixed")
+
+
+def test_an_extra_version_changes_no_other_cell_and_nothing_after_its_run(faulty_repo,
+                                                                         tmp_path):
+    repo, commits = faulty_repo
+    common = ["-s", SCENARIO, "-a", "faulty:static", "--no-controls", "--no-report",
+              "--baseline", BASELINE, *FAST]
+    alone = run_cli("run", *common, out=tmp_path / "alone")
+    extra = run_cli("run", *common, "--repo", f"faulty={repo}", "-a",
+                    f"faulty@{commits['leak']}:static", out=tmp_path / "extra")
+    after = run_cli("run", *common, out=tmp_path / "after")
+    for r in (alone, extra, after):
+        assert r.rc == 0, r.stderr  # the extra version leaks, but the baseline never measured it
+    ids = {name: {c["id"]: c["verdict"] for c in r.doc["cells"]}
+           for name, r in [("alone", alone), ("extra", extra), ("after", after)]}
+    assert ids["alone"] == ids["after"] == {f"{SCENARIO}-faulty@1.0.0-static": "ok"}
+    new_id = f"{SCENARIO}-faulty@1.1.0+g{commits['leak'][:7]}-static"
+    assert ids["extra"] == {**ids["alone"], new_id: "leak"}
+    assert "no baseline for this version: " + new_id in extra.stdout
+    extra_cell = next(c for c in extra.doc["cells"] if c["id"] == new_id)
+    assert extra_cell["allocator"]["commit"] == commits["leak"]
+    assert extra_cell["baseline"]["status"] == "no_baseline_for_version"
+    # Nothing sticks: the build tree lists no source build after the run without one.
+    built = json.loads((ROOT / "build" / "tlsleak-built.json").read_text())
+    assert built["allocators"] == []
