@@ -97,7 +97,9 @@ def step_main(args):
     except (InfraError, UsageError) as e:
         print(f"tlsleak: bisect-step cannot judge this commit: {e}", file=sys.stderr)
         return EXIT_ABORT
-    print(f"{commit[:12]} {s.verdict} {_fmt(s.rate, '.0f')} B/thread  {s.subject}")
+    print(f"{commit[:12]} {s.verdict} {_fmt(s.rate, '.0f')} B/thread  {s.subject}  "
+          f"(allocator build {_fmt(s.build_s, '.1f')} s, repro build {_fmt(s.repro_s, '.1f')} s, "
+          f"run {_fmt(s.run_s, '.1f')} s)")
     if s.verdict == "skip":
         return EXIT_SKIP
     if s.verdict in ("error", "inconclusive"):
