@@ -54,6 +54,11 @@ def _run_side(spec, args, settings, repos):
                 settings=settings, scenarios=args.scenario, allocators=[spec], jobs=args.jobs,
                 controls=False, out=Path(out), progress=False, build_dir=args.build_dir,
                 repos=repos, argv=args.argv))
+        ids = {c["allocator"]["id"] for c in done.doc["cells"]
+               if not c["role"].startswith("control-")}
+        if len(ids) > 1:
+            raise UsageError(f"{spec} names {len(ids)} configurations ({', '.join(sorted(ids))}): "
+                             "compare takes one per side, e.g. NAME@VERSION:MODE")
         for c in done.doc["cells"]:
             if c["role"].startswith("control-"):
                 continue
