@@ -1,0 +1,124 @@
+"""libtlsleak_probe.so counts the threads of unmodified programs (docs/DESIGN.md section 5):
+every thread started and finished, joined or detached, pthreads, std::thread or C11 threads,
+under the system allocator and under preloaded override allocators, in either preload order."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from programs import build_programs, override
+from tlsleak import probe
+
+pytestmark = pytest.mark.integration
+
+THREADS = 200
+
+
+@pytest.fixture(scope="module")
+def built():
+    return build_programs()
+
+
+class Ran:
+    def __init__(self, proc, out, err, counts):
+        self.pid, self.returncode, self.stdout, self.stderr = proc.pid, proc.returncode, out, err
+        self.counts = counts
+
+
+def run_counted(built, tmp_path, argv, preload="", probe_first=False, env=None):
+    """Run argv with the probe preloaded, the allocator's library first unless probe_first;
+    returns what it printed and the counts in its probe file after it exited."""
+    path = probe.create(tmp_path / "probe")
+    extra = probe.environment(path, built.probe, preload)
+    if probe_first and preload:
+        extra["LD_PRELOAD"] = f"{built.probe} {preload}"
+    with subprocess.Popen(argv, env={**os.environ, **extra, **(env or {})}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL) as proc:
+        out, err = proc.communicate(timeout=120)
+    return Ran(proc, out, err, probe.read_file(path))
+
+
+PROGRAMS = [
+    ("churn_pthread", "join"), ("churn_pthread", "detach"),
+    ("churn_std_thread", "join"), ("churn_std_thread", "detach"),
+    ("churn_c11", None),
+]
+
+
+@pytest.mark.parametrize("allocator", ["system", "mimalloc", "jemalloc"])
+@pytest.mark.parametrize("leak", [0, 2048])
+@pytest.mark.parametrize("program, mode", PROGRAMS,
+                         ids=[f"{p}-{m}" if m else p for p, m in PROGRAMS])
+def test_every_thread_is_counted_started_and_finished(built, tmp_path, program, mode, leak,
+                                                      allocator):
+    preload = "" if allocator == "system" else override(allocator)
+    argv = [built.program(program), str(THREADS), str(leak), *([mode] if mode else [])]
+    ran = run_counted(built, tmp_path, argv, preload)
+    assert ran.returncode == 0, ran.stderr
+    counts = ran.counts
+    assert counts is not None and counts.pid == ran.pid
+    assert (counts.started, counts.finished, counts.returned) == (THREADS, THREADS, THREADS)
+    assert counts.detached == (THREADS if mode == "detach" else 0)
+    assert counts.teardown, "glibc: finished counts at the last TLS destructor round"
+    assert (counts.unwrapped, counts.refused) == (0, 0)
+
+
+@pytest.mark.parametrize("allocator", ["mimalloc", "jemalloc"])
+@pytest.mark.parametrize("probe_first", [False, True], ids=["allocator-first", "probe-first"])
+def test_the_preloaded_allocator_still_serves_malloc_beside_the_probe(built, tmp_path,
+                                                                        allocator, probe_first):
+    # The dynamic linker's own account of where the program's malloc binds (LD_DEBUG=bindings).
+    library = override(allocator)
+    ran = run_counted(built, tmp_path, [built.program("churn_pthread"), "20", "0"], library,
+                      probe_first, env={"LD_DEBUG": "bindings"})
+    assert ran.returncode == 0
+    program = built.program("churn_pthread")
+    binds = [line for line in ran.stderr.splitlines()
+             if f"binding file {program} " in line and "`malloc'" in line]
+    assert binds and all(os.path.basename(library) in line for line in binds), binds
+    assert ran.counts.started == ran.counts.finished == 20
+
+
+def test_the_probe_imports_no_allocation_function(built):
+    # "no malloc after init": the library does not even reference an allocator's entry points.
+    out = subprocess.run(["nm", "-D", "--undefined-only", built.probe], capture_output=True,
+                         text=True, check=True).stdout
+    imported = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+    assert "pthread_setspecific" in imported  # the listing is real
+    assert not imported & {"malloc", "calloc", "realloc", "free", "posix_memalign",
+                           "aligned_alloc", "memalign", "valloc", "strdup", "_Znwm"}
+
+
+def test_a_static_program_leaves_the_file_unclaimed(built, tmp_path):
+    # No preload reaches a static binary: the harness sees pid 0 and must judge by time.
+    ran = run_counted(built, tmp_path, [built.program("churn_pthread", static=True), "20", "0"])
+    assert ran.returncode == 0, ran.stderr
+    assert ran.counts is not None and not ran.counts.claimed and ran.counts.started == 0
+
+
+CHILDREN = """
+import os, subprocess, sys, threading
+def churn(n):
+    for _ in range(n):
+        t = threading.Thread(target=lambda: None); t.start(); t.join()
+churn(3)
+pid = os.fork()
+if pid == 0:
+    churn(5)      # a forked child: not the process the harness measures
+    os._exit(0)
+os.waitpid(pid, 0)
+subprocess.run([sys.executable, "-c", "pass"], check=True)   # fork + exec: refused
+os.execv(sys.argv[1], sys.argv[1:])                          # exec: the same process, counted
+"""
+
+
+def test_only_the_measured_process_counts_not_its_children(built, tmp_path):
+    ran = run_counted(built, tmp_path, [sys.executable, "-c", CHILDREN,
+                                        built.program("churn_pthread"), "4", "0"])
+    assert ran.returncode == 0, ran.stderr
+    c = ran.counts
+    assert c.pid == ran.pid
+    assert (c.started, c.finished) == (3 + 4, 3 + 4)
+    assert c.refused == 1
