@@ -122,3 +122,24 @@ def test_only_the_measured_process_counts_not_its_children(built, tmp_path):
     assert c.pid == ran.pid
     assert (c.started, c.finished) == (3 + 4, 3 + 4)
     assert c.refused == 1
+
+
+def test_finished_counts_only_after_every_tls_destructor_of_the_thread(built, tmp_path):
+    # The moment that matches `done` of the built-in scenarios: after C++ thread_local
+    # destructors and after the program's own pthread key destructors.
+    path = probe.create(tmp_path / "probe")
+    env = {**os.environ, **probe.environment(path, built.probe)}
+    with subprocess.Popen([built.program("slow_teardown")], env=env, text=True,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        seen = []
+        for stop in ("thread_local", "key"):
+            assert proc.stdout.readline().strip() == stop
+            c = probe.read_file(path)
+            seen.append((c.started, c.returned, c.finished))
+            proc.stdin.write("g")
+            proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "joined"
+        assert proc.wait(timeout=30) == 0
+    assert seen == [(1, 1, 0), (1, 1, 0)]
+    after = probe.read_file(path)
+    assert (after.started, after.returned, after.finished) == (1, 1, 1)
