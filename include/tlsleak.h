@@ -23,9 +23,13 @@
 #define TLSLEAK_CHECKPOINT_H
 
 #if defined(_WIN32)
+#include <windows.h>
+
+#ifndef PSAPI_VERSION
+#define PSAPI_VERSION 2 /* K32GetProcessMemoryInfo: in kernel32, nothing more to link */
+#endif
 #include <io.h>
 #include <psapi.h>
-#include <windows.h>
 #elif defined(__APPLE__)
 #include <mach/mach.h>
 #include <time.h>

@@ -1,5 +1,7 @@
 """include/tlsleak.h writes checkpoint lines the harness's parser accepts (docs/DESIGN.md
 section 3), with the process's own memory figures, from C and C++."""
+import os
+import shutil
 import subprocess
 
 import pytest
@@ -86,3 +88,36 @@ def test_one_clock_origin_for_every_unit_that_includes_it(tmp_path, compiler, fl
     assert log.malformed == 0 and [cp["done"] for cp in log.checkpoints] == [1, 2]
     t1, t2 = (cp["t_ns"] for cp in log.checkpoints)
     assert t1 < 50_000_000 <= t2 < 10 * 10**9
+
+
+WINDOWS = """
+#include "tlsleak.h"
+int main(void) {
+    tlsleak_start("windows", 2);
+    tlsleak_checkpoint(1);
+    Sleep(50);
+    tlsleak_checkpoint(2);
+    tlsleak_end(2, 1);
+    return 0;
+}
+"""
+
+
+def test_windows_lines_parse_with_working_set_and_commit(tmp_path):
+    # Cross-compiled with MinGW-w64 and run under Wine where both are installed.
+    gcc, wine = shutil.which("x86_64-w64-mingw32-gcc"), shutil.which("wine")
+    if not (gcc and wine):
+        pytest.skip("needs x86_64-w64-mingw32-gcc and wine")
+    src, exe = tmp_path / "main.c", tmp_path / "prog.exe"
+    src.write_text(WINDOWS)
+    subprocess.run([gcc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I", str(INCLUDE),
+                    str(src), "-o", str(exe)], check=True)
+    out = subprocess.run([wine, str(exe)], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, WINEDEBUG="-all")).stdout
+    log = CheckpointLog.from_lines(out.splitlines())
+    assert log.malformed == 0 and [cp["done"] for cp in log.checkpoints] == [1, 2], out
+    assert all(cp["rss"] > 0 and cp["commit"] > 0 and "vsize" not in cp
+               for cp in log.checkpoints)
+    t1, t2 = (cp["t_ns"] for cp in log.checkpoints)
+    assert t1 < t2 < 10 * 10**9
+    assert log.end == {"done": 2, "status": "ok"}
