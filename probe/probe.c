@@ -23,6 +23,7 @@
 #include "probe.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -222,6 +223,8 @@ __attribute__((constructor)) static void probe_init(void) {
 PROBE_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                                 void *(*start)(void *), void *arg) {
     create_fn create = (create_fn)next_symbol(&real_create, "pthread_create");
+    if (create == NULL)
+        return EAGAIN; /* no pthread_create after ours: cannot happen with a C library */
     slot *s = slot_take();
     if (s == NULL)
         return create(thread, attr, start, arg);
@@ -249,7 +252,7 @@ PROBE_EXPORT void pthread_exit(void *retval) {
 
 PROBE_EXPORT int pthread_detach(pthread_t thread) {
     detach_fn detach = (detach_fn)next_symbol(&real_detach, "pthread_detach");
-    int rc = detach(thread);
+    int rc = detach != NULL ? detach(thread) : ESRCH;
     if (rc == 0)
         count(TLSLEAK_PROBE_W_DETACHED);
     return rc;
@@ -276,6 +279,8 @@ static int trampoline_c11(void *p) {
 
 PROBE_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg) {
     thrd_create_fn create = (thrd_create_fn)next_symbol(&real_thrd_create, "thrd_create");
+    if (create == NULL)
+        return thrd_error;
     slot *s = slot_take();
     if (s == NULL)
         return create(thr, func, arg);
@@ -297,7 +302,7 @@ PROBE_EXPORT void thrd_exit(int res) {
 
 PROBE_EXPORT int thrd_detach(thrd_t thr) {
     thrd_detach_fn detach = (thrd_detach_fn)next_symbol(&real_thrd_detach, "thrd_detach");
-    int rc = detach(thr);
+    int rc = detach != NULL ? detach(thr) : thrd_error;
     if (rc == thrd_success)
         count(TLSLEAK_PROBE_W_DETACHED);
     return rc;
