@@ -4,7 +4,9 @@ under the system allocator and under preloaded override allocators, in either pr
 import os
 import subprocess
 import sys
+import time
 
+import numpy
 import pytest
 
 from programs import build_programs, override
@@ -156,3 +158,53 @@ def test_finished_counts_only_after_every_tls_destructor_of_the_thread(built, tm
     assert seen == [(1, 1, 0), (1, 1, 0)]
     after = probe.read_file(path)
     assert (after.started, after.returned, after.finished) == (1, 1, 1)
+
+
+def sample_paired(built, tmp_path, argv, preload=""):
+    """What the harness does with the probe: sample the process's RSS from outside and pair
+    each sample with the probe's `finished`, read just before and just after it (x = their
+    mean). Returns [(finished, rss)] while the program ran."""
+    path = probe.create(tmp_path / "probe")
+    env = {**os.environ, **probe.environment(path, built.probe, preload)}
+    page = os.sysconf("SC_PAGE_SIZE")
+    pairs = []
+    with probe.Reader(path) as reader, subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL) as proc:
+        while proc.poll() is None:
+            before = reader.read()
+            try:
+                with open(f"/proc/{proc.pid}/statm") as fh:
+                    rss = int(fh.read().split()[1]) * page
+            except (OSError, IndexError):
+                break
+            after = reader.read()
+            if before and after and after.pid == proc.pid:
+                pairs.append(((before.finished + after.finished) / 2, rss))
+            time.sleep(0.002)
+        assert proc.wait(timeout=120) == 0
+    return pairs
+
+
+def slope(pairs, warmup=0.2):
+    xs = [x for x, _ in pairs]
+    kept = [(x, y) for x, y in pairs if x >= warmup * max(xs)]
+    return float(numpy.polyfit([x for x, _ in kept], [y for _, y in kept], 1)[0])
+
+
+@pytest.mark.parametrize("allocator", ["system", "mimalloc"])
+@pytest.mark.parametrize("leak", [0, 2048])
+def test_rss_against_finished_threads_gives_the_leak_per_thread(built, tmp_path, allocator,
+                                                                leak):
+    # The purpose of the counts: an unmodified program's growth in bytes per thread.
+    preload = "" if allocator == "system" else override(allocator)
+    # mimalloc 2.0 slows down as leaked blocks pile up in abandoned heaps (about 1 ms per
+    # thread after a few thousand, with or without the probe): fewer threads there.
+    threads = 30000 if allocator == "system" else 3000
+    pairs = sample_paired(built, tmp_path, [built.program("churn_pthread"), str(threads),
+                                            str(leak)], preload)
+    assert len(pairs) >= 20, f"only {len(pairs)} samples"
+    b_per_thread = slope(pairs)
+    if leak:
+        assert 0.8 * leak <= b_per_thread <= 1.3 * leak, b_per_thread
+    else:
+        assert abs(b_per_thread) < 128, b_per_thread
