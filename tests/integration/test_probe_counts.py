@@ -208,3 +208,14 @@ def test_rss_against_finished_threads_gives_the_leak_per_thread(built, tmp_path,
         assert 0.8 * leak <= b_per_thread <= 1.3 * leak, b_per_thread
     else:
         assert abs(b_per_thread) < 128, b_per_thread
+
+
+def test_the_program_s_destructors_run_as_often_as_without_the_probe(built, tmp_path):
+    # The probe re-arms its own key for more destructor rounds; the program's keys must see
+    # exactly the rounds they would see alone.
+    alone = subprocess.run([built.program("dtor_rounds")], capture_output=True, text=True,
+                           check=True).stdout
+    ran = run_counted(built, tmp_path, [built.program("dtor_rounds")])
+    assert ran.returncode == 0 and ran.counts.finished == 1
+    assert ran.stdout == alone
+    assert alone.startswith("always=4 once=2 never=1")  # glibc: 4 rounds
