@@ -1,18 +1,15 @@
 """The probe library and the ordinary programs of tests/programs/, built once per session by the
-project's own CMake (targets named in the manifest and tests/programs/CMakeLists.txt)."""
-import os
+project's own CMake (targets named in the manifest and tests/programs/CMakeLists.txt), and the
+override configurations of the manifest (their preload libraries) to run them under."""
 from pathlib import Path
 
 import pytest
 
 from tlsleak.build import Build
 
-# Allocators that replace malloc when preloaded, as override configurations run them; a test
-# using one is skipped where its library is not installed.
-OVERRIDES = {
-    "mimalloc": "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
-    "jemalloc": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-}
+# Allocator names with an `override` configuration; a test using one that is unavailable here
+# is skipped with the manifest's reason.
+OVERRIDE_NAMES = ["mimalloc", "jemalloc", "tcmalloc", "tbbmalloc", "faulty"]
 
 
 class Built:
@@ -24,18 +21,30 @@ class Built:
     def program(self, name, static=False):
         return str(self.bin / (name + (".static" if static else "")))
 
+    def overrides(self):
+        """{allocator name: its override configuration} (the first of each name)."""
+        out = {}
+        for c in self.manifest["configs"]:
+            if c["mode"] == "override":
+                out.setdefault(c["name"], c)
+        return out
+
+    def override(self, name):
+        """The preload library of `name`'s override configuration, or skip the test."""
+        config = self.overrides().get(name)
+        if config is None or not config["available"]:
+            pytest.skip(f"{name}:override unavailable here: "
+                        f"{config['reason'] if config else 'not in the manifest'}")
+        return config["preload"]
+
 
 def build_programs():
     build = Build()
     manifest = build.configure()
     if not manifest.get("probe"):
         pytest.skip("no probe on this platform (manifest: probe is null)")
-    build.build([manifest["probe"]["target"], "tlsleak_test_programs"], jobs=2)
+    built = Built(manifest, build.dir)
+    targets = [c["target"] for c in built.overrides().values() if c["available"]]
+    manifest = build.build([manifest["probe"]["target"], "tlsleak_test_programs", *targets],
+                           jobs=2)
     return Built(manifest, build.dir)
-
-
-def override(name):
-    path = OVERRIDES[name]
-    if not os.path.isfile(path):
-        pytest.skip(f"{name} is not installed here ({path})")
-    return path

@@ -9,7 +9,7 @@ import time
 import numpy
 import pytest
 
-from programs import build_programs, override
+from programs import OVERRIDE_NAMES, build_programs
 from tlsleak import probe
 
 pytestmark = pytest.mark.integration
@@ -49,13 +49,13 @@ PROGRAMS = [
 ]
 
 
-@pytest.mark.parametrize("allocator", ["system", "mimalloc", "jemalloc"])
+@pytest.mark.parametrize("allocator", ["system", *OVERRIDE_NAMES])
 @pytest.mark.parametrize("leak", [0, 512, 2048, 65536])
 @pytest.mark.parametrize("program, mode", PROGRAMS,
                          ids=[f"{p}-{m}" if m else p for p, m in PROGRAMS])
 def test_every_thread_is_counted_started_and_finished(built, tmp_path, program, mode, leak,
                                                       allocator):
-    preload = "" if allocator == "system" else override(allocator)
+    preload = "" if allocator == "system" else built.override(allocator)
     argv = [built.program(program), str(THREADS), str(leak), *([mode] if mode else [])]
     ran = run_counted(built, tmp_path, argv, preload)
     assert ran.returncode == 0, ran.stderr
@@ -71,18 +71,18 @@ def test_every_thread_is_counted_started_and_finished(built, tmp_path, program, 
 def test_the_seed_program_of_mimalloc_944_is_counted(built, tmp_path, allocator):
     # https://github.com/microsoft/mimalloc/issues/944: std::thread create/join loop with a
     # thread_local that mallocs 1 KiB; here 30 threads of 1 ms instead of forever at 100 ms.
-    preload = "" if allocator == "system" else override(allocator)
+    preload = "" if allocator == "system" else built.override(allocator)
     ran = run_counted(built, tmp_path, [built.program("seed_944"), "30", "1"], preload)
     assert ran.returncode == 0, ran.stderr
     assert (ran.counts.pid, ran.counts.started, ran.counts.finished) == (ran.pid, 30, 30)
 
 
-@pytest.mark.parametrize("allocator", ["mimalloc", "jemalloc"])
+@pytest.mark.parametrize("allocator", OVERRIDE_NAMES)
 @pytest.mark.parametrize("probe_first", [False, True], ids=["allocator-first", "probe-first"])
 def test_the_preloaded_allocator_still_serves_malloc_beside_the_probe(built, tmp_path,
                                                                         allocator, probe_first):
     # The dynamic linker's own account of where the program's malloc binds (LD_DEBUG=bindings).
-    library = override(allocator)
+    library = built.override(allocator)
     ran = run_counted(built, tmp_path, [built.program("churn_pthread"), "20", "0"], library,
                       probe_first, env={"LD_DEBUG": "bindings"})
     assert ran.returncode == 0
@@ -191,21 +191,21 @@ def slope(pairs, warmup=0.2):
     return float(numpy.polyfit([x for x, _ in kept], [y for _, y in kept], 1)[0])
 
 
-@pytest.mark.parametrize("allocator", ["system", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["system", *OVERRIDE_NAMES])
 @pytest.mark.parametrize("leak", [0, 2048])
 def test_rss_against_finished_threads_gives_the_leak_per_thread(built, tmp_path, allocator,
                                                                 leak):
-    # The purpose of the counts: an unmodified program's growth in bytes per thread.
-    preload = "" if allocator == "system" else override(allocator)
-    # mimalloc 2.0 slows down as leaked blocks pile up in abandoned heaps (about 1 ms per
-    # thread after a few thousand, with or without the probe): fewer threads there.
-    threads = 30000 if allocator == "system" else 3000
-    pairs = sample_paired(built, tmp_path, [built.program("churn_pthread"), str(threads),
-                                            str(leak)], preload)
+    # The purpose of the counts: an unmodified program's growth in bytes per thread, the leak
+    # plus what the allocator spends on a block of that size (tbbmalloc: about 1.5x), and about
+    # 0 for the twin. 3000 threads: mimalloc 2.0 slows down as leaked blocks pile up in
+    # abandoned heaps (about 1 ms per thread after a few thousand, with or without the probe).
+    preload = "" if allocator == "system" else built.override(allocator)
+    pairs = sample_paired(built, tmp_path, [built.program("churn_pthread"), "3000", str(leak)],
+                          preload)
     assert len(pairs) >= 20, f"only {len(pairs)} samples"
     b_per_thread = slope(pairs)
     if leak:
-        assert 0.8 * leak <= b_per_thread <= 1.3 * leak, b_per_thread
+        assert 0.75 * leak <= b_per_thread <= 2 * leak, b_per_thread
     else:
         assert abs(b_per_thread) < 128, b_per_thread
 
