@@ -18,9 +18,17 @@
  * Each line is one write to standard output (file descriptor 1), never through stdio and never
  * allocating, so it is whole even when several threads print, and it may be called where
  * malloc must not be. Flush your own stdout first if you print partial lines to it.
+ *
+ * In strict ISO C mode (-std=c99, -std=c11) on POSIX systems the header asks for POSIX.1-2008
+ * (clock_gettime) itself; include it before other headers there, or define _POSIX_C_SOURCE.
  */
 #ifndef TLSLEAK_CHECKPOINT_H
 #define TLSLEAK_CHECKPOINT_H
+
+#if !defined(_WIN32) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) &&                   \
+    !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 
 #if defined(_WIN32)
 #include <windows.h>
