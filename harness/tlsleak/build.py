@@ -44,6 +44,7 @@ def _inputs_newer(stamp):
     generated build files do not know yet)."""
     made = stamp.stat().st_mtime
     inputs = [ROOT / "CMakeLists.txt", ROOT / "repro" / "CMakeLists.txt",
+              ROOT / "probe" / "CMakeLists.txt", ROOT / "tests" / "programs" / "CMakeLists.txt",
               *ROOT.glob("cmake/*.cmake"), *ROOT.glob("allocators/**/*.cmake")]
     return any(p.stat().st_mtime > made for p in inputs if p.exists())
 
