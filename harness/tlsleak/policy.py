@@ -16,6 +16,8 @@ from tlsleak.host import current as host
 STOPS = ("exited",       # it ended by itself
          "settled",      # sequential judging settled the verdict; the harness killed it
          "budget",       # sequential judging's time budget ran out; the harness killed it
+         "threads",      # --exec: --threads threads finished (the probe's count); killed
+         "duration",     # --exec: --duration ran out; killed
          "timeout",      # no exit within the limit; killed
          "cap",          # past an RSS, address-space or mapping cap; killed (a runaway)
          "interrupted",  # the run was interrupted (SIGINT, SIGTERM): not a finished cell
@@ -36,6 +38,7 @@ class Outcome:
     settled_at: int | None = None  # sequential: checkpoints seen when the verdict settled
     stderr_tail: str = ""
     duration_s: float = 0.0
+    probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
 
     @property
     def threads_done(self):
@@ -61,9 +64,9 @@ class Verdict:
 
 
 def sequential(criteria, role):
-    """Whether a cell of this role is judged sequentially (a fault must run to its fault, and an
-    arbitrary program's threads are unknown)."""
-    return criteria.sequential and role not in ("exec", "fault")
+    """Whether a cell of this role is judged sequentially (a fault must run to its fault). An
+    --exec program is, once its threads are counted (its checkpoints, or the probe's)."""
+    return criteria.sequential and role != "fault"
 
 
 def judge_memory(outcome, criteria, role="scenario", looks=40):
@@ -98,17 +101,36 @@ def allocator_problem(alloc, expect):
 
 
 def growth_in_time(samples, criteria):
-    """A program without checkpoints: its RSS growth per second, measured but not judged, since
-    a per-thread verdict needs the number of threads it created."""
+    """An --exec program whose threads are not counted (no checkpoints; the probe could not load,
+    as in a static program, or no thread finished): its RSS sampled from outside against time,
+    judged like a per-thread series (same rules: steady growth above the floor lasting to the
+    end is a leak, flat or a plateau is ok) against the floor in B/s."""
     samples = [s for s in samples if "rss" in s]
-    t = [s["t"] for s in samples if s["t"] >= criteria.warmup * samples[-1]["t"]] if samples else []
-    rate = stats.theil_sen(t, [s["rss"] for s in samples[-len(t):]],
-                           confidence=criteria.confidence, unit="B/s") if len(t) >= 6 else None
-    if rate is None:
-        return Verdict("inconclusive", "no checkpoints and too few samples to measure growth")
-    return Verdict("inconclusive", f"no TLSLEAK/1 checkpoints: RSS grows {rate.slope:.0f} B/s "
-                   f"({rate.low:.0f}..{rate.high:.0f}); print checkpoints for a per-thread "
-                   f"verdict", rate=rate)
+    j = stats.judge_series([s["t"] for s in samples], [s["rss"] for s in samples],
+                           name=stats.EXTERNAL, floor=criteria.time_floor,
+                           confidence=criteria.confidence, warmup=criteria.warmup, per="s")
+    if j.rate is None:
+        return Verdict("inconclusive", "no thread counts or checkpoints, and too few samples to "
+                       f"measure growth in time ({j.reason})", signals={stats.EXTERNAL: j})
+    return Verdict(j.verdict, f"no thread counts or checkpoints, judged in time: {j.reason}",
+                   signal=stats.EXTERNAL, rate=j.rate, signals={stats.EXTERNAL: j})
+
+
+def exec_allocator_problem(outcome, expect):
+    """Why an --exec program is not served by the configured override allocator, or None. Its
+    `alloc` line decides when it prints one; else what the probe saw: the allocator's library
+    mapped into the process (which, preloaded, puts its malloc ahead of libc's)."""
+    if not expect or outcome.alloc is not None:
+        return allocator_problem(outcome.alloc, expect)
+    seen = outcome.probe
+    if seen is None:  # no probe on this target: nothing to check with
+        return None
+    if not seen.get("claimed"):
+        return (f"allocator check failed: the preload never reached the program (statically "
+                f"linked?), so {expect} cannot serve its malloc")
+    if seen.get("preload_mapped") is False:
+        return f"allocator check failed: the {expect} library is not loaded in the program"
+    return None
 
 
 def decide(outcome, criteria, expect="", role="scenario", looks=40):
@@ -121,7 +143,7 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
     memory = dict(signal=judged.signal, rate=judged.rate, **shown)
     cps = outcome.checkpoints
     after = f"after {outcome.threads_done or 0} threads"
-    ours = outcome.stop in ("settled", "budget")  # sequential judging stopped it on purpose
+    ours = outcome.stop in ("settled", "budget", "threads", "duration")  # stopped on purpose
 
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
@@ -134,19 +156,23 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = allocator_problem(outcome.alloc, expect)
+    problem = (exec_allocator_problem(outcome, expect) if role == "exec"
+               else allocator_problem(outcome.alloc, expect))
     if problem is not None:
         return Verdict("error", problem, **shown)
-    if ours:
-        why = ("settled" if outcome.stop == "settled"
-               else f"time budget {criteria.budget_s:g} s reached")
-        return Verdict(judged.verdict, f"{judged.reason} ({why} {after})", stopped_early=True,
-                       **memory)
-    if role != "exec" and outcome.end is None:
-        return Verdict("error", "the program exited without its 'end' line", **shown)
     if not cps and role == "exec":
         timed = growth_in_time(outcome.samples, criteria)
-        return Verdict(timed.verdict, timed.reason, rate=timed.rate, **shown)
+        end = f" (stopped: {outcome.detail})" if ours else ""
+        return Verdict(timed.verdict, timed.reason + end, signal=timed.signal, rate=timed.rate,
+                       signals={**shown["signals"], **timed.signals},
+                       attribution=shown["attribution"])
+    if ours:
+        why = {"settled": "settled", "budget": f"time budget {criteria.budget_s:g} s reached",
+               }.get(outcome.stop, f"stopped: {outcome.detail}")
+        return Verdict(judged.verdict, f"{judged.reason} ({why} {after})",
+                       stopped_early=outcome.stop in ("settled", "budget"), **memory)
+    if role != "exec" and outcome.end is None:
+        return Verdict("error", "the program exited without its 'end' line", **shown)
     if not cps:
         return Verdict("error", "the program printed no checkpoints", **shown)
     return Verdict(judged.verdict, judged.reason, **memory)

@@ -52,6 +52,8 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         rec["runaway"] = True
     if verdict.stopped_early:
         rec["stopped_early"] = True
+    if outcome.probe is not None:
+        rec["probe"] = outcome.probe
     return rec
 
 

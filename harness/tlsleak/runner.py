@@ -80,29 +80,40 @@ class _Live:
 LIVE = _Live()
 
 
-def _watch(proc, ps, limits, criteria, samples, t0, log, seq):
+def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
     """Sample the process until it exits. Returns (stop, detail, settled_at): stop is one of
-    policy.STOPS; settled_at the number of checkpoints at which sequential judging settled."""
+    policy.STOPS; settled_at the number of checkpoints at which sequential judging settled.
+    `hook` (exec_probe.Counter): pairs each sample with thread counts and may end the run."""
     n = seen = 0
     while proc.poll() is None:
         now = time.monotonic() - t0
         if now > limits.timeout_s:
             host.kill_tree(proc)
             return "timeout", f"no exit within {limits.timeout_s:g} s", None
-        if seq is not None and len(log.checkpoints) > seen:
-            seen = len(log.checkpoints)
-            if seq.look(log.checkpoints[:seen]) is not None:
+        ended = hook.should_stop(now) if hook is not None else None
+        if ended is not None:
+            host.kill_tree(proc)
+            return (*ended, None)
+        cps = log.checkpoints or (hook.series() if hook is not None else ())
+        if seq is not None and len(cps) > seen and (
+                log.checkpoints or hook.look_due(now)):
+            seen = len(cps)
+            if seq.look(cps[:seen]) is not None:
                 host.kill_tree(proc)
                 return "settled", "", seen
             if now > criteria.budget_s:
                 host.kill_tree(proc)
                 return "budget", "", None
         if ps is not None:
+            if hook is not None:
+                hook.before()
             try:
                 s = {"t": round(now, 4), **host.sample(ps)}
             except psutil.Error:
                 s = None
             if s is not None:
+                if hook is not None:
+                    hook.after(s, s["t"])
                 if n % 10 == 0:  # reading the map list costs more: every 10th sample
                     maps = host.count_maps(proc.pid)
                     if maps is not None:
@@ -136,9 +147,9 @@ def _read_stdout(stream, log, t0):
         log.feed(raw.decode("utf-8", "replace"), time.monotonic() - t0)
 
 
-def run_cell(cell, settings, env=None):
+def run_cell(cell, settings, env=None, hook=None):
     """Run one cell to its end and return what happened (a policy.Outcome). `env`: the
-    child's environment (default: cell_env(cell.config))."""
+    child's environment (default: cell_env(cell.config)); `hook`: an exec_probe.Counter."""
     t_start = time.monotonic()
     if LIVE.stopping:
         return policy.Outcome(stop="interrupted")
@@ -167,7 +178,10 @@ def run_cell(cell, settings, env=None):
             ps = psutil.Process(proc.pid)
         except psutil.Error:
             ps = None
-        stop, detail, settled_at = _watch(proc, ps, limits, criteria, samples, t0, log, seq)
+        if hook is not None:
+            hook.started(proc.pid)
+        stop, detail, settled_at = _watch(proc, ps, limits, criteria, samples, t0, log, seq,
+                                          hook)
         proc.wait()
         host.kill_tree(proc)  # whatever the program left behind in its group goes too
         reader.join(timeout=5)
@@ -176,8 +190,10 @@ def run_cell(cell, settings, env=None):
         tail = err.read().decode("utf-8", "replace")[-STDERR_TAIL:]
     if LIVE.stopping:  # cut short by an interrupt: not a finished cell
         return policy.Outcome(stop="interrupted")
+    counted = () if log.checkpoints or hook is None else hook.series()
     return policy.Outcome(
         stop=stop, detail=detail, returncode=proc.returncode,
-        checkpoints=tuple(log.checkpoints), samples=tuple(samples), alloc=log.alloc,
+        checkpoints=tuple(log.checkpoints or counted), samples=tuple(samples), alloc=log.alloc,
         end=log.end, version_mismatch=log.version_mismatch, settled_at=settled_at,
-        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3))
+        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
+        probe=hook.record() if hook is not None else None)

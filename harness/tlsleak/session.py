@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, UsageError, baseline,
-                     catalog, configs, policy, report, results, runner, target)
+                     catalog, configs, exec_probe, policy, report, results, runner, target)
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
 
@@ -87,9 +87,12 @@ def plan(req, scenarios, confs, tgt):
         raise UsageError(f"--exec runs an unmodified program: only system and override "
                          f"configurations apply, not {', '.join(wrong)}")
     name = Path(req.exec_argv[0]).name
-    # The program's own allocator is not known in advance: checked only when it says.
+    # Under an override the preloaded allocator must serve malloc (its alloc line, or the probe's
+    # view); under system the program's own allocator is not known in advance.
     return chosen, [runner.Cell(id=f"{name}-{c.slug}", scenario=name, role="exec", config=c,
-                                argv=req.exec_argv, expect="", target=tgt) for c in chosen]
+                                argv=req.exec_argv, target=tgt,
+                                expect=c.expect if c.mode == "override" else "")
+                    for c in chosen]
 
 
 def judge_cell(cell, settings):
@@ -100,7 +103,12 @@ def judge_cell(cell, settings):
         env, env_set = None, {}
         outcome = policy.Outcome(stop="not_started", detail=str(e))
     else:
-        outcome = runner.run_cell(cell, settings, env)
+        env, env_set, counter = exec_probe.attach(cell, settings, env, env_set)
+        try:
+            outcome = runner.run_cell(cell, settings, env, counter)
+        finally:
+            if counter is not None:
+                counter.close()
     if outcome.stop == "interrupted":
         return None
     verdict = policy.decide(outcome, settings.criteria, cell.expect, cell.role,
@@ -194,6 +202,9 @@ def run(req):
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
     targets = [c.target for c in chosen]
+    tgt = cells[0].target if cells else None
+    if req.exec_argv is not None and tgt is not None and tgt.probe_target:
+        targets.append(tgt.probe_target)  # counts the program's threads (exec_probe.py)
     if req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     manifest = build.build(targets, jobs=req.jobs)

@@ -42,6 +42,7 @@ class Criteria:
     warmup: float = default("warmup")
     sequential: bool = default("sequential")  # end a cell as soon as its verdict is settled
     budget_s: float = default("budget_s")  # sequential: judge what arrived by then
+    time_floor: float = default("time_floor")  # B/s, for a program whose threads are not counted
 
     def judge_kw(self):
         """The keyword arguments of verdict.judge_signals and verdict.Sequential."""
@@ -53,6 +54,7 @@ class Criteria:
 class Limits:
     """When the harness stops a program; 0 for a cap means none."""
     timeout_s: float = default("timeout_s")
+    duration_s: float = default("duration_s")  # --exec: stop and judge after this long; 0 none
     max_rss: int = default("max_rss")
     max_vsize: int = default("max_vsize")
     max_maps: int = default("max_maps")
