@@ -6,8 +6,9 @@ puts libtlsleak_probe.so in the preload variable beside the configuration's own 
 allocator first) and returns a `Counter`, the runner's sampling hook. At each sample the runner
 calls `before()`, takes the memory figure, then `after(sample, t)`: the counts are read just
 before and just after the figure, and the sample's x is the mean of the two `finished` (rounded
-to a whole thread; the two reads are microseconds apart). These paired samples are the cell's
-checkpoint series, judged as the built-in scenarios' (B/thread). When the probe file stays
+to a whole thread; the two reads are microseconds apart), one point per count (the latest).
+These paired samples are the cell's checkpoint series, judged as the built-in scenarios'
+(B/thread). When the probe file stays
 unclaimed (a static program: no preload reaches it) or no thread finishes, there is no series
 and policy.decide judges growth in time (B/s).
 
@@ -81,7 +82,12 @@ class Counter:
         self.last = after
         cp = {"done": (before.finished + after.finished + 1) // 2, "rss": sample["rss"],
               "vsize": sample["vsize"], "os_threads": sample["threads"], "t_recv": t}
-        self.checkpoints.append(cp)
+        if self.checkpoints and self.checkpoints[-1]["done"] == cp["done"]:
+            # One point per count, the latest: a slow program (a thread per 100 ms) would
+            # otherwise give runs of ties in x, which leave Theil-Sen without an interval.
+            self.checkpoints[-1] = cp
+        else:
+            self.checkpoints.append(cp)
         return cp
 
     def look_due(self, t):
