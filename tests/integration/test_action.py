@@ -46,6 +46,19 @@ def test_the_step_fails_on_a_leak_and_reports_it_in_the_summary(tmp_path, leak, 
     assert (len(list(suite.iter("failure"))) == 1) == bool(leak)
 
 
+@pytest.mark.parametrize("leak, code, verdict", [(2048, 1, "leak"), (0, 0, "ok")])
+def test_the_step_judges_an_unmodified_program_per_thread_too(tmp_path, leak, code, verdict):
+    # No checkpoints: the probe counts the program's threads.
+    prog = build_programs().program("churn_pthread")
+    r, summary, out = run_step(tmp_path, command=f"'{prog}' 100000 {leak}", threads=10000,
+                               allocators="system", out=tmp_path / "run")
+    assert r.returncode == code, r.stdout + r.stderr
+    row = [line for line in summary.splitlines() if line.startswith("churn_pthread  system")]
+    assert row and row[0].split()[2] == verdict, summary
+    if leak:
+        assert "rss grows 20" in summary and "B/thread" in summary
+
+
 def test_an_empty_command_is_one_line_and_exit_2(tmp_path):
     r, summary, out = run_step(tmp_path, command="")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -23,8 +23,7 @@ def configure(src, build, *defs):
 
 def test_each_registered_test_runs_tlsleak_exec_with_its_allocators_and_threads(tmp_path):
     build = tmp_path / "build"
-    r = configure(EXAMPLE, build, "-DTLSLEAK_EXAMPLE_UNMODIFIED=ON",
-                  "-DTLSLEAK_EXAMPLE_ALLOCATORS=system;mimalloc:override")
+    r = configure(EXAMPLE, build, "-DTLSLEAK_EXAMPLE_ALLOCATORS=system;mimalloc:override")
     assert r.returncode == 0, r.stderr
     shown = subprocess.run(["ctest", "--test-dir", str(build), "--show-only=json-v1"],
                            capture_output=True, text=True, check=True).stdout
@@ -39,7 +38,8 @@ def test_each_registered_test_runs_tlsleak_exec_with_its_allocators_and_threads(
         assert "tlsleak" in labels
 
 
-def test_ctest_fails_on_the_leaking_program_and_passes_on_its_twin(tmp_path):
+def test_ctest_fails_on_the_leaking_programs_and_passes_on_their_twins(tmp_path):
+    # With checkpoints (tlsleak.h) and unmodified (the probe counts the threads).
     build = tmp_path / "build"
     r = configure(EXAMPLE, build)
     assert r.returncode == 0, r.stderr
@@ -50,12 +50,16 @@ def test_ctest_fails_on_the_leaking_program_and_passes_on_its_twin(tmp_path):
                        env=dict(os.environ, TLSLEAK_SKIP_SETUP="1"))
     assert r.returncode != 0, r.stdout  # a leak fails the CTest run
     status = {tc.get("name"): tc.get("status") for tc in ET.parse(junit).iter("testcase")}
-    assert status == {"leaky": "fail", "tidy": "run"}, r.stdout
-    leaky = json.loads((build / "tlsleak" / "leaky" / "results.json").read_text())["cells"][0]
-    tidy = json.loads((build / "tlsleak" / "tidy" / "results.json").read_text())["cells"][0]
-    assert leaky["verdict"] == "leak"
-    assert 1900 <= leaky["rate"]["bytes_per_thread"] <= 2400  # 2 KiB per thread
-    assert tidy["verdict"] == "ok"
+    assert status == {"leaky": "fail", "tidy": "run", "leaky_unmodified": "fail",
+                      "tidy_unmodified": "run"}, r.stdout
+    for suffix in ("", "_unmodified"):
+        leaky, tidy = (json.loads((build / "tlsleak" / (name + suffix) / "results.json")
+                                  .read_text())["cells"][0] for name in ("leaky", "tidy"))
+        assert leaky["verdict"] == "leak", leaky["reason"]
+        assert leaky["rate"]["unit"] == "B/thread"
+        assert 1900 <= leaky["rate"]["value"] <= 2400  # 2 KiB per thread
+        assert tidy["verdict"] == "ok", tidy["reason"]
+    assert leaky["probe"]["claimed"] and leaky["checkpoints"][-1]["done"] > 0
 
 
 @pytest.mark.parametrize("call, says", [

@@ -19,13 +19,21 @@ def test_leaky(tlsleak):
 def test_tidy(tlsleak):
     doc = tlsleak.check([{prog!r}, "4000", "0", "100"], allocators=["system"])
     assert doc["cells"][0]["verdict"] == "ok"
+
+def test_leaky_unmodified(tlsleak):
+    tlsleak.check([{plain!r}, "100000", "2048"], allocators=["system"], threads=10000)
+
+def test_tidy_unmodified(tlsleak):
+    doc = tlsleak.check([{plain!r}, "100000", "0"], allocators=["system"], threads=10000)
+    assert doc["cells"][0]["verdict"] == "ok" and doc["cells"][0]["probe"]["claimed"]
 """
 
 
 def test_the_fixture_fails_the_leaking_program_and_passes_its_twin(tmp_path):
     built = build_programs()
     (tmp_path / "test_user.py").write_text(
-        USER_TESTS.format(prog=built.program("checkpoint_header")))
+        USER_TESTS.format(prog=built.program("checkpoint_header"),
+                          plain=built.program("churn_pthread")))
     junit = tmp_path / "junit.xml"
     env = dict(os.environ, TLSLEAK_SKIP_SETUP="1", PYTHONPATH=str(ROOT / "harness"))
     r = subprocess.run([sys.executable, "-m", "pytest", "-p", "tlsleak.pytest_plugin",
@@ -34,8 +42,12 @@ def test_the_fixture_fails_the_leaking_program_and_passes_its_twin(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     cases = {tc.get("name"): tc for tc in ET.parse(junit).iter("testcase")}
     assert cases["test_tidy"].find("failure") is None
-    failure = cases["test_leaky"].find("failure")
-    assert failure is not None
-    message = failure.get("message")
-    assert "tlsleak: leak found (exit 1)" in message
-    assert "checkpoint_header-system: leak: rss grows" in message and "B/thread" in message
+    assert cases["test_tidy_unmodified"].find("failure") is None
+    # with checkpoints (tlsleak.h), and unmodified (the probe counts its threads)
+    for test, program in (("test_leaky", "checkpoint_header"),
+                          ("test_leaky_unmodified", "churn_pthread")):
+        failure = cases[test].find("failure")
+        assert failure is not None
+        message = failure.get("message")
+        assert "tlsleak: leak found (exit 1)" in message
+        assert f"{program}-system: leak: rss grows" in message and "B/thread" in message
