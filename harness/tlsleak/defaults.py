@@ -35,7 +35,8 @@ class Param:
 PARAMS = (
     # workload: what the program does (passed on its command line)
     Param("threads", "workload", 10000, "int", 10, 10_000_000, unit="threads",
-          help="threads each cell creates and joins"),
+          help="threads each cell creates and joins (--exec: stop the program once this many "
+               "of its threads have finished, as the probe counts them)"),
     Param("concurrency", "workload", 1, "int", 1, 4096, unit="threads",
           help="threads alive at once"),
     Param("size", "workload", 1024, "int", 1, 1 << 30, unit="B", help="block size in bytes"),
