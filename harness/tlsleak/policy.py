@@ -7,7 +7,8 @@ another checkpoint version, a wrong allocator, then the judgement of the memory 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 
 from tlsleak import verdict as stats
 from tlsleak.host import current as host
@@ -36,6 +37,7 @@ class Outcome:
     settled_at: int | None = None  # sequential: checkpoints seen when the verdict settled
     stderr_tail: str = ""
     duration_s: float = 0.0
+    malformed: int = 0  # TLSLEAK/1 lines that could not be read (counted, shown)
 
     @property
     def threads_done(self):
@@ -82,8 +84,16 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def allocator_problem(alloc, expect):
-    """Why the process is not served by the configured allocator, or None."""
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def allocator_problem(alloc, expect, library=""):
+    """Why the process is not served by the configured allocator (and, when `library` is a
+    shared library, by that very file), or None."""
     if not expect:
         return None
     if alloc is None:
@@ -94,6 +104,11 @@ def allocator_problem(alloc, expect):
                 f"(from {alloc.get('malloc_from', '?')})")
     if str(alloc.get("owns")) != "1":
         return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
+    served = alloc.get("malloc_from") or ""
+    if library and served and ".so" in os.path.basename(library) \
+            and not _same_file(served, library):
+        return (f"allocator check failed: malloc comes from {served}, not the configured "
+                f"{library} (a library path or preload in the environment?)")
     return None
 
 
@@ -111,9 +126,28 @@ def growth_in_time(samples, criteria):
                    f"verdict", rate=rate)
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40):
-    """The cell's Verdict from its Outcome, the judging Criteria and the allocator name the
-    program must report (`expect`, "" when unknown in advance)."""
+def grew(judged, signals):
+    """Whether any signal measured growth: a slope whose whole interval is above zero."""
+    rates = [judged.rate] + [getattr(j, "rate", None) for j in signals.values()]
+    return any(r is not None and r.low > 0 for r in rates)
+
+
+def decide_safely(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """decide(), but a judgement that raises is this cell's error, never the run's end."""
+    try:
+        v = decide(outcome, criteria, expect, role, looks, library)
+    except Exception as e:  # one cell's odd data must not lose every other cell
+        return Verdict("error", f"judging failed: {type(e).__name__}: {e}"[:300])
+    if outcome.malformed:
+        v = replace(v, reason=f"{v.reason}; {outcome.malformed} malformed TLSLEAK/1 line(s) "
+                    f"ignored")
+    return v
+
+
+def decide(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """The cell's Verdict from its Outcome, the judging Criteria, the allocator name the
+    program must report (`expect`, "" when unknown in advance) and the library it must come
+    from (`library`, a shared library's path; "" to skip that check)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -125,6 +159,10 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
 
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
+    if outcome.stop == "cap" and not grew(judged, signals):
+        # Big but flat (or killed before any trend): past the cap, yet no leak was measured.
+        return Verdict("inconclusive", f"{outcome.detail}, but no growth was measured; "
+                       f"process group killed {after} (raise --max-rss?)", **shown)
     if outcome.stop == "cap":  # a runaway leak, with the rate measured so far
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
@@ -134,7 +172,7 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = allocator_problem(outcome.alloc, expect)
+    problem = allocator_problem(outcome.alloc, expect, library)
     if problem is not None:
         return Verdict("error", problem, **shown)
     if ours:
