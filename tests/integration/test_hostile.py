@@ -33,6 +33,18 @@ def survivors(*words):
     return found
 
 
+def working_in(folder):
+    """Processes whose working directory is in folder (make and the compilers of a build)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.cwd().startswith(str(folder)):
+                found.append(p.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
 def hostile(tmp_path, mode, n, *opts, name="out"):
     return run_cli("run", "--out", tmp_path / name, "-a", "system", *opts,
                    "--exec", "--", HOSTILE, mode, str(n))
@@ -131,15 +143,29 @@ def _interrupt_when(argv, ready, signum, times=1):
     return proc.returncode, out, err
 
 
-def test_sigterm_during_the_build_kills_the_build_and_frees_the_lock(tmp_path):
+def compiling(build):
+    """A compiler at work on the repro programs (not CMake's configure probes)."""
+    for pid in working_in(build):
+        try:
+            p = psutil.Process(pid)
+            if p.name().startswith("cc1") and "CMakeFiles/CMakeTmp" not in p.cwd():
+                return True
+        except psutil.Error:
+            pass
+    return False
+
+
+@pytest.mark.parametrize("phase", ["configure", "compile"])
+def test_sigterm_during_the_build_kills_the_build_and_frees_the_lock(tmp_path, phase):
     build = tmp_path / "build"
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
             "-s", "control_flat", "--no-controls", "--build-dir", str(build)]
-    rc, out, err = _interrupt_when(argv, lambda: survivors("cmake", str(build)),
-                                   signal.SIGTERM)
+    ready = ((lambda: survivors("cmake", str(build))) if phase == "configure"
+             else (lambda: compiling(build)))
+    rc, out, err = _interrupt_when(argv, ready, signal.SIGTERM)
     assert rc == 130 and "Traceback" not in err, err
     time.sleep(0.2)
-    assert survivors(str(build)) == [] and survivors("cc1") == []
+    assert survivors(str(build)) == [] and working_in(build) == []
     with open(build / ".tlsleak.lock", "w") as fh:  # free at once
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
