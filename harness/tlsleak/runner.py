@@ -186,7 +186,7 @@ def run_cell(cell, settings, env=None):
         return policy.Outcome(stop="interrupted")
     if env is None:
         try:
-            env, _ = cell_env(cell.config, cell.target)
+            env, _ = cell_env(cell.config, cell.target, cell.env)
         except ValueError as e:
             return policy.Outcome(stop="not_started", detail=str(e))
     criteria, limits = settings.criteria, settings.limits

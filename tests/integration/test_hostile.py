@@ -24,11 +24,14 @@ ENV = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
 
 
 def survivors(*words):
-    """Processes whose command line holds every word (the run's programs)."""
+    """Processes whose command line holds every word (the run's programs), the harness
+    itself (whose command line names them too) left out."""
     found = []
     for p in psutil.process_iter(["cmdline"]):
-        line = " ".join(p.info["cmdline"] or [])
-        if all(w in line for w in words) and p.pid != os.getpid():
+        argv = p.info["cmdline"] or []
+        line = " ".join(argv)
+        if all(w in line for w in words) and p.pid != os.getpid() \
+                and "tlsleak" not in argv[:3] and "run" not in argv[:4]:
             found.append(p.pid)
     return found
 
