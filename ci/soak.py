@@ -244,11 +244,16 @@ def main():
         h = Tally()
         false_leaks = healthy(args.healthy_runs, tmp, h)
         t_healthy = time.monotonic() - t0
+        print(f"soak: healthy: {h.runs} runs, {h.cells} cells, {len(false_leaks)} false leaks, "
+              f"{h.lost} lost, {h.survivors} survivors, {t_healthy:.0f} s", file=sys.stderr,
+              flush=True)
         f = Tally()
         for i in range(args.fault_rounds):
             fault_matrix(tmp, i, overrides, f)
             hostile(tmp, i, overrides, f)
             interrupts(tmp, i, f)
+            print(f"soak: fault round {i}: {f.runs} runs, {f.cells} cells, {f.lost} lost, "
+                  f"{f.survivors} survivors, {f.verdicts}", file=sys.stderr, flush=True)
     figures = {
         "healthy": {"runs": h.runs, "cells": h.cells, "false_leaks": len(false_leaks),
                     "verdicts": h.verdicts, "lost_runs": h.lost, "survivors": h.survivors,
