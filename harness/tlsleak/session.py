@@ -15,7 +15,8 @@ from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, InfraError, UsageError,
                      baseline, catalog, configs, interrupts, policy, report, results, runner,
-                     target)
+                     shard, target)
+from tlsleak import progress as progress_mod
 from tlsleak.host import current as host
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
@@ -37,7 +38,8 @@ class Request:
     cmake_args: list = field(default_factory=list)
     build_dir: str | None = None
     argv: list = field(default_factory=list)  # the command line, for the record
-    progress: bool = True  # one line per finished cell on stderr
+    progress: bool = True  # progress on stderr (progress.py)
+    shard: tuple | None = None  # (K, N): run only shard K of N of the plan (shard.py)
     env: dict = field(default_factory=dict)  # given explicitly (--env): every cell gets it
     overwrite: bool = False  # replace another run's results in `out`
 
@@ -132,17 +134,21 @@ def run_cells(cells, settings, jobs, progress=True):
     """Every cell, jobs at a time. An interrupt (SIGINT, SIGTERM) kills the running programs
     and keeps only the cells that had finished. Returns (records in plan order, interrupted)."""
     interrupts.install()
+    shown = progress_mod.for_stream(sys.stderr, len(cells)) if progress else progress_mod.Silent()
+
+    def one(cell):
+        shown.started(cell.id)
+        try:
+            return judge_cell(cell, settings)
+        finally:
+            shown.ended(cell.id)  # off the running list before the next cell starts
+
     pool = ThreadPoolExecutor(max_workers=jobs)
     futures, interrupted = [], False
     try:
-        futures = [pool.submit(judge_cell, c, settings) for c in cells]
-        for done, fut in enumerate(as_completed(futures), 1):
-            res = fut.result()
-            if progress and res is not None:
-                rate = res["rate"]
-                shown = f" {rate['value']:.0f} {rate['unit']}" if rate else ""
-                print(f"[{done:>3}/{len(cells)}] {res['id']}: {res['verdict']}{shown} "
-                      f"({res['duration_s']:.1f} s)", file=sys.stderr)
+        futures = [pool.submit(one, c) for c in cells]
+        for fut in as_completed(futures):
+            shown.finished(fut.result())
     except KeyboardInterrupt:
         interrupted = True
     with interrupts.deferred():  # a second interrupt must not lose the finished cells
@@ -150,6 +156,7 @@ def run_cells(cells, settings, jobs, progress=True):
             runner.LIVE.kill_all()
         pool.shutdown(wait=True, cancel_futures=True)
         runner.LIVE.sweep()
+        shown.close()
     finished = [f.result() for f in futures if f.done() and not f.cancelled()]
     return [r for r in finished if r is not None], interrupted
 
@@ -237,6 +244,10 @@ def exec_program_problem(argv):
     return None
 
 
+RUNS = ROOT / "results" / "runs"
+LATEST = RUNS / "latest"
+
+
 def run(req, show=None):
     """Plan, build, run, conclude; returns the finished Session. Bad input raises UsageError
     before anything is built or run. `show(session)` is called with the concluded run before
@@ -248,6 +259,9 @@ def run(req, show=None):
         raise UsageError(f"--concurrency {w.concurrency} exceeds --threads {w.threads}")
     if w.interval > w.threads:
         raise UsageError(f"--interval {w.interval} exceeds --threads {w.threads}")
+    if req.shard and req.write_baseline:
+        raise UsageError("--write-baseline records a whole run, not a shard: merge the shards "
+                         "(tlsleak merge) and run without --shard to write a baseline")
     out = claim_out_dir(req.out, req.overwrite) if req.out else None
     if req.exec_argv is not None:
         problem = exec_program_problem(req.exec_argv)
@@ -263,6 +277,10 @@ def run(req, show=None):
         choose_scenarios(scenarios, req.scenarios, req.controls)
     build, manifest, confs = load(req.build_dir, req.cmake_args)
     chosen, cells = plan(req, scenarios, confs, target.Target.from_manifest(manifest))
+    planned = shard.plan_record(cells, req.settings, req.shard)
+    if req.shard:
+        cells = shard.select(cells, *req.shard)
+    planned["selected"] = len(cells)
     for cell in cells:
         cell.env = dict(req.env)
     unavailable = [c for c in confs if not c.available]
@@ -280,14 +298,14 @@ def run(req, show=None):
     records, interrupted = run_cells(cells, settings, req.jobs, req.progress)
     with interrupts.deferred():  # concluding and writing finish whatever comes
         done = _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
-                         interrupted, unavailable, base, show)
+                         interrupted, unavailable, base, show, planned)
     if interrupts.noted() and not interrupted:
         raise KeyboardInterrupt  # the run is written; it still ends as interrupted
     return done
 
 
 def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records, interrupted,
-              unavailable, base, show):
+              unavailable, base, show, planned):
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
     controls = check_controls(records)
@@ -298,13 +316,16 @@ def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
         unavailable=unavailable, controls=controls,
         exit_code=exit_code(records, controls, interrupted, changes),
         baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
-                                            **changes})
+                                            **changes}, plan=planned)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
-    out = out or ROOT / "results" / "runs" / run_id
+    default_out = out is None
+    out = out or RUNS / run_id
     done = Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
     if show is not None:
         show(done)
     write_outputs(out, doc)
+    if default_out:  # `tlsleak show` and people look here first
+        report.point_latest(out, LATEST)
     if req.write_baseline and not interrupted:
         # Explanations already written survive: from the file being replaced, else --baseline.
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)
