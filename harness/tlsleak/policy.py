@@ -7,7 +7,8 @@ another checkpoint version, a wrong allocator, then the judgement of the memory 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 
 from tlsleak import verdict as stats
 from tlsleak.host import current as host
@@ -42,6 +43,7 @@ class Outcome:
     stderr_tail: str = ""
     duration_s: float = 0.0
     probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
+    malformed: int = 0  # TLSLEAK/1 lines that could not be read (counted, shown)
 
     @property
     def threads_done(self):
@@ -88,8 +90,16 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def allocator_problem(alloc, expect):
-    """Why the process is not served by the configured allocator, or None."""
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def allocator_problem(alloc, expect, library=""):
+    """Why the process is not served by the configured allocator (and, when `library` is a
+    shared library, by that very file), or None."""
     if not expect:
         return None
     if alloc is None:
@@ -100,6 +110,11 @@ def allocator_problem(alloc, expect):
                 f"(from {alloc.get('malloc_from', '?')})")
     if str(alloc.get("owns")) != "1":
         return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
+    served = alloc.get("malloc_from") or ""
+    if library and served and ".so" in os.path.basename(library) \
+            and not _same_file(served, library):
+        return (f"allocator check failed: malloc comes from {served}, not the configured "
+                f"{library} (a library path or preload in the environment?)")
     return None
 
 
@@ -119,12 +134,12 @@ def growth_in_time(samples, criteria):
                    signal=stats.EXTERNAL, rate=j.rate, signals={stats.EXTERNAL: j})
 
 
-def exec_allocator_problem(outcome, expect):
+def exec_allocator_problem(outcome, expect, library=""):
     """Why an --exec program is not served by the configured override allocator, or None. Its
     `alloc` line decides when it prints one; else what the probe saw: the allocator's library
     mapped into the process (which, preloaded, puts its malloc ahead of libc's)."""
     if not expect or outcome.alloc is not None:
-        return allocator_problem(outcome.alloc, expect)
+        return allocator_problem(outcome.alloc, expect, library)
     seen = outcome.probe
     if seen is None:  # no probe on this target: nothing to check with
         return None
@@ -136,9 +151,28 @@ def exec_allocator_problem(outcome, expect):
     return None
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40):
-    """The cell's Verdict from its Outcome, the judging Criteria and the allocator name the
-    program must report (`expect`, "" when unknown in advance)."""
+def grew(judged, signals):
+    """Whether any signal measured growth: a slope whose whole interval is above zero."""
+    rates = [judged.rate] + [getattr(j, "rate", None) for j in signals.values()]
+    return any(r is not None and r.low > 0 for r in rates)
+
+
+def decide_safely(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """decide(), but a judgement that raises is this cell's error, never the run's end."""
+    try:
+        v = decide(outcome, criteria, expect, role, looks, library)
+    except Exception as e:  # one cell's odd data must not lose every other cell
+        return Verdict("error", f"judging failed: {type(e).__name__}: {e}"[:300])
+    if outcome.malformed:
+        v = replace(v, reason=f"{v.reason}; {outcome.malformed} malformed TLSLEAK/1 line(s) "
+                    f"ignored")
+    return v
+
+
+def decide(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """The cell's Verdict from its Outcome, the judging Criteria, the allocator name the
+    program must report (`expect`, "" when unknown in advance) and the library it must come
+    from (`library`, a shared library's path; "" to skip that check)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -150,6 +184,10 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
 
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
+    if outcome.stop == "cap" and not grew(judged, signals):
+        # Big but flat (or killed before any trend): past the cap, yet no leak was measured.
+        return Verdict("inconclusive", f"{outcome.detail}, but no growth was measured; "
+                       f"process group killed {after} (raise --max-rss?)", **shown)
     if outcome.stop == "cap":  # a runaway leak, with the rate measured so far
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
@@ -159,8 +197,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = (exec_allocator_problem(outcome, expect) if role == "exec"
-               else allocator_problem(outcome.alloc, expect))
+    problem = (exec_allocator_problem(outcome, expect, library) if role == "exec"
+               else allocator_problem(outcome.alloc, expect, library))
     if problem is not None:
         return Verdict("error", problem, **shown)
     if not cps and role == "exec":

@@ -44,7 +44,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         "exit": exit_record(outcome),
         "duration_s": outcome.duration_s, "command": list(cell.argv), "env": env_set,
         "checkpoints": cps, "samples": _downsample(outcome.samples),
-        "stderr_tail": outcome.stderr_tail,
+        "stderr_tail": outcome.stderr_tail, "malformed_lines": outcome.malformed,
     }
     if outcome.stop != "not_started":
         rec["attribution"] = list(verdict.attribution)

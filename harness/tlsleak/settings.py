@@ -60,10 +60,12 @@ class Limits:
     max_maps: int = default("max_maps")
     sample_interval_s: float = default("sample_interval_s")
 
-    def with_machine_caps(self, jobs):
+    def with_machine_caps(self, jobs, cells=None):
         """Caps left at 0 get values from the machine: half the memory shared by the cells
-        running at once, 16 times the memory in address space, 80 % of vm.max_map_count."""
+        running at once (min(jobs, cells), not the jobs asked for), 16 times the memory in
+        address space, 80 % of vm.max_map_count."""
         total = psutil.virtual_memory().total
+        jobs = max(1, min(jobs, cells) if cells else jobs)
         limit = host.map_count_limit()
         return replace(self, max_rss=self.max_rss or total // (2 * jobs),
                        max_vsize=self.max_vsize or 16 * total,
