@@ -229,7 +229,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
     problem = (exec_allocator_problem(outcome, expect, library) if role == "exec"
-               else allocator_problem(outcome.alloc, expect, library))
+               else allocator_problem(outcome.alloc, expect, library)) \
+        or version_problem(outcome.alloc, expect, version)
     if problem is not None:
         return Verdict("error", problem, **shown)
     if not cps and role == "exec":
