@@ -207,6 +207,11 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
                  {"tcmalloc", try_tcmalloc},
                  {"tbbmalloc", try_tbbmalloc},
                  {"faulty", try_faulty}};
+    /* A program that routes its allocations to an allocator's own API says so (mimalloc_api.c):
+     * then `owns` below checks the routed malloc, and malloc_from names the router. */
+    const char *const *route = prim_symbol("tlsleak_alloc_route");
+    if (route != NULL)
+        snprintf(a->mode, sizeof a->mode, "%s", *route);
     void *block = tl_block_new(probe_size);
     size_t i = 0;
     while (i < sizeof order / sizeof order[0] && !order[i].try_it(a, block))
