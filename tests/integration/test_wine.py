@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,17 @@ def test_seed_thread_local_grows_with_static_mimalloc_2_0(manifest):
     for config in old:
         _, seed = run(manifest, config, "seed_thread_local")
         assert slope(seed, "commit") > FLOOR, config["id"]
+
+
+def test_a_crash_ends_quickly_and_quietly(manifest):
+    """With the prefix ci/wine-prefix.sh makes, a fault in a thread-exit destructor ends the
+    process within seconds, with no winedbg backtrace flooding stderr, and without an end line."""
+    config = configs(manifest)[0]
+    t0 = time.monotonic()
+    r, log = run(manifest, config, "fault_crash_dtor")
+    assert time.monotonic() - t0 < 30
+    assert r.returncode != 0 and log.end is None and log.checkpoints
+    assert "Register dump" not in r.stderr and len(r.stderr) < 2048, r.stderr[-500:]
 
 
 def test_unknown_thread_api_is_a_usage_error(manifest):
