@@ -36,6 +36,9 @@ class Outcome:
     settled_at: int | None = None  # sequential: checkpoints seen when the verdict settled
     stderr_tail: str = ""
     duration_s: float = 0.0
+    # The platform's reading of a failing exit, ("crash" | "error", one line), where the
+    # host's would be wrong (Wine: an exception code as the status); None = the host's.
+    exit_reading: tuple | None = None
 
     @property
     def threads_done(self):
@@ -82,8 +85,10 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def allocator_problem(alloc, expect):
-    """Why the process is not served by the configured allocator, or None."""
+def allocator_problem(alloc, expect, route="malloc"):
+    """Why the process is not served by the configured allocator the configured way, or None.
+    `route` api: the program must say it routes its allocations to the allocator's own
+    functions (the `alloc` line's mode=api), and the routed malloc must be the allocator's."""
     if not expect:
         return None
     if alloc is None:
@@ -94,6 +99,10 @@ def allocator_problem(alloc, expect):
                 f"(from {alloc.get('malloc_from', '?')})")
     if str(alloc.get("owns")) != "1":
         return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
+    said = alloc.get("mode") or "malloc"
+    if said != (route or "malloc"):
+        return (f"allocator check failed: configured route {route or 'malloc'}, but the program "
+                f"reaches {expect} by {said}")
     return None
 
 
@@ -111,7 +120,7 @@ def growth_in_time(samples, criteria):
                    f"verdict", rate=rate)
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40):
+def decide(outcome, criteria, expect="", role="scenario", looks=40, route="malloc"):
     """The cell's Verdict from its Outcome, the judging Criteria and the allocator name the
     program must report (`expect`, "" when unknown in advance)."""
     if outcome.stop == "not_started":
@@ -129,12 +138,12 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
     if not ours and outcome.returncode != 0:
-        kind, text = host.describe_exit(outcome.returncode)
+        kind, text = outcome.exit_reading or host.describe_exit(outcome.returncode)
         return Verdict(kind, f"{text} (last checkpoint: {cps[-1]['done'] if cps else None} "
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = allocator_problem(outcome.alloc, expect)
+    problem = allocator_problem(outcome.alloc, expect, route)
     if problem is not None:
         return Verdict("error", problem, **shown)
     if ours:

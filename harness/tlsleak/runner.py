@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, policy, verdict
+from tlsleak import checkpoints, configs, platforms, policy, verdict
 from tlsleak.host import current as host
 from tlsleak.target import PRELOAD_VARS, Target
 
@@ -43,7 +43,7 @@ def cell_env(config, tgt=None):
     Only the configured library, an absolute path that exists, is ever preloaded."""
     tgt = tgt or Target()
     env = {k: v for k, v in os.environ.items() if k not in PRELOAD_VARS}
-    env_set = {}
+    env_set = dict(tgt.launcher_env)  # what the launcher needs (Wine: WINEPREFIX, WINEDEBUG)
     if config.mode == "override":
         if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
             raise ValueError(f"preload library missing: {config.preload!r}")
@@ -180,4 +180,5 @@ def run_cell(cell, settings, env=None):
         stop=stop, detail=detail, returncode=proc.returncode,
         checkpoints=tuple(log.checkpoints), samples=tuple(samples), alloc=log.alloc,
         end=log.end, version_mismatch=log.version_mismatch, settled_at=settled_at,
-        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3))
+        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
+        exit_reading=platforms.get(cell.target.platform).describe_exit(proc.returncode, log.end))

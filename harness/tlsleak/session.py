@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, UsageError, baseline,
-                     catalog, configs, policy, report, results, runner, target)
+                     catalog, configs, platforms, policy, report, results, runner, target)
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
 
@@ -35,6 +35,7 @@ class Request:
     build_dir: str | None = None
     argv: list = field(default_factory=list)  # the command line, for the record
     progress: bool = True  # one line per finished cell on stderr
+    platform: str = "native"  # platforms.NAMES: where the programs run
 
 
 @dataclass
@@ -50,9 +51,14 @@ class Session:
         return self.doc["exit_code"]
 
 
-def load(build_dir=None, cmake_args=()):
-    """The build tree, its manifest and its configurations (labelled)."""
-    build = Build(build_dir, cmake_args)
+def load(build_dir=None, cmake_args=(), platform="native"):
+    """The build tree, its manifest and its configurations (labelled), for a platform: its own
+    build tree unless one is named, its toolchain."""
+    plat = platforms.get(platform)
+    plat.check()
+    if build_dir is None and plat.BUILD_DIR is not None:
+        build_dir = ROOT / plat.BUILD_DIR
+    build = Build(build_dir, [*plat.cmake_args(), *cmake_args])
     manifest = build.configure()
     confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
     return build, manifest, confs
@@ -104,7 +110,7 @@ def judge_cell(cell, settings):
     if outcome.stop == "interrupted":
         return None
     verdict = policy.decide(outcome, settings.criteria, cell.expect, cell.role,
-                            settings.workload.looks)
+                            settings.workload.looks, cell.config.route)
     return results.cell_record(cell, settings, outcome, verdict, env_set)
 
 
@@ -137,12 +143,27 @@ def run_cells(cells, settings, jobs, progress=True):
 
 
 def check_controls(cells):
-    failures = []
+    """Whether every control came out as it must; and, per configuration whose control failed,
+    what that means: a configuration whose negative control grows (the MinGW mimalloc DLL
+    keeps ~64 KiB per exited thread) measures its own cost per thread in every cell, so its
+    verdicts say nothing of the scenarios until that cost is explained."""
+    failures, invalid = [], {}
     for cell in cells:
         want = report.CONTROL_EXPECT.get(cell["role"])
         if want and cell["verdict"] != want:
             failures.append(f"{cell['id']}: expected {want}, got {cell['verdict']}")
-    return {"passed": not failures, "failures": failures}
+            rate = cell.get("rate") or {}
+            grows = f" ({rate['value']:.0f} {rate['unit']})" if rate.get("value") is not None \
+                else ""
+            why = (f"{cell['scenario']} {cell['verdict']}{grows}: the configuration's own cost "
+                   f"per thread; its other cells carry it too"
+                   if cell["role"] == "control-flat" and cell["verdict"] == "leak"
+                   else f"{cell['scenario']} expected {want}, got {cell['verdict']}: the "
+                        f"detector is not proven for this configuration")
+            invalid.setdefault(cell["allocator"]["id"], []).append(why)
+    return {"passed": not failures, "failures": failures,
+            "invalid_configs": [{"config": cid, "why": "; ".join(whys)}
+                                for cid, whys in invalid.items()]}
 
 
 def exit_code(cells, controls, interrupted, changes=None):
@@ -187,8 +208,10 @@ def run(req):
     scenarios = catalog.load(ROOT)
     if req.exec_argv is None:  # fail on a bad scenario name before building anything
         choose_scenarios(scenarios, req.scenarios, req.controls)
-    build, manifest, confs = load(req.build_dir, req.cmake_args)
-    chosen, cells = plan(req, scenarios, confs, target.Target.from_manifest(manifest))
+    build, manifest, confs = load(req.build_dir, req.cmake_args, req.platform)
+    plat = platforms.get(req.platform)
+    tgt = plat.target(target.Target.from_manifest(manifest))
+    chosen, cells = plan(req, scenarios, confs, tgt)
     unavailable = [c for c in confs if not c.available]
 
     started = dt.datetime.now(dt.timezone.utc)
@@ -197,7 +220,8 @@ def run(req):
     if req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     manifest = build.build(targets, jobs=req.jobs)
-    records, interrupted = run_cells(cells, req.settings, req.jobs, req.progress)
+    with plat.running(tgt):
+        records, interrupted = run_cells(cells, req.settings, req.jobs, req.progress)
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
     controls = check_controls(records)
