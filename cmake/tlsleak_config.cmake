@@ -176,6 +176,17 @@ function(tlsleak_add_packaged)
   endif()
   set(fix "apt-get install ${P_PACKAGE} (or run ci/setup.sh)")
   string(TOUPPER "TLSLEAK_${P_NAME}" cache)
+  if(WIN32)
+    # A cross-build finds no Debian package for the target: say so rather than "install it".
+    foreach(mode IN LISTS P_MODES)
+      tlsleak_add_config(NAME ${P_NAME} VERSION unknown MODE ${mode} ORIGIN "${P_ORIGIN}"
+        AVAILABLE FALSE REASON "${P_PACKAGE} is a Linux package: no Windows build of ${P_WHAT} here")
+    endforeach()
+    if(P_OUT_VERSION)
+      set(${P_OUT_VERSION} "" PARENT_SCOPE)
+    endif()
+    return()
+  endif()
 
   find_path(${cache}_INCLUDE_DIR "${P_HEADER}")
   find_library(${cache}_LIBRARY NAMES ${P_LIBRARY_NAMES})
