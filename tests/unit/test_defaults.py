@@ -19,7 +19,7 @@ def test_the_settings_types_default_to_the_table():
     flat = Settings().as_dict()
     for p in PARAMS:
         if p.name == "signals":
-            assert flat["deciding"] == ["rss", "commit", "heap_inuse", "heap_mapped"]
+            assert flat["deciding"] == ["commit", "rss", "heap_inuse", "heap_mapped"]
         elif p.name != "interval":
             assert flat[p.name] == p.default, p.name
 
@@ -31,7 +31,7 @@ def test_the_run_settings_default_to_the_table_for_each_platform(p, platform):
     got = settings_from(_run_args("--platform", platform)).as_dict()
     want = default(p.name, platform)
     if p.name == "signals":
-        assert got["deciding"] == ["rss", "commit", "heap_inuse", "heap_mapped"]
+        assert got["deciding"] == ["commit", "rss", "heap_inuse", "heap_mapped"]
     elif p.kind != "size" and p.name not in ("interval", "max_maps"):
         assert got[p.name] == want, p.name
     if p.name not in platform_dependent():
