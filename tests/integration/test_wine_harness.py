@@ -101,3 +101,35 @@ def test_list_shows_the_windows_scenarios_and_why_override_is_not_there():
     assert "fls_callback_free" in r.stdout and "tls_callback_free" in r.stdout
     assert "tss_dtor_free" not in r.stdout  # MinGW has no C11 threads.h
     assert "mimalloc-redirect.dll" in r.stdout
+
+
+def test_an_interrupt_stops_the_cell_and_the_wineserver(tmp_path):
+    """SIGINT mid-cell: the program is killed, the run exits 130, and the wineserver the
+    harness started is gone."""
+    import signal
+    import subprocess
+    env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
+    proc = subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "--platform",
+                             "wine", "-s", "control_flat", "-a", "system", "--no-controls",
+                             "--no-sequential", "--threads", "1000000"],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    harness = psutil.Process(proc.pid)
+
+    def cell_running():
+        for child in harness.children(recursive=True):
+            try:
+                if child.name().startswith("control_flat"):
+                    return True
+            except psutil.Error:
+                pass
+        return False
+
+    while time.monotonic() < deadline and not cell_running():
+        time.sleep(0.2)
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-1000:] + err[-1000:]
+    assert wineservers_of_prefix() == [], "the interrupted run left its wineserver running"
