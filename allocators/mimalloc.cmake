@@ -9,6 +9,10 @@
 # from a cache variable that would stick to the build tree.
 # A source build also gives an `override` configuration when its version differs from the
 # package's (same version, same id: the package's is kept).
+# Windows (MinGW cross-build): MinGW builds of mimalloc do not replace malloc, so both
+# configurations from a source tree route the programs' allocations to mi_* (ROUTE api,
+# repro/common/mimalloc_api.c): `static` links libmimalloc-static.a, `dynamic` the DLL built
+# beside it; `override` needs mimalloc-redirect.dll, which only MSVC builds can use.
 
 include(ExternalProject)
 
@@ -34,9 +38,17 @@ function(tlsleak_mimalloc_header_version out header)
 endfunction()
 
 # --- the system package -------------------------------------------------------------------
-tlsleak_add_packaged(NAME mimalloc PACKAGE libmimalloc-dev ORIGIN "debian package"
-  HEADER mimalloc.h LIBRARY_NAMES mimalloc VERSION_FUNCTION tlsleak_mimalloc_header_version
-  MODES dynamic override OUT_VERSION tlsleak_mimalloc_pkg_version)
+if(WIN32)
+  # No Debian package for the Windows target, and no override: see the source builds below.
+  set(tlsleak_mimalloc_pkg_version "")
+  tlsleak_add_config(NAME mimalloc VERSION unknown MODE override AVAILABLE FALSE
+    REASON "override on Windows needs mimalloc-redirect.dll, which MinGW builds cannot use"
+    ORIGIN "source")
+else()
+  tlsleak_add_packaged(NAME mimalloc PACKAGE libmimalloc-dev ORIGIN "debian package"
+    HEADER mimalloc.h LIBRARY_NAMES mimalloc VERSION_FUNCTION tlsleak_mimalloc_header_version
+    MODES dynamic override OUT_VERSION tlsleak_mimalloc_pkg_version)
+endif()
 
 # --- source builds ------------------------------------------------------------------------
 # tlsleak_mimalloc_from_source(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir> | GIT_TAG <tag>)
@@ -102,6 +114,51 @@ function(tlsleak_mimalloc_from_source)
   endif()
 endfunction()
 
+# tlsleak_mimalloc_from_source_mingw(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>)
+# The static library and the DLL of one tree, with the programs routed to mi_* (ROUTE api).
+# A source tree only (Debian's source package, set up by ci/setup.sh): the Windows build
+# downloads nothing.
+function(tlsleak_mimalloc_from_source_mingw)
+  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR;GIT_TAG" "" ${ARGN})
+  if(NOT S_SOURCE_DIR)
+    message(STATUS "tlsleak: mimalloc ${S_VERSION} from ${S_ORIGIN} skipped: "
+      "the Windows build takes source trees only")
+    return()
+  endif()
+  string(MAKE_C_IDENTIFIER "tlsleak_mimalloc_${S_VERSION}" ep)
+  if(TARGET ${ep})
+    message(STATUS "tlsleak: mimalloc ${S_VERSION} from ${S_ORIGIN} skipped: "
+      "that version is already built from another source")
+    return()
+  endif()
+  set(source_args SOURCE_DIR "${S_SOURCE_DIR}")
+  set(bin "${CMAKE_BINARY_DIR}/_deps/${ep}/build")
+  set(static_lib "${bin}/libmimalloc-static.a")
+  set(import_lib "${bin}/libmimalloc.dll.a")
+  set(dll "${bin}/libmimalloc.dll")
+  set(dyn_dir "${CMAKE_BINARY_DIR}/bin/mimalloc-${S_VERSION}-dynamic")
+  ExternalProject_Add(${ep}
+    ${source_args}
+    PREFIX "${CMAKE_BINARY_DIR}/_deps/${ep}"
+    BINARY_DIR "${bin}"
+    CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DMI_BUILD_TESTS=OFF -DMI_OVERRIDE=OFF
+      -DMI_WIN_REDIRECT=OFF -DMI_BUILD_STATIC=ON -DMI_BUILD_SHARED=ON -DMI_BUILD_OBJECT=OFF
+      -DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE}
+    # The DLL goes beside the programs that load it: Windows looks there first.
+    INSTALL_COMMAND "${CMAKE_COMMAND}" -E make_directory "${dyn_dir}"
+      COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${dll}" "${dyn_dir}/"
+    BUILD_BYPRODUCTS "${static_lib}" "${import_lib}" "${dll}")
+  set(wrap "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
+  tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-static"
+    LINK_LIBRARIES tlsleak_mimalloc_api "${static_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+  tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE static ROUTE api
+    LIBRARY "${static_lib}" ORIGIN "${S_ORIGIN}")
+  tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-dynamic"
+    LINK_LIBRARIES tlsleak_mimalloc_api "${import_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+  tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE dynamic ROUTE api
+    LIBRARY "${dll}" ORIGIN "${S_ORIGIN}")
+endfunction()
+
 set(tlsleak_built_any FALSE)
 set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh, or -a mimalloc@dir:DIR:static")
 # Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
@@ -110,9 +167,14 @@ if(EXISTS "${tlsleak_why_file}")
   file(STRINGS "${tlsleak_why_file}" tlsleak_why LIMIT_COUNT 1)
   set(tlsleak_static_reason "no mimalloc source: ${tlsleak_why}")
 endif()
-if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+if(WIN32 AND MINGW)
+  set(tlsleak_mimalloc_source_fn tlsleak_mimalloc_from_source_mingw)
+elseif(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(tlsleak_mimalloc_source_fn tlsleak_mimalloc_from_source)
+endif()
+if(NOT tlsleak_mimalloc_source_fn)
   # Static override elsewhere needs more than --whole-archive (Windows: mimalloc-redirect).
-  set(tlsleak_static_reason "static mimalloc from source is set up for Linux only")
+  set(tlsleak_static_reason "static mimalloc from source is set up for Linux and MinGW only")
 else()
   find_package(Threads REQUIRED)
   file(GLOB tlsleak_candidates LIST_DIRECTORIES true
@@ -133,8 +195,8 @@ else()
       message(WARNING "tlsleak: ${tlsleak_dir}: no MI_MALLOC_VERSION, not a mimalloc tree")
       continue()
     endif()
-    tlsleak_mimalloc_from_source(VERSION "${tlsleak_v}" ORIGIN "source ${tlsleak_dir}"
-      SOURCE_DIR "${tlsleak_dir}")
+    cmake_language(CALL ${tlsleak_mimalloc_source_fn} VERSION "${tlsleak_v}"
+      ORIGIN "source ${tlsleak_dir}" SOURCE_DIR "${tlsleak_dir}")
     set(tlsleak_built_any TRUE)
   endforeach()
 endif()

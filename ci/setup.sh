@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tlsleak needs, idempotently, and records the Python interpreter to use.
-#   ci/setup.sh [run|test]    run: build + run the matrix; test: also pytest and the linters
+#   ci/setup.sh [run|test|wine]   run: build + run the matrix; test: also pytest and the
+#                                 linters; wine: also the Windows cross-build and Wine
+#                                 (`tlsleak run --platform wine`; never part of run or test)
 # Debian/Ubuntu: binary packages through apt (as root, or with passwordless sudo), Python
 # packages from Debian when they are there. Elsewhere, or when apt is not an option: a .venv
 # with pip. Allocator sources for from-source builds: Debian's source packages, fetched through
@@ -9,8 +11,8 @@
 # Prints nothing when everything is already in place; one line before each long step (stderr).
 set -euo pipefail
 profile=${1:-run}
-case $profile in run | test) ;; *)
-    echo "setup.sh: unknown profile '$profile' (accepted: run, test)" >&2
+case $profile in run | test | wine) ;; *)
+    echo "setup.sh: unknown profile '$profile' (accepted: run, test, wine)" >&2
     exit 2
     ;;
 esac
@@ -51,6 +53,8 @@ up_to_date && exit 0
 apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-certificates python3 python3-venv python3-psutil
     python3-scipy python3-matplotlib "${alloc_packages[@]}")
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium)
+# --platform wine: the mingw-w64 cross toolchain (cmake/mingw-w64.cmake) and Wine to run it.
+apt_wine=(mingw-w64 wine64)
 sudo=()
 [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo=(sudo -n); }
 can_apt() { command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; }; }
@@ -70,6 +74,7 @@ host_update() { # the lists lock has no timeout option: wait while another apt h
 
 wanted=("${apt_run[@]}")
 [ "$profile" = test ] && wanted+=("${apt_test[@]}")
+[ "$profile" = wine ] && wanted+=("${apt_wine[@]}")
 if can_apt; then
     missing=()
     for p in "${wanted[@]}"; do

@@ -14,3 +14,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static") # an allocator DLL built here, too
+# How the build runs what it makes; the manifest passes it on as the target's launcher.
+find_program(TLSLEAK_WINE64 NAMES wine64 PATHS /usr/lib/wine NO_DEFAULT_PATH)
+if(TLSLEAK_WINE64)
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${TLSLEAK_WINE64}")
+endif()

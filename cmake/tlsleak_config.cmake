@@ -38,14 +38,16 @@ endfunction()
 #                    [ID <id>] [VARIANT <variant>] [TARGET <target>]
 #                    [AVAILABLE <bool>] [REASON <one line: what is missing, how to fix it>]
 #                    [LIBRARY <abs path>] [PRELOAD <abs path>] [ORIGIN <text>] [EXPECT <name>]
-#                    [COMMIT <full commit>] [SOURCE <source spec>])
+#                    [COMMIT <full commit>] [SOURCE <source spec>] [ROUTE <malloc|api>])
 # ID defaults to <name>@<version>:<mode>; VARIANT to <name>-<version>-<mode> ("system" for
-# override); TARGET to variant_<variant>; EXPECT to <name>. COMMIT and SOURCE say which tree a
-# build from source came from (harness/tlsleak/versions/), "" for a system package. A second configuration with an id
+# override); TARGET to variant_<variant>; EXPECT to <name>; ROUTE to malloc (the allocator
+# serves malloc itself; `api`: the programs call its own functions, DESIGN.md section 4).
+# COMMIT and SOURCE say which tree a build from source came from (harness/tlsleak/versions/),
+# "" for a system package. A second configuration with an id
 # already registered is dropped with a message: ids must be unique.
 function(tlsleak_add_config)
   cmake_parse_arguments(C ""
-    "ID;NAME;VERSION;MODE;VARIANT;TARGET;AVAILABLE;REASON;LIBRARY;PRELOAD;ORIGIN;EXPECT;COMMIT;SOURCE"
+    "ID;NAME;VERSION;MODE;VARIANT;TARGET;AVAILABLE;REASON;LIBRARY;PRELOAD;ORIGIN;EXPECT;COMMIT;SOURCE;ROUTE"
     "" ${ARGN})
   if(NOT C_MODE MATCHES "^(system|static|dynamic|override)$")
     message(FATAL_ERROR "tlsleak: config ${C_NAME}: bad mode '${C_MODE}'")
@@ -69,6 +71,9 @@ function(tlsleak_add_config)
   if(NOT DEFINED C_EXPECT)
     set(C_EXPECT "${C_NAME}")
   endif()
+  if(NOT DEFINED C_ROUTE)
+    set(C_ROUTE malloc)
+  endif()
   if(C_AVAILABLE)
     set(available true)
     set(C_REASON "")
@@ -89,7 +94,7 @@ function(tlsleak_add_config)
   set(C_BIN_DIR "${CMAKE_BINARY_DIR}/bin/${C_VARIANT}")
   set(json "{")
   foreach(key id name version mode available reason variant target bin_dir preload library
-      origin expect commit source)
+      origin expect commit source route)
     string(TOUPPER "${key}" up)
     if(key STREQUAL "available")
       set(value "${available}")
@@ -173,6 +178,17 @@ function(tlsleak_add_packaged)
   endif()
   set(fix "apt-get install ${P_PACKAGE} (or run ci/setup.sh)")
   string(TOUPPER "TLSLEAK_${P_NAME}" cache)
+  if(WIN32)
+    # A cross-build finds no Debian package for the target: say so rather than "install it".
+    foreach(mode IN LISTS P_MODES)
+      tlsleak_add_config(NAME ${P_NAME} VERSION unknown MODE ${mode} ORIGIN "${P_ORIGIN}"
+        AVAILABLE FALSE REASON "${P_PACKAGE} is a Linux package: no Windows build of ${P_WHAT} here")
+    endforeach()
+    if(P_OUT_VERSION)
+      set(${P_OUT_VERSION} "" PARENT_SCOPE)
+    endif()
+    return()
+  endif()
 
   find_path(${cache}_INCLUDE_DIR "${P_HEADER}")
   find_library(${cache}_LIBRARY NAMES ${P_LIBRARY_NAMES})

@@ -13,7 +13,8 @@ from pathlib import Path
 from tlsleak import InfraError
 
 ROLES = ("control-leak", "control-flat", "scenario", "fault")
-MECHANISMS = ("none", "pthread", "c11", "cxx")
+# The last four are registered by a Windows scenario itself (repro/CMakeLists.txt).
+MECHANISMS = ("none", "pthread", "c11", "cxx", "fls", "tlscb", "emutls", "dllmain")
 _TAG = re.compile(r"^\s*\*?\s*@(\w+)\s+(.*?)\s*$")
 _SCENARIO = re.compile(r"^([a-z0-9_]+)(?:[ \t]+tls=([a-z0-9]+))?$")
 
@@ -74,7 +75,10 @@ def parse_source(path, root):
 def load(root):
     """All scenarios, sorted: controls first, then by name."""
     found = []
-    for path in sorted((Path(root) / "repro" / "scenarios").glob("*.c*")):
+    # scenarios/<platform>/ holds the scenarios of one target OS (@platform, DESIGN.md section
+    # 1); which ones a build can run is its manifest's business (target.Target.buildable).
+    scen = Path(root) / "repro" / "scenarios"
+    for path in sorted([*scen.glob("*.c*"), *scen.glob("*/*.c*")]):
         found.extend(parse_source(path, root))
     names = [s.name for s in found]
     twice = sorted({n for n in names if names.count(n) > 1})

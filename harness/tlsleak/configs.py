@@ -35,12 +35,14 @@ class Config:
     origin: str
     expect: str
     commit: str = ""  # the git commit of a source build (tlsleak-built.json), else ""
+    route: str = "malloc"  # how the programs reach the allocator: malloc, or its own api
     label: str = ""  # short display name, set by label_all()
 
     @classmethod
     def from_manifest(cls, entry):
         keys = cls.__dataclass_fields__
-        return cls(**{k: entry.get(k, "") for k in keys if k != "label"})
+        return cls(**{k: entry.get(k, "") for k in keys if k not in ("label", "route")},
+                   route=entry.get("route") or "malloc")
 
     @property
     def slug(self):

@@ -81,9 +81,22 @@ PARAMS = (
 
 BY_NAME = {p.name: p for p in PARAMS}
 
+# Defaults that differ per --platform (platforms/), over PARAMS' own. Wine creates and joins a
+# few hundred threads per second (natively about ten thousand): fewer threads and a shorter
+# budget keep judging a cell under 10 s there; 2000 threads still give 40 checkpoints of 50.
+PLATFORM_DEFAULTS = {
+    "native": {},
+    "wine": {"threads": 2000, "budget_s": 8.0, "timeout_s": 60.0},
+}
 
-def default(name):
-    return BY_NAME[name].default
+
+def default(name, platform="native"):
+    return PLATFORM_DEFAULTS.get(platform, {}).get(name, BY_NAME[name].default)
+
+
+def platform_dependent():
+    """The settings whose default depends on --platform."""
+    return sorted({n for over in PLATFORM_DEFAULTS.values() for n in over})
 
 
 def in_group(group):

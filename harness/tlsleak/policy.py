@@ -45,6 +45,9 @@ class Outcome:
     duration_s: float = 0.0
     probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
     malformed: int = 0  # TLSLEAK/1 lines that could not be read (counted, shown)
+    # The platform's reading of a failing exit, ("crash" | "error", one line), where the
+    # host's would be wrong (Wine: an exception code as the status); None = the host's.
+    exit_reading: tuple | None = None
 
     @property
     def threads_done(self):
@@ -98,9 +101,11 @@ def _same_file(a, b):
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def allocator_problem(alloc, expect, library=""):
-    """Why the process is not served by the configured allocator (and, when `library` is a
-    shared library, by that very file), or None."""
+def allocator_problem(alloc, expect, library="", route="malloc"):
+    """Why the process is not served by the configured allocator the configured way (and, when
+    `library` is a shared library, by that very file), or None. `route` api: the program must
+    say it routes its allocations to the allocator's own functions (the `alloc` line's
+    mode=api), and the routed malloc must be the allocator's."""
     if not expect:
         return None
     if alloc is None:
@@ -116,6 +121,10 @@ def allocator_problem(alloc, expect, library=""):
             and not _same_file(served, library):
         return (f"allocator check failed: malloc comes from {served}, not the configured "
                 f"{library} (a library path or preload in the environment?)")
+    said = alloc.get("mode") or "malloc"
+    if said != (route or "malloc"):
+        return (f"allocator check failed: configured route {route or 'malloc'}, but the program "
+                f"reaches {expect} by {said}")
     return None
 
 
@@ -187,10 +196,10 @@ def grew(judged, signals):
 
 
 def decide_safely(outcome, criteria, expect="", role="scenario", looks=40, library="",
-                  version=""):
+                  route="malloc", version=""):
     """decide(), but a judgement that raises is this cell's error, never the run's end."""
     try:
-        v = decide(outcome, criteria, expect, role, looks, library, version)
+        v = decide(outcome, criteria, expect, role, looks, library, route, version)
     except Exception as e:  # one cell's odd data must not lose every other cell
         return Verdict("error", f"judging failed: {type(e).__name__}: {e}"[:300])
     if outcome.malformed:
@@ -199,11 +208,13 @@ def decide_safely(outcome, criteria, expect="", role="scenario", looks=40, libra
     return v
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", version=""):
+def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", route="malloc",
+           version=""):
     """The cell's Verdict from its Outcome, the judging Criteria, the allocator name the
-    program must report (`expect`, "" when unknown in advance) and the library it must come
-    from (`library`, a shared library's path; "" to skip that check), and the version asked
-    for (`version`, "" to skip that check)."""
+    program must report (`expect`, "" when unknown in advance), the library it must come
+    from (`library`, a shared library's path; "" to skip that check), how the program
+    reaches it (`route`: malloc, or api for the allocator's own functions) and the version
+    asked for (`version`, "" to skip that check)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -223,13 +234,13 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
     if not ours and outcome.returncode != 0:
-        kind, text = host.describe_exit(outcome.returncode)
+        kind, text = outcome.exit_reading or host.describe_exit(outcome.returncode)
         return Verdict(kind, f"{text} (last checkpoint: {cps[-1]['done'] if cps else None} "
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
     problem = (exec_allocator_problem(outcome, expect, library) if role == "exec"
-               else allocator_problem(outcome.alloc, expect, library)) \
+               else allocator_problem(outcome.alloc, expect, library, route)) \
         or version_problem(outcome.alloc, expect, version)
     if problem is not None:
         return Verdict("error", problem, **shown)

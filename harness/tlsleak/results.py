@@ -28,11 +28,11 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         "id": cell.id, "scenario": cell.scenario, "role": cell.role, "config": c.label,
         "allocator": {"id": c.id, "name": c.name, "version": c.version, "mode": c.mode,
                       "commit": c.commit or None,
-                      "library": c.library or None, "origin": c.origin},
+                      "library": c.library or None, "origin": c.origin, "route": c.route},
         "observed_allocator": None if a is None else {
             "name": a.get("name"), "version": str(a.get("version", "")),
             "owns": str(a.get("owns")) == "1", "malloc_from": a.get("malloc_from", ""),
-            "libc": a.get("libc", "")},
+            "libc": a.get("libc", ""), "mode": a.get("mode", "")},
         "verdict": verdict.verdict, "reason": verdict.reason, "signal": verdict.signal,
         "rate": rate_to_dict(verdict.rate),
         "signals": {name: j.to_dict() for name, j in verdict.signals.items()},

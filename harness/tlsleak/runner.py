@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, environment, policy, verdict
+from tlsleak import checkpoints, configs, environment, platforms, policy, verdict
 from tlsleak.host import current as host
 from tlsleak.target import PRELOAD_VARS, Target
 
@@ -45,7 +45,8 @@ def cell_env(config, tgt=None, extra=None):
     Only the configured library, an absolute path that exists, is ever preloaded."""
     tgt = tgt or Target()
     env = environment.inherited()
-    env_set = {k: v for k, v in (extra or {}).items() if k not in PRELOAD_VARS}
+    env_set = dict(tgt.launcher_env)  # what the launcher needs (Wine: WINEPREFIX, WINEDEBUG)
+    env_set.update({k: v for k, v in (extra or {}).items() if k not in PRELOAD_VARS})
     if config.mode == "override":
         if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
             raise ValueError(f"preload library missing: {config.preload!r}")
@@ -248,4 +249,5 @@ def run_cell(cell, settings, env=None, hook=None):
         checkpoints=tuple(log.checkpoints or counted), samples=tuple(samples), alloc=log.alloc,
         end=log.end, version_mismatch=log.version_mismatch, settled_at=settled_at,
         stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
-        probe=hook.record() if hook is not None else None, malformed=log.malformed)
+        probe=hook.record() if hook is not None else None, malformed=log.malformed,
+        exit_reading=platforms.get(cell.target.platform).describe_exit(proc.returncode, log.end))

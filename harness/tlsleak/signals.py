@@ -22,9 +22,12 @@ class Signal:
     meaning: str
 
 
+# Table order is the order in which deciding signals are named: commit first, so where the OS
+# keeps a commit charge (Windows) it is the one that decides; it counts every private byte,
+# while a working set (rss) may be trimmed. Elsewhere there is no commit and rss decides.
 TABLE = (
-    Signal("rss", "B", "os", "deciding", "resident memory"),
     Signal("commit", "B", "os", "deciding", "commit charge (Windows)"),
+    Signal("rss", "B", "os", "deciding", "resident memory"),
     Signal("heap_inuse", "B", "stats", "deciding", "bytes the allocator says the program holds"),
     Signal("heap_mapped", "B", "stats", "deciding", "bytes the allocator holds from the OS"),
     Signal("vsize", "B", "os", "shown", "address space (allocators reserve it freely)"),

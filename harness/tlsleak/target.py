@@ -4,9 +4,8 @@ variable that preloads a library, the scenarios this toolchain can build. Host p
 control is host/'s business; this module only reads build/manifest.json (docs/DESIGN.md
 section 4).
 
-The manifest may state the facts in an optional "target" object (`suffix`, `launcher`,
-`preload_var`);
-without it they follow from `build.system` (CMake's CMAKE_SYSTEM: "Linux-6.1.0",
+The manifest may state the facts in an optional "target" object (`os`, `suffix`,
+`launcher`, `launcher_env`, `preload_var`; CMake writes every one); without it they follow from `build.system` (CMake's CMAKE_SYSTEM: "Linux-6.1.0",
 "Windows-10.0", "Darwin-23.0").
 """
 import os
@@ -26,6 +25,9 @@ class Target:
     suffix: str = ""
     preload_var: str = "LD_PRELOAD"
     launcher: tuple = ()  # argv prefix a program runs under; () = run it directly
+    launcher_env: tuple = ()  # (name, value) pairs the launcher needs (Wine: WINEDEBUG)
+    os: str = ""  # "linux", "windows", "macos" as the build says; "" = not stated
+    platform: str = "native"  # where the programs run (platforms/): set by the platform
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
     probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
     probe_target: str = ""  # the CMake target that builds it
@@ -38,6 +40,8 @@ class Target:
         return cls(system=system, suffix=stated.get("suffix", suffix),
                    preload_var=stated.get("preload_var", preload),
                    launcher=tuple(stated.get("launcher", ())),
+                   launcher_env=tuple(sorted((stated.get("launcher_env") or {}).items())),
+                   os=stated.get("os", ""),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
                    probe=(manifest.get("probe") or {}).get("library", ""),
                    probe_target=(manifest.get("probe") or {}).get("target", ""))

@@ -23,6 +23,11 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
     void *(*malloc_fn)(size_t) = malloc;
     tl_file_of_function((void (*)(void))malloc_fn, a->malloc_from, sizeof a->malloc_from);
 
+    /* A program that routes its allocations to an allocator's own API says so (mimalloc_api.c):
+     * then `owns` below checks the routed malloc, and malloc_from names the router. */
+    const char *const *route = prim_symbol("tlsleak_alloc_route");
+    if (route != NULL)
+        snprintf(a->mode, sizeof a->mode, "%s", *route);
     void *block = tl_block_new(probe_size);
     /* The last entry (system) always answers. */
     size_t i = 0;

@@ -12,7 +12,9 @@ const char tl_usage[] =
     "  --threads N       threads to create and join in total (default 10000)\n"
     "  --concurrency K   threads alive at once (default 1)\n"
     "  --size BYTES      block size (default 1024)\n"
-    "  --interval N      joined threads between checkpoints (default threads/40, at least 1)\n";
+    "  --interval N      joined threads between checkpoints (default threads/40, at least 1)\n"
+    "  --thread-api API  how threads are made: std (C++ scenarios), pthread (POSIX),\n"
+    "                    beginthreadex or createthread (Windows); default: the scenario's own\n";
 
 typedef struct option {
     const char *name;
@@ -37,8 +39,31 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
     return 0;
 }
 
+/* --thread-api's value: lower-case letters only; whether this build offers it is driver.c's. */
+static int parse_api(const char *arg, int argc, char **argv, int *i, tl_params *p, char *err,
+                     size_t err_size) {
+    static const char name[] = "--thread-api";
+    size_t len = sizeof name - 1;
+    const char *value = arg[len] == '=' ? arg + len + 1 : NULL;
+    if (value == NULL) {
+        if (*i + 1 >= argc) {
+            snprintf(err, err_size, "%s needs a value", name);
+            return TL_ARGS_BAD;
+        }
+        value = argv[++*i];
+    }
+    size_t n = strlen(value);
+    if (n == 0 || n >= sizeof p->thread_api || strspn(value, "abcdefghijklmnopqrstuvwxyz") != n) {
+        snprintf(err, err_size, "%s: '%s' is not a thread API name", name, value);
+        return TL_ARGS_BAD;
+    }
+    memcpy(p->thread_api, value, n + 1);
+    return TL_ARGS_OK;
+}
+
 int tl_args_parse(int argc, char **argv, tl_params *p, char *err, size_t err_size) {
     uint64_t interval = 0;
+    p->thread_api[0] = '\0';
     p->threads = 10000;
     p->concurrency = 1;
     p->size = 1024;
@@ -53,6 +78,11 @@ int tl_args_parse(int argc, char **argv, tl_params *p, char *err, size_t err_siz
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return TL_ARGS_HELP;
+        if (strncmp(arg, "--thread-api", 12) == 0 && (arg[12] == '\0' || arg[12] == '=')) {
+            if (parse_api(arg, argc, argv, &i, p, err, err_size) != TL_ARGS_OK)
+                return TL_ARGS_BAD;
+            continue;
+        }
         const option *opt = NULL;
         const char *value = NULL;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {

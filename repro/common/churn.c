@@ -22,7 +22,7 @@ static int prim_join(size_t slot) {
     return prim_thread_join(&slots[slot]);
 }
 
-const tl_spawner tl_prim_spawner = {prim_init_slots, prim_start, prim_join};
+const tl_spawner tl_prim_spawner = {prim_init_slots, prim_start, prim_join, NULL};
 
 void tl_thread_exit(void) {
     prim_thread_exit();

@@ -52,4 +52,4 @@ static int detached_join(size_t slot) {
     return 0;
 }
 
-const tl_spawner tl_detached_spawner = {detached_init, detached_start, detached_join};
+const tl_spawner tl_detached_spawner = {detached_init, detached_start, detached_join, NULL};

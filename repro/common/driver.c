@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -49,7 +50,19 @@ int tl_run(int argc, char **argv, const tl_scenario *s) {
     }
 
     prim_init();
-    tl_report_start(s->name, tl_key_mechanism(), &p);
+    const tl_spawner *sp = s->spawner != NULL ? s->spawner : &tl_prim_spawner;
+    if (p.thread_api[0] != '\0' && !(sp->api != NULL && strcmp(p.thread_api, sp->api) == 0)) {
+        /* An OS API replaces a scenario's own spawner (std::thread) by the OS threads. */
+        if (prim_thread_api_set(p.thread_api) != 0) {
+            fprintf(stderr, "%s: --thread-api: '%s' is not offered by this build\n", s->name,
+                    p.thread_api);
+            return 2;
+        }
+        if (sp->api != NULL)
+            sp = &tl_prim_spawner;
+    }
+    tl_report_start(s->name, tl_key_mechanism(), sp->api != NULL ? sp->api : prim_thread_api_name(),
+                    &p);
 
     /* Identify before the first checkpoint: the probe malloc also initialises the allocator
      * on the main thread, which is not thread churn. */
@@ -57,7 +70,6 @@ int tl_run(int argc, char **argv, const tl_scenario *s) {
     tl_alloc_identify(&alloc, (size_t)p.size);
     tl_report_alloc(&alloc);
 
-    const tl_spawner *sp = s->spawner != NULL ? s->spawner : &tl_prim_spawner;
     if (s->setup != NULL && s->setup(&p) != 0)
         tl_fatal("scenario setup failed");
     threads = calloc((size_t)p.concurrency, sizeof *threads);

@@ -19,6 +19,8 @@ typedef struct tl_alloc_info {
     int owns;         /* 1 when the allocator claims a fresh malloc block */
     char malloc_from[4096];
     char libc[64];
+    char mode[8]; /* "api" when the program routes its allocations to the allocator's own
+                     functions rather than malloc (mimalloc_api.c); "" otherwise */
 } tl_alloc_info;
 
 enum {
@@ -42,7 +44,8 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size); /* once, at start-u
 void tl_alloc_stats(tl_heap *h);                             /* never allocates */
 
 /* report.c: TLSLEAK/1 lines (DESIGN.md section 3), each written whole and flushed. */
-void tl_report_start(const char *scenario, const char *tls, const tl_params *p);
+void tl_report_start(const char *scenario, const char *tls, const char *thread_api,
+                     const tl_params *p);
 void tl_report_alloc(const tl_alloc_info *a);
 void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap *h);
 void tl_report_end(uint64_t done, const char *status);

@@ -53,7 +53,8 @@ static void begin(line *l, const char *kind) {
     put(l, "TLSLEAK/1 %s", kind);
 }
 
-void tl_report_start(const char *scenario, const char *tls, const tl_params *p) {
+void tl_report_start(const char *scenario, const char *tls, const char *thread_api,
+                     const tl_params *p) {
     line l;
     begin(&l, "start");
     put_str(&l, "scenario", scenario);
@@ -62,6 +63,7 @@ void tl_report_start(const char *scenario, const char *tls, const tl_params *p) 
     put_u64(&l, "concurrency", p->concurrency);
     put_u64(&l, "size", p->size);
     put_u64(&l, "interval", p->interval);
+    put_str(&l, "thread_api", thread_api);
     put_u64(&l, "pid", prim_pid());
     put_str(&l, "os", prim_os_name());
     emit(&l);
@@ -73,6 +75,7 @@ void tl_report_alloc(const tl_alloc_info *a) {
     put_str(&l, "name", a->name);
     put_str(&l, "version", a->version);
     put_u64(&l, "owns", (uint64_t)a->owns);
+    put_str(&l, "mode", a->mode);
     put_str(&l, "malloc_from", a->malloc_from);
     put_str(&l, "libc", a->libc);
     emit(&l);
@@ -119,6 +122,7 @@ void tl_report_cp(uint64_t done, uint64_t t_ns, const prim_mem *m, const tl_heap
     put_u64(&l, "t_ns", t_ns);
     put_fields(&l, mem_fields, sizeof mem_fields / sizeof mem_fields[0], m->have, m);
     put_fields(&l, heap_fields, sizeof heap_fields / sizeof heap_fields[0], h->have, h);
+    put_str(&l, "commit_from", m->commit_from);
     emit(&l);
 }
 

@@ -25,8 +25,13 @@
 #error "TLSLEAK_TLS must be none, pthread, c11 or cxx"
 #endif
 
+/* A scenario that registers its own thread-exit hook links the `none` key under its name. */
 const char *tl_key_mechanism(void) {
+#ifdef TLSLEAK_TLS_NAME
+    return TLSLEAK_TLS_NAME;
+#else
     return TL_XSTR(TLSLEAK_TLS);
+#endif
 }
 
 #if TL_MECH == TL_MECH_pthread

@@ -19,6 +19,7 @@ typedef struct tl_params {
     uint64_t concurrency; /* threads alive at once */
     uint64_t size;        /* block size in bytes */
     uint64_t interval;    /* joined threads between checkpoints */
+    char thread_api[16];  /* --thread-api as given; "" = the scenario's own default */
 } tl_params;
 
 /* One thread as the driver runs it; its body gets a pointer to it, and so may a destructor it
@@ -36,6 +37,9 @@ typedef struct tl_spawner {
     int (*init)(size_t slots); /* once, before the first checkpoint; 0 = ok */
     int (*start)(size_t slot, void (*fn)(void *), void *arg);
     int (*join)(size_t slot); /* returns once the thread is gone: its destructors have run */
+    /* The --thread-api name of a spawner that makes threads its own way ("std" for
+     * std::thread); NULL for spawners built on the OS threads of prim.h. */
+    const char *api;
 } tl_spawner;
 
 /* Detached threads (nobody joins them). join(slot) does not join: it waits on a semaphore the

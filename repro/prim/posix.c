@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,15 @@ int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg) {
         return -1;
     t->handle = (uintptr_t)pt;
     return 0;
+}
+
+/* --thread-api on POSIX (DESIGN.md section 2): one API, pthread_create. */
+int prim_thread_api_set(const char *name) {
+    return strcmp(name, "pthread") == 0 ? 0 : -1;
+}
+
+const char *prim_thread_api_name(void) {
+    return "pthread";
 }
 
 int prim_thread_join(prim_thread *t) {

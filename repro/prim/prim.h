@@ -41,6 +41,9 @@ typedef struct prim_mem {
     uint64_t maps;    /* number of memory mappings (regions) */
     uint64_t threads; /* threads the OS counts in this process */
     uint64_t commit;  /* commit charge, where the OS has one */
+    /* Which OS counter `commit` is (Windows: "private" = PrivateUsage, "pagefile" =
+     * PagefileUsage where PrivateUsage is left empty); NULL when there is no commit. */
+    const char *commit_from;
 } prim_mem;
 
 /* Called once at start, before anything below. */
@@ -70,7 +73,13 @@ typedef struct prim_thread {
 } prim_thread;
 
 int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg); /* 0 = ok */
-int prim_thread_join(prim_thread *t);                                 /* 0 = ok */
+
+/* Which OS call prim_thread_create uses (--thread-api, DESIGN.md section 2): "pthread" on
+ * POSIX; "beginthreadex" (the default) or "createthread" on Windows. Call before the first
+ * thread; 0 = ok, -1 = not offered here. */
+int prim_thread_api_set(const char *name);
+const char *prim_thread_api_name(void); /* the one in force */
+int prim_thread_join(prim_thread *t);   /* 0 = ok */
 
 /* A detached thread: nobody joins it, it gives back its own stack and handle when it ends.
  * *t must stay alive until fn has started. 0 = ok. */

@@ -1,6 +1,8 @@
 /*
- * Platform layer for Windows: process memory counters (commit = PrivateUsage), CRT threads,
- * fiber-local storage (FLS) as the thread-exit key, and symbol lookup over the loaded modules.
+ * Platform layer for Windows: process memory counters (commit = PrivateUsage, or PagefileUsage
+ * where the runtime leaves PrivateUsage empty, as Wine does), threads made by _beginthreadex or
+ * CreateThread (prim_thread_api_set), fiber-local storage (FLS) as the thread-exit key, and
+ * symbol lookup over the loaded modules.
  */
 #define WIN32_LEAN_AND_MEAN
 #define PSAPI_VERSION 2 /* K32* entry points in kernel32: no psapi.dll needed */
@@ -63,13 +65,28 @@ static void count_threads(prim_mem *m) {
     m->have |= PRIM_HAVE_THREADS;
 }
 
+/* PrivateUsage (the process's commit charge) is only there when the call filled the _EX
+ * layout: some runtimes fill the short one and set cb to say so. Wine 8 fills the short one
+ * without saying so, leaving PrivateUsage as it was: hence the zeroed struct, and
+ * PagefileUsage (the same figure on Windows, which Wine does fill) when PrivateUsage is 0.
+ * commit_from names which one was used. */
 void prim_mem_read(prim_mem *m) {
     memset(m, 0, sizeof *m);
     PROCESS_MEMORY_COUNTERS_EX pmc;
+    memset(&pmc, 0, sizeof pmc);
+    pmc.cb = sizeof pmc;
     if (GetProcessMemoryInfo(GetCurrentProcess(), (PROCESS_MEMORY_COUNTERS *)&pmc, sizeof pmc)) {
         m->rss = pmc.WorkingSetSize;
-        m->commit = pmc.PrivateUsage;
-        m->have |= PRIM_HAVE_RSS | PRIM_HAVE_COMMIT;
+        m->have |= PRIM_HAVE_RSS;
+        if (pmc.cb >= sizeof pmc && pmc.PrivateUsage != 0) {
+            m->commit = pmc.PrivateUsage;
+            m->commit_from = "private";
+        } else if (pmc.PagefileUsage != 0) {
+            m->commit = pmc.PagefileUsage;
+            m->commit_from = "pagefile";
+        }
+        if (m->commit_from != NULL)
+            m->have |= PRIM_HAVE_COMMIT;
     }
     walk_regions(m);
     count_threads(m);
@@ -87,9 +104,39 @@ void prim_sleep_ms(unsigned ms) {
     Sleep(ms);
 }
 
-/* _beginthreadex, not bare CreateThread: the CRT then sets up and frees its per-thread data
- * itself, so a static CRT cannot add a leak of its own to the measurement. */
-static unsigned __stdcall thread_trampoline(void *arg) {
+/* How threads are made (DESIGN.md section 2, --thread-api). _beginthreadex by default: the
+ * CRT then sets up and frees its per-thread data itself, so a static CRT cannot add a leak of
+ * its own to the measurement. CreateThread bypasses the CRT, as many programs and runtimes do:
+ * the CRT then learns of the thread only from DLL_THREAD_ATTACH/DETACH and TLS callbacks. */
+typedef enum thread_api { API_BEGINTHREADEX, API_CREATETHREAD } thread_api;
+static thread_api api = API_BEGINTHREADEX;
+
+static const struct {
+    const char *name;
+    thread_api api;
+} thread_apis[] = {{"beginthreadex", API_BEGINTHREADEX}, {"createthread", API_CREATETHREAD}};
+
+int prim_thread_api_set(const char *name) {
+    for (size_t i = 0; i < sizeof thread_apis / sizeof thread_apis[0]; i++) {
+        if (strcmp(name, thread_apis[i].name) == 0) {
+            api = thread_apis[i].api;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *prim_thread_api_name(void) {
+    return thread_apis[api].name;
+}
+
+static unsigned __stdcall crt_trampoline(void *arg) {
+    prim_thread *t = arg;
+    t->fn(t->arg);
+    return 0;
+}
+
+static DWORD WINAPI win32_trampoline(void *arg) {
     prim_thread *t = arg;
     t->fn(t->arg);
     return 0;
@@ -98,7 +145,11 @@ static unsigned __stdcall thread_trampoline(void *arg) {
 int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg) {
     t->fn = fn;
     t->arg = arg;
-    uintptr_t h = _beginthreadex(NULL, 0, thread_trampoline, t, 0, NULL);
+    uintptr_t h;
+    if (api == API_CREATETHREAD)
+        h = (uintptr_t)CreateThread(NULL, 0, win32_trampoline, t, 0, NULL);
+    else
+        h = _beginthreadex(NULL, 0, crt_trampoline, t, 0, NULL);
     if (h == 0)
         return -1;
     t->handle = h;
@@ -133,7 +184,10 @@ void prim_thread_wait_gone(uint64_t id) {
     CloseHandle(h);
 }
 
+/* The exit that matches how the thread was made. */
 void prim_thread_exit(void) {
+    if (api == API_CREATETHREAD)
+        ExitThread(0);
     _endthreadex(0);
 }
 

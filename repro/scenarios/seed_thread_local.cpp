@@ -70,7 +70,7 @@ int join_thread(std::size_t slot) {
     return 0;
 }
 
-const tl_spawner std_threads = {init_threads, start_thread, join_thread};
+const tl_spawner std_threads = {init_threads, start_thread, join_thread, "std"};
 
 } // namespace
 

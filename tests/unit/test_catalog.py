@@ -39,7 +39,7 @@ def test_shipped_catalog_has_the_foundation_scenarios_and_both_controls():
     ("/*\n * @scenario a\n * @role control\n */", "bad @role 'control'"),
     ("/*\n * @role scenario\n */", "no @scenario line"),
     ("/*\n * @scenario a b\n * @role scenario\n */", "bad line '@scenario a b'"),
-    ("/*\n * @scenario a tls=fls\n * @role scenario\n */", "a: bad tls 'fls'"),
+    ("/*\n * @scenario a tls=tss\n * @role scenario\n */", "a: bad tls 'tss'"),
     ("/*\n * @scenario a\n * @scenario a tls=c11\n * @role scenario\n */", "declared twice"),
 ])
 def test_a_header_breaking_the_cmake_rule_is_refused_with_the_same_words(tmp_path, header,

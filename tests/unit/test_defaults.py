@@ -2,7 +2,8 @@
 import pytest
 
 from tlsleak import UsageError, cli
-from tlsleak.defaults import PARAMS
+from tlsleak.commands.run import settings_from
+from tlsleak.defaults import PARAMS, PLATFORM_DEFAULTS, default, platform_dependent
 from tlsleak.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -18,14 +19,29 @@ def test_the_settings_types_default_to_the_table():
     flat = Settings().as_dict()
     for p in PARAMS:
         if p.name == "signals":
-            assert flat["deciding"] == ["rss", "commit", "heap_inuse", "heap_mapped"]
+            assert flat["deciding"] == ["commit", "rss", "heap_inuse", "heap_mapped"]
         elif p.name != "interval":
             assert flat[p.name] == p.default, p.name
 
 
 @pytest.mark.parametrize("p", CLI_PARAMS, ids=lambda p: p.name)
-def test_the_run_parser_defaults_to_the_table(p):
-    assert getattr(_run_args(), p.name) == p.default
+@pytest.mark.parametrize("platform", sorted(PLATFORM_DEFAULTS))
+def test_the_run_settings_default_to_the_table_for_each_platform(p, platform):
+    """An option not given takes the table's default, or the platform's where it has one."""
+    got = settings_from(_run_args("--platform", platform)).as_dict()
+    want = default(p.name, platform)
+    if p.name == "signals":
+        assert got["deciding"] == ["commit", "rss", "heap_inuse", "heap_mapped"]
+    elif p.kind != "size" and p.name not in ("interval", "max_maps"):
+        assert got[p.name] == want, p.name
+    if p.name not in platform_dependent():
+        assert getattr(_run_args("--platform", platform), p.name) == p.default
+
+
+def test_wine_defaults_are_smaller_than_native_ones():
+    """Wine creates a few hundred threads per second: its budget keeps a cell under 10 s."""
+    assert default("threads", "wine") < default("threads")
+    assert default("budget_s", "wine") < 10
 
 
 @pytest.mark.parametrize("p", [p for p in CLI_PARAMS if p.kind == "int"], ids=lambda p: p.name)

@@ -367,7 +367,17 @@ def test_an_unknown_checkpoint_key_is_judged_and_shown_but_never_decides():
 
 def test_signals_choices_derive_from_the_table():
     from tlsleak import signals
-    assert signals.deciding("all") == ("rss", "commit", "heap_inuse", "heap_mapped")
-    assert signals.deciding("os") == ("rss", "commit")
+    assert signals.deciding("all") == ("commit", "rss", "heap_inuse", "heap_mapped")
+    assert signals.deciding("os") == ("commit", "rss")
     assert [s.name for s in signals.TABLE if s.role == "attribution"] == [
         "alloc_meta", "alloc_tcache", "alloc_threads"]
+
+
+def test_commit_decides_where_the_checkpoints_have_it():
+    """Windows: the commit charge counts every private byte; the working set may be trimmed."""
+    log = [{"done": i * 50, "rss": 1 << 20, "commit": (1 << 20) + 2048 * i * 50}
+           for i in range(41)]
+    c = judge_signals(log)
+    assert c.verdict == "leak" and c.signal == "commit"
+    both = [{**cp, "rss": cp["commit"]} for cp in log]
+    assert judge_signals(both).signal == "commit"

@@ -1,8 +1,9 @@
 """tlsleak list: the scenario catalog and every allocator configuration."""
 import json
 
-from tlsleak import EXIT_OK, catalog, session
+from tlsleak import EXIT_OK, catalog, session, target
 from tlsleak.build import ROOT
+from tlsleak.commands.run import add_platform
 
 HELP = "scenarios and allocator configurations"
 
@@ -10,13 +11,16 @@ HELP = "scenarios and allocator configurations"
 def add_parser(sub):
     p = sub.add_parser("list", help=HELP)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    p.add_argument("--build-dir", help="CMake build tree (default: the platform's)")
+    add_platform(p)
     return p
 
 
 def main(args):
-    scenarios = catalog.load(ROOT)
-    _, _, confs = session.load(args.build_dir)
+    _, manifest, confs = session.load(args.build_dir, platform=args.platform)
+    # Only what this platform's toolchain builds (e.g. the Windows scenarios under Wine).
+    tgt = target.Target.from_manifest(manifest)
+    scenarios = [s for s in catalog.load(ROOT) if tgt.buildable(s.name)]
     if args.json:
         doc = {"scenarios": [s.__dict__ for s in scenarios],
                "configs": [{**c.__dict__} for c in confs]}

@@ -6,11 +6,11 @@ import os
 import sys
 from dataclasses import replace
 
-from tlsleak import (EXIT_INFRA, UsageError, __version__, environment, report, session, shard,
-                     signals, sourcebuilds)
+from tlsleak import (EXIT_INFRA, UsageError, __version__, environment, platforms, report,
+                     session, shard, signals, sourcebuilds)
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
-from tlsleak.defaults import in_group
+from tlsleak.defaults import PLATFORM_DEFAULTS, default, in_group, platform_dependent
 from tlsleak.settings import make
 from tlsleak.target import PRELOAD_VARS
 
@@ -25,9 +25,15 @@ def add_parser(sub):
                    help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available); "
                         "NAME@REF:MODE builds REF (of --repo NAME=DIR, or debian, dir:DIR, "
                         "tar:FILE, git:DIR@REF) from source")
+    add_platform(r)
     for group in ("workload", "criteria", "limits"):
         for p in in_group(group):
-            if p.kind != "internal":
+            if p.name in platform_dependent():
+                others = "; ".join(f"{k} {v[p.name]:g}" for k, v in PLATFORM_DEFAULTS.items()
+                                   if p.name in v)
+                add_param(r, p.name, default=None,
+                          help=f"{p.help} (default {p.default:g}; {others})")
+            elif p.kind != "internal":
                 add_param(r, p.name)
     r.add_argument("-j", "--jobs", type=int_in(1, 64), default=os.cpu_count() or 1,
                    help="cells run at once (default: CPU count)")
@@ -53,11 +59,18 @@ def add_parser(sub):
     r.add_argument("--repo", action="append", default=[], metavar="NAME=DIR",
                    help="git clone of allocator NAME: -a NAME@REF:MODE then builds REF of it "
                         "(tag, branch, commit) into .cache/builds")
-    r.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    r.add_argument("--build-dir", help="CMake build tree (default: the platform's, build/ or "
+                                        "build-wine/)")
     r.add_argument("--exec", dest="exec_argv", action="store_const", const=[],
                    help="-- CMD [ARGS...]: run your own program instead of the scenarios "
                         "(everything after --exec is its command line)")
     return r
+
+
+def add_platform(parser):
+    parser.add_argument("--platform", choices=platforms.NAMES, default="native",
+                        help="where the programs run: natively, or cross-built for Windows and "
+                             "run under Wine (default native)")
 
 
 def shard_arg(text):
@@ -68,11 +81,13 @@ def shard_arg(text):
 
 
 def settings_from(args, jobs=None):
-    """Settings from the parsed options that defaults.PARAMS declares; caps left at 0 get the
-    machine's values for `jobs` cells at once (None: session.run sets them, for the cells that
-    actually run)."""
+    """Settings from the parsed options that defaults.PARAMS declares; one left unset takes
+    the default of the --platform. Caps left at 0 get the machine's values for `jobs` cells at
+    once (None: session.run sets them, for the cells that actually run)."""
+    platform = getattr(args, "platform", "native")
     values = {p.name: getattr(args, p.name) for g in ("workload", "criteria", "limits")
               for p in in_group(g) if hasattr(args, p.name)}
+    values = {k: default(k, platform) if v is None else v for k, v in values.items()}
     values["deciding"] = signals.deciding(values.pop("signals", "all"))
     s = make(**values)
     return s if jobs is None else replace(s, limits=s.limits.with_machine_caps(jobs))
@@ -98,7 +113,7 @@ def main(args):
         exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
         write_baseline=args.write_baseline, repos=sourcebuilds.parse_repos(args.repo),
         build_dir=args.build_dir, argv=args.argv, shard=args.shard, env=env_from(args.env),
-        overwrite=args.overwrite)
+        overwrite=args.overwrite, platform=args.platform)
     done = session.run(req, show=lambda d: show(d, req, args.json))
     doc = done.doc
     # results.json and junit.xml are written: a report that fails loses nothing measured.
@@ -140,6 +155,8 @@ def show(done, req, as_json=False):
         print_changes(done.changes)
     if not doc["controls"]["passed"]:
         print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
+        for bad in doc["controls"].get("invalid_configs", ()):
+            print(f"  controls failed for {bad['config']}: {bad['why']}")
     sys.stdout.flush()
 
 

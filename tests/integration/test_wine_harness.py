@@ -1,0 +1,135 @@
+"""`tlsleak run --platform wine` end to end: the harness cross-builds the programs into
+build-wine/, runs them under Wine in its own prefix with one wineserver it starts and stops,
+and judges them. Kept short: a thousand threads per cell at most."""
+import os
+import shutil
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from clihelp import ROOT, run_cli
+
+WINE64 = Path("/usr/lib/wine/wine64")
+PREFIX = ROOT / ".cache" / "wine"
+SHORT = ("--threads", "1000", "-j", "2")
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not WINE64.exists(), reason="wine64 not installed (ci/setup.sh wine)"),
+    pytest.mark.skipif(shutil.which("x86_64-w64-mingw32-gcc-posix") is None,
+                       reason="mingw-w64 compilers not installed (ci/setup.sh wine)"),
+]
+
+
+def wineservers_of_prefix():
+    """Wine servers serving the harness's prefix: Wine keeps one per prefix, working in
+    /tmp/.wine-UID/server-DEV-INODE of the prefix directory."""
+    st = os.stat(PREFIX)
+    home = f"/tmp/.wine-{os.getuid()}/server-{st.st_dev:x}-{st.st_ino:x}"
+    found = []
+    for p in psutil.process_iter(["name"]):
+        try:
+            if p.info["name"] == "wineserver" and p.cwd() == home:
+                found.append(p.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+def by_id(doc):
+    return {c["id"]: c for c in doc["cells"]}
+
+
+def test_controls_are_judged_right_for_system_and_static_mimalloc(tmp_path):
+    r = run_cli("run", "--platform", "wine", "-s", "control_leak", "-s", "control_flat",
+                "-a", "system", "-a", "mimalloc:static", *SHORT, out=tmp_path)
+    assert r.rc == 0, r.stdout[-1500:] + r.stderr[-1500:]
+    doc = r.doc
+    assert doc["controls"]["passed"] and not doc["controls"]["invalid_configs"]
+    cells = by_id(doc)
+    static = [i for i in cells if i.startswith("control_leak-mimalloc@") and i.endswith("static")]
+    if not static:
+        pytest.skip("no mimalloc source tree in .cache/src: no static configuration")
+    assert cells["control_leak-system"]["verdict"] == "leak"
+    assert cells["control_flat-system"]["verdict"] == "ok"
+    assert cells[static[0]]["verdict"] == "leak"
+    for c in doc["cells"]:
+        # Run under Wine, in the harness's prefix, the way the manifest says.
+        assert c["command"][0] == str(WINE64) and c["command"][1].endswith(".exe"), c["id"]
+        assert c["env"]["WINEPREFIX"] == str(PREFIX)
+        want = "api" if c["allocator"]["name"] == "mimalloc" else "malloc"
+        assert c["allocator"]["route"] == want
+        assert (c["observed_allocator"]["mode"] or "malloc") == want
+        assert c["duration_s"] < 10, (c["id"], c["duration_s"])
+    assert wineservers_of_prefix() == [], "the run left its wineserver running"
+
+
+def test_the_mimalloc_dll_failing_its_flat_control_is_reported_for_that_configuration(tmp_path):
+    """The MinGW mimalloc DLL keeps ~64 KiB per exited thread in every program: its negative
+    control grows, so that configuration's controls fail, said as such, with the infrastructure
+    exit code (no verdict of that configuration can be trusted), and the run still finishes."""
+    r = run_cli("run", "--platform", "wine", "-s", "control_flat", "-a", "mimalloc:dynamic",
+                "--no-controls", *SHORT, out=tmp_path)
+    if "mimalloc:dynamic is unavailable" in r.stderr:
+        pytest.skip("no mimalloc source tree in .cache/src")
+    assert r.rc == 3, r.stdout[-1500:] + r.stderr[-1500:]
+    bad = r.doc["controls"]["invalid_configs"]
+    assert [b["config"] for b in bad] == [r.doc["cells"][0]["allocator"]["id"]]
+    assert "control_flat leak" in bad[0]["why"]
+    assert "controls failed for mimalloc@" in r.stdout
+
+
+def test_a_crash_under_wine_is_a_crash_within_seconds(tmp_path):
+    """A thread-exit destructor writing through a null pointer: Wine ends the process with the
+    exception code's low byte as its status and no `end` line."""
+    t0 = time.monotonic()
+    r = run_cli("run", "--platform", "wine", "-s", "fault_crash_dtor", "-a", "system",
+                "--no-controls", "--threads", "400", out=tmp_path)
+    assert r.rc == 1, r.stdout[-1500:] + r.stderr[-1500:]  # a crash is a finding
+    (cell,) = r.doc["cells"]
+    assert cell["verdict"] == "crash", cell["reason"]
+    assert "unhandled exception under Wine" in cell["reason"]
+    assert cell["duration_s"] < 10
+    assert time.monotonic() - t0 < 120  # build up to date, prefix made: seconds
+
+
+def test_list_shows_the_windows_scenarios_and_why_override_is_not_there():
+    r = run_cli("list", "--platform", "wine")
+    assert r.rc == 0, r.stderr[-1500:]
+    assert "fls_callback_free" in r.stdout and "tls_callback_free" in r.stdout
+    assert "tss_dtor_free" not in r.stdout  # MinGW has no C11 threads.h
+    assert "mimalloc-redirect.dll" in r.stdout
+
+
+def test_an_interrupt_stops_the_cell_and_the_wineserver(tmp_path):
+    """SIGINT mid-cell: the program is killed, the run exits 130, and the wineserver the
+    harness started is gone."""
+    import signal
+    import subprocess
+    env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
+    proc = subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "--platform",
+                             "wine", "-s", "control_flat", "-a", "system", "--no-controls",
+                             "--no-sequential", "--threads", "1000000"],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    harness = psutil.Process(proc.pid)
+
+    def cell_running():
+        for child in harness.children(recursive=True):
+            try:
+                if child.name().startswith("control_flat"):
+                    return True
+            except psutil.Error:
+                pass
+        return False
+
+    while time.monotonic() < deadline and not cell_running():
+        time.sleep(0.2)
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-1000:] + err[-1000:]
+    assert wineservers_of_prefix() == [], "the interrupted run left its wineserver running"
