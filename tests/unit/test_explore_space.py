@@ -107,3 +107,14 @@ def test_pairs_are_counted_over_every_two_dimensions():
     got = {((a.name, p[a.name]), (b.name, p[b.name]))
            for p in points for a, b in combinations(dims, 2)}
     assert len(got) == want
+
+
+def test_catalog_shapes_are_points_of_the_space_and_scenarios_of_the_catalog():
+    from tlsleak import catalog
+    names = {s.name for s in catalog.load(ROOT)}
+    assert set(space.CATALOG) <= names
+    for name, dims in space.CATALOG.items():
+        assert space.catalog_shape(space.complete(dims)) == name
+    assert space.catalog_shape(space.complete({"round": 4, "action": "calloc"})) is None
+    # A thread_local object's round is always 1: round 4 under cxx is still the seed's shape.
+    assert space.catalog_shape(space.complete({"tls": "cxx", "round": 4})) == "seed_thread_local"

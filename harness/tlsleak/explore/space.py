@@ -75,6 +75,34 @@ NAMES = tuple(d.name for d in DIMENSIONS)
 HOLDING_ACTIONS = ("free", "realloc", "free_many")
 
 
+# Catalog scenarios (repro/scenarios/) that are points of this space: the dimensions where each
+# differs from the simplest point. A finding whose minimised point is one of these is a shape the
+# catalog already has. (cross_thread_free, thread_pool, dlopen_module and the controls are not
+# points: no destructor, reused threads, a module.)
+CATALOG = {
+    "pthread_key_dtor_free": {},
+    "tss_dtor_free": {"tls": "c11"},
+    "seed_thread_local": {"tls": "cxx"},
+    "dtor_allocates": {"action": "malloc_free"},
+    "dtor_first_alloc": {"action": "malloc_free", "prealloc": 0},
+    "dtor_allocates_handoff": {"action": "handoff"},
+    "last_round_alloc": {"round": ROUNDS, "action": "malloc_free"},
+    "dealloc_only_thread": {"round": ROUNDS, "action": "free_many", "prealloc": 0},
+    "early_key": {"early_key": 1},
+    "pthread_exit_churn": {"end": "exit"},
+    "detached_threads": {"end": "detached"},
+}
+
+
+def catalog_shape(point: dict) -> str | None:
+    """The catalog scenario that is this point (normalised), or None."""
+    p = normalise(point)
+    for name, dims in CATALOG.items():
+        if normalise(complete(dims)) == p:
+            return name
+    return None
+
+
 def simplest() -> dict:
     """The simplest point: every dimension at its simplest value."""
     return {d.name: d.simplest for d in DIMENSIONS}
