@@ -130,3 +130,18 @@ def test_an_emitted_repro_leaks_alone_where_the_bug_is_and_only_there(tmp_path, 
                             every=500)
     assert rss_per_thread(bad) > CACHE, bad
     assert rss_per_thread(good) < 512, good
+
+
+@pytest.mark.parametrize("tls", ["pthread", "c11", "tlsvar"])
+def test_early_keys_run_their_destructors_before_the_allocator_s(configs, tls):
+    # faulty creates its key at its first malloc and glibc runs key destructors in key order:
+    # a destructor that allocates after faulty's teardown re-creates a cache under `recreate`;
+    # keys made before any allocator (.preinit_array) run first and leave nothing behind.
+    conf = configs["faulty@1.0.0:dynamic"]
+    env = {"TLSLEAK_FAULTY": "recreate"}
+    rates = {}
+    for early in (0, 1):
+        point = space.complete({"tls": tls, "action": "malloc_free", "early_key": early})
+        rates[early] = rss_per_thread(cp_pairs(run_point(conf, point, threads=2000,
+                                                         env=env).stdout))
+    assert rates[0] > CACHE and rates[1] < 512, rates
