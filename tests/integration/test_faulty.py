@@ -119,7 +119,11 @@ def test_a_bounded_cache_judged_on_the_whole_run_is_no_leak(tmp_path, monkeypatc
     assert cps[-1]["rss"] - cps[len(cps) // 2]["rss"] < 1 << 20  # and stopped
 
 
-@pytest.mark.xfail(strict=True, reason="sequential judging settles leak while a bounded cache "
+# Not strict: where a verdict settles also depends on how soon the harness reads each
+# checkpoint; on a loaded machine the program can finish before the first look, and the whole
+# run is then judged (no leak). tests/unit/test_bounded_cache_series.py offers the checkpoints
+# one by one and is strict. Drop this mark once the detector is fixed.
+@pytest.mark.xfail(strict=False, reason="sequential judging settles leak while a bounded cache "
                    "is still growing (about 2000 threads for fill, 5000 for steps); the "
                    "detector must not settle leak before the run could show a plateau")
 @pytest.mark.parametrize("switch", BOUNDED)
