@@ -94,3 +94,38 @@ def test_unknown_switch_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
     c = cell(r.doc, "control_flat", "faulty:override")
     assert c["verdict"] == "error", c
     assert r.rc == 3
+
+
+# Not bugs: bounded caches (allocators/faulty/faulty.c, `fill` and `steps`), 5 MiB each over the
+# first 5000 threads, then flat. Judged over a whole run of 10000 threads they are no leak.
+BOUNDED = ("fill", "steps")
+
+
+def _bounded(tmp_path, monkeypatch, switch, *args):
+    monkeypatch.setenv("TLSLEAK_FAULTY", switch)
+    r = run_cli("run", "-a", "faulty:dynamic", "-s", "pthread_key_dtor_free", "--no-controls",
+                "--threads", "10000", *args, out=tmp_path)
+    assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
+    return cell(r.doc, "pthread_key_dtor_free", "faulty:dynamic")
+
+
+@pytest.mark.parametrize("switch", BOUNDED)
+def test_a_bounded_cache_judged_on_the_whole_run_is_no_leak(tmp_path, monkeypatch, switch):
+    c = _bounded(tmp_path, monkeypatch, switch, "--no-sequential")
+    assert c["verdict"] in (("ok",) if switch == "fill" else ("ok", "inconclusive")), c["reason"]
+    cps = c["checkpoints"]
+    assert cps[-1]["alloc_tcache"] - cps[0]["alloc_tcache"] > 4 << 20  # it did grow, as a cache
+    assert cps[-1]["rss"] - cps[len(cps) // 2]["rss"] < 1 << 20  # and stopped
+
+
+# Not strict: where a verdict settles also depends on how soon the harness reads each
+# checkpoint; on a loaded machine the program can finish before the first look, and the whole
+# run is then judged (no leak). tests/unit/test_bounded_cache_series.py offers the checkpoints
+# one by one and is strict. Drop this mark once the detector is fixed.
+@pytest.mark.xfail(strict=False, reason="sequential judging settles leak while a bounded cache "
+                   "is still growing (about 2000 threads for fill, 5000 for steps); the "
+                   "detector must not settle leak before the run could show a plateau")
+@pytest.mark.parametrize("switch", BOUNDED)
+def test_a_bounded_cache_judged_sequentially_is_no_leak(tmp_path, monkeypatch, switch):
+    c = _bounded(tmp_path, monkeypatch, switch)
+    assert c["verdict"] != "leak", c["reason"]

@@ -1,0 +1,86 @@
+"""A bounded cache is not a leak: series recorded from the faulty allocator's `fill` switch (a
+global cache that grows 1 KiB per thread for 5000 threads, then stays flat) and `steps` switch
+(1 MiB every 1000 threads, five times, then flat), each over 10000 threads (tests/data/series/,
+with the command that made them).
+
+Judged at the end of the run the detector is right: fill is a plateau (ok), steps is
+inconclusive (its last half is flat, but too short to rule out a leak hidden inside 1 MiB steps).
+Judged sequentially, as `tlsleak run` does by default, it settles `leak` long before the growth
+stops (fill after about 2000 threads, steps after about 5000): every look before the plateau
+sees a clean linear trend in the whole window and in its last half alike. The xfail tests below
+say what the sequential detector must do instead; they fail today (strict), and pass once a
+`leak` can only settle after the data have had the chance to show a plateau. No rule on the
+data alone can do it: until the cache stops, its growth is as linear as a leak's. The detector
+needs a horizon: for instance no `leak` before 85% of the planned looks (the last half of the
+post-warm-up window then starts after 0.6 x 0.85 = 51% of the budget, past a fill that stops at
+50%), and only when the last half's slope interval overlaps the whole window's. Tried on every
+series in tests/data/series/: both bounded caches end inconclusive instead of leak, every
+other verdict is unchanged, and real leaks settle at 17000 of 20000 threads instead of 4000."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tlsleak.verdict import Sequential, judge_signals
+
+pytestmark = pytest.mark.unit
+
+SERIES = Path(__file__).resolve().parents[1] / "data" / "series"
+FILL = "bounded_cache_fill_5000_faulty"
+STEPS = "bounded_cache_steps_1MiB_faulty"
+
+
+def load(name):
+    return json.loads((SERIES / f"{name}.json").read_text())["checkpoints"]
+
+
+def settled(cps):
+    """(verdict, threads done) where the harness's sequential judging would settle, offering the
+    checkpoints one by one with one look per checkpoint; (end verdict, None) if it never does."""
+    seq = Sequential(looks=len(cps) - 1)
+    for i in range(1, len(cps) + 1):
+        j = seq.look(cps[:i])
+        if j is not None:
+            return j.verdict, cps[i - 1]["done"]
+    return seq.judge(cps).verdict, None
+
+
+@pytest.mark.parametrize("name", [FILL, STEPS])
+def test_the_recorded_cache_really_grows_then_stays_flat(name):
+    cps = load(name)
+    rss = {c["done"]: c["rss"] for c in cps}
+    assert rss[5000] - rss[0] > 4 << 20  # grew by megabytes over the first 5000 threads
+    assert rss[10000] == rss[5000]  # and not one byte after
+    tcache = {c["done"]: c["alloc_tcache"] for c in cps}
+    assert tcache[10000] - tcache[0] > 4 << 20  # the allocator says it is its cache
+
+
+def test_a_filled_cache_is_a_plateau_at_the_end_of_the_run():
+    assert judge_signals(load(FILL)).verdict == "ok"
+
+
+def test_a_cache_grown_in_steps_is_not_a_leak_at_the_end_of_the_run():
+    assert judge_signals(load(STEPS)).verdict != "leak"
+
+
+@pytest.mark.xfail(strict=True, reason="sequential judging settles leak before a cache that "
+                   "fills over 5000 threads has stopped (detector change pending)")
+def test_sequential_judging_never_calls_a_filling_cache_a_leak():
+    # What must hold: offered 250 threads at a time, the detector never settles `leak`. `ok`
+    # is the ideal; `inconclusive` is acceptable (at the per-look confidence, heap_mapped,
+    # which faulty commits in 4 MiB steps, is too coarse to call its last half flat).
+    assert settled(load(FILL))[0] != "leak"
+
+
+@pytest.mark.xfail(strict=True, reason="sequential judging settles leak at the last 1 MiB step "
+                   "of a bounded cache (detector change pending)")
+def test_sequential_judging_never_calls_a_cache_grown_in_steps_a_leak():
+    # What must hold: never `leak`; `ok` or `inconclusive` (10000 threads are too few to show
+    # that 1 MiB steps stopped, at a floor of 128 B/thread) are both right.
+    assert settled(load(STEPS))[0] != "leak"
+
+
+def test_today_sequential_judging_settles_leak_early_on_both():
+    # The behaviour the two xfail tests describe, measured: remove with them once fixed.
+    assert settled(load(FILL))[0] == "leak" and settled(load(FILL))[1] <= 3000
+    assert settled(load(STEPS))[0] == "leak" and settled(load(STEPS))[1] <= 6000
