@@ -118,13 +118,8 @@ def test_a_bounded_cache_judged_on_the_whole_run_is_no_leak(tmp_path, monkeypatc
     assert cps[-1]["rss"] - cps[len(cps) // 2]["rss"] < 1 << 20  # and stopped
 
 
-# Not strict: where a verdict settles also depends on how soon the harness reads each
-# checkpoint; on a loaded machine the program can finish before the first look, and the whole
-# run is then judged (no leak). tests/unit/test_bounded_cache_series.py offers the checkpoints
-# one by one and is strict. Drop this mark once the detector is fixed.
-@pytest.mark.xfail(strict=False, reason="sequential judging settles leak while a bounded cache "
-                   "is still growing (about 2000 threads for fill, 5000 for steps); the "
-                   "detector must not settle leak before the run could show a plateau")
+# Sequential judging holds `leak` back until 85% of the planned looks and until the last half
+# agrees with the whole window (verdict.LEAK_HORIZON, tail_agrees).
 @pytest.mark.parametrize("switch", BOUNDED)
 def test_a_bounded_cache_judged_sequentially_is_no_leak(tmp_path, monkeypatch, switch):
     c = _bounded(tmp_path, monkeypatch, switch)

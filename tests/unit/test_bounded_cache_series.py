@@ -5,23 +5,20 @@ with the command that made them).
 
 Judged at the end of the run the detector is right: fill is a plateau (ok), steps is
 inconclusive (its last half is flat, but too short to rule out a leak hidden inside 1 MiB steps).
-Judged sequentially, as `tlsleak run` does by default, it settles `leak` long before the growth
-stops (fill after about 2000 threads, steps after about 5000): every look before the plateau
-sees a clean linear trend in the whole window and in its last half alike. The xfail tests below
-say what the sequential detector must do instead; they fail today (strict), and pass once a
-`leak` can only settle after the data have had the chance to show a plateau. No rule on the
-data alone can do it: until the cache stops, its growth is as linear as a leak's. The detector
-needs a horizon: for instance no `leak` before 85% of the planned looks (the last half of the
-post-warm-up window then starts after 0.6 x 0.85 = 51% of the budget, past a fill that stops at
-50%), and only when the last half's slope interval overlaps the whole window's. Tried on every
-series in tests/data/series/: both bounded caches end inconclusive instead of leak, every
-other verdict is unchanged, and real leaks settle at 17000 of 20000 threads instead of 4000."""
+Judged sequentially, as `tlsleak run` does by default, it used to settle `leak` long before
+the growth stopped (fill after about 2000 threads, steps after about 5000): every look before the
+plateau sees a clean linear trend in the whole window and in its last half alike. No rule on the
+data alone can tell them apart early, so the detector has a horizon (verdict.LEAK_HORIZON): no
+`leak` before 85% of the planned looks (the last half of the post-warm-up window then starts
+after 0.6 x 0.85 = 51% of the threads, past a fill that stops at 50%), and only when the last
+half's slope interval overlaps the whole window's (verdict.tail_agrees). The price: real leaks
+settle near the end of their run instead of at a fifth of it."""
 import json
 from pathlib import Path
 
 import pytest
 
-from tlsleak.verdict import Sequential, judge_signals
+from tlsleak.verdict import LEAK_HORIZON, Sequential, judge_signals
 
 pytestmark = pytest.mark.unit
 
@@ -63,24 +60,30 @@ def test_a_cache_grown_in_steps_is_not_a_leak_at_the_end_of_the_run():
     assert judge_signals(load(STEPS)).verdict != "leak"
 
 
-@pytest.mark.xfail(strict=True, reason="sequential judging settles leak before a cache that "
-                   "fills over 5000 threads has stopped (detector change pending)")
 def test_sequential_judging_never_calls_a_filling_cache_a_leak():
-    # What must hold: offered 250 threads at a time, the detector never settles `leak`. `ok`
-    # is the ideal; `inconclusive` is acceptable (at the per-look confidence, heap_mapped,
-    # which faulty commits in 4 MiB steps, is too coarse to call its last half flat).
+    # Offered one checkpoint at a time, the detector never settles `leak`. `ok` is the ideal;
+    # `inconclusive` is acceptable (at the per-look confidence, heap_mapped, which faulty
+    # commits in 4 MiB steps, is too coarse to call its last half flat).
     assert settled(load(FILL))[0] != "leak"
 
 
-@pytest.mark.xfail(strict=True, reason="sequential judging settles leak at the last 1 MiB step "
-                   "of a bounded cache (detector change pending)")
 def test_sequential_judging_never_calls_a_cache_grown_in_steps_a_leak():
-    # What must hold: never `leak`; `ok` or `inconclusive` (10000 threads are too few to show
-    # that 1 MiB steps stopped, at a floor of 128 B/thread) are both right.
+    # Never `leak`; `ok` or `inconclusive` (10000 threads are too few to show that 1 MiB steps
+    # stopped, at a floor of 128 B/thread) are both right.
     assert settled(load(STEPS))[0] != "leak"
 
 
-def test_today_sequential_judging_settles_leak_early_on_both():
-    # The behaviour the two xfail tests describe, measured: remove with them once fixed.
-    assert settled(load(FILL))[0] == "leak" and settled(load(FILL))[1] <= 3000
-    assert settled(load(STEPS))[0] == "leak" and settled(load(STEPS))[1] <= 6000
+@pytest.mark.parametrize("name", ["linear_leak_256B_mimalloc", "slow_leak_144B_glibc_conc4"])
+def test_a_real_leak_still_settles_but_only_past_the_horizon(name):
+    cps = load(name)
+    verdict, done = settled(cps)
+    assert verdict == "leak"
+    assert done >= LEAK_HORIZON * cps[-1]["done"]
+
+
+def test_without_the_horizon_the_filling_cache_would_settle_leak_early():
+    # The failure the horizon prevents, shown on the same data.
+    cps = load(FILL)
+    seq = Sequential(looks=len(cps) - 1, horizon=0.0)
+    looks = (seq.look(cps[:i]) for i in range(1, len(cps) + 1))
+    assert next(j for j in looks if j is not None).verdict == "leak"
