@@ -26,6 +26,16 @@ class Cell:
     argv: list
     expect: str = ""
     target: Target = field(default_factory=Target)
+    env: dict = field(default_factory=dict)  # set in the child's environment, stated explicitly
+
+
+def program_cell(program, args, config, tgt=None, *, id="", role="scenario", env=None):
+    """The cell that runs one of the built programs other than the scenarios (`explore_point`)
+    from a configuration's bin_dir with these arguments (and these environment variables)."""
+    tgt = tgt or Target()
+    return Cell(id=id or configs.cell_id(program, config), scenario=program, role=role,
+                config=config, argv=tgt.argv(config.bin_dir, program, list(args)),
+                expect=config.expect, target=tgt, env=dict(env or {}))
 
 
 def scenario_cell(scenario, config, workload, tgt=None):
@@ -37,13 +47,14 @@ def scenario_cell(scenario, config, workload, tgt=None):
                 expect=config.expect, target=tgt)
 
 
-def cell_env(config, tgt=None):
-    """The child's environment: the caller's, minus inherited preloads, plus the configured one.
+def cell_env(config, tgt=None, extra=None):
+    """The child's environment: the caller's, minus inherited preloads, plus `extra` (a cell's
+    own variables) and the configured preload.
 
     Only the configured library, an absolute path that exists, is ever preloaded."""
     tgt = tgt or Target()
     env = {k: v for k, v in os.environ.items() if k not in PRELOAD_VARS}
-    env_set = {}
+    env_set = {k: v for k, v in (extra or {}).items() if k not in PRELOAD_VARS}
     if config.mode == "override":
         if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
             raise ValueError(f"preload library missing: {config.preload!r}")
@@ -144,7 +155,7 @@ def run_cell(cell, settings, env=None):
         return policy.Outcome(stop="interrupted")
     if env is None:
         try:
-            env, _ = cell_env(cell.config, cell.target)
+            env, _ = cell_env(cell.config, cell.target, cell.env)
         except ValueError as e:
             return policy.Outcome(stop="not_started", detail=str(e))
     criteria, limits = settings.criteria, settings.limits

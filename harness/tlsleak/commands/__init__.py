@@ -6,11 +6,12 @@ A command module offers
     main(args) -> int                    (the exit code; may raise UsageError / InfraError)
 To add a command: write commands/NAME.py with those three, and add one row below.
 """
-from tlsleak.commands import bench, catalog_cmd, run
+from tlsleak.commands import bench, catalog_cmd, explore, run
 
 # (command name, module), in the order `tlsleak --help` lists them.
 COMMANDS = (
     ("list", catalog_cmd),
     ("run", run),
     ("bench", bench),
+    ("explore", explore),
 )
