@@ -118,3 +118,8 @@ def test_catalog_shapes_are_points_of_the_space_and_scenarios_of_the_catalog():
     assert space.catalog_shape(space.complete({"round": 4, "action": "calloc"})) is None
     # A thread_local object's round is always 1: round 4 under cxx is still the seed's shape.
     assert space.catalog_shape(space.complete({"tls": "cxx", "round": 4})) == "seed_thread_local"
+
+
+def test_a_design_over_one_dimension_has_each_of_its_values():
+    keys = space.BY_NAME["keys"]
+    assert design.pairwise(1, (keys,)) == [{"keys": v} for v in keys.values]

@@ -40,7 +40,8 @@ def env_item(text):
 def add_parser(sub):
     r = sub.add_parser("explore", help=HELP)
     r.add_argument("--budget", type=duration, default=600.0, metavar="DURATION",
-                   help="stop starting points after this long (10m, 90s; default 10m)")
+                   help="start no point after this long (10m, 90s; default 10m); counted from the "
+                        "end of the build")
     r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
                    help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
     r.add_argument("--seed", type=int_in(0, 2**31 - 1), default=1,
@@ -89,7 +90,6 @@ def main(args):
         return 0
     dims = _dims(args.dims)
     env = dict(args.env)
-    t0 = time.monotonic()
     out = session.check_out_dir(args.out) if args.out else \
         ROOT / "results" / "explore" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     build, manifest, confs = session.load(args.build_dir)
@@ -101,6 +101,7 @@ def main(args):
     print(f"tlsleak explore: building {len(set(c.target for c in chosen))} "
           f"configuration(s)...", file=sys.stderr)
     manifest = build.build([c.target for c in chosen], jobs=args.jobs)
+    t0 = time.monotonic()  # the budget is for the search; a build is done once
     explorer = search.Explorer(chosen, s, target.Target.from_manifest(manifest), env=env,
                                jobs=args.jobs, deadline=t0 + args.budget, progress=_progress)
     result = search.explore(explorer, seed=args.seed, dims=dims)

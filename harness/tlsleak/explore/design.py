@@ -62,6 +62,8 @@ def pairwise(seed: int, dims=space.DIMENSIONS) -> list:
     """The covering design for `seed`: a list of points (dicts), each pair of values of each two
     dimensions in at least one of them."""
     dims = tuple(dims)
+    if len(dims) == 1:  # no pairs to cover: each value once
+        return [{dims[0].name: v} for v in dims[0].values]
     rng = random.Random(seed)
     uncovered = _pairs(dims)
     rows = []

@@ -126,6 +126,9 @@ def source(point: dict, *, title: str = "", build: str = "", run: str = "") -> s
             "    long n = argc > 1 ? atol(argv[1]) : 20000, every = argc > 2 ? atol(argv[2]) : 1000;",
             "    pthread_t t[CONC];"]
     if not cxx and not p["early_key"]:
+        # As in explore_point: the allocator initialises (and makes its own key, if it uses
+        # one) before the program's keys, so its destructor runs first.
+        out.append("    free(fill(SIZE)); /* the allocator initialises before the keys */")
         out.append("    make_keys();")
     out.append("    setvbuf(stdout, NULL, _IOLBF, 0);")
     if detached:
