@@ -11,6 +11,8 @@ clear line, and its standalone repro stays the way to reproduce it.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 from tlsleak import UsageError
@@ -23,7 +25,9 @@ SUPPORTED = {"tls": ("pthread", "c11"), "round": (1, space.ROUNDS), "action": ("
 
 def scenario_name(point):
     diff = space.differs(space.simplest(), point)
-    parts = ["%s%s" % (k, point[k]) for k in diff if k not in ("concurrency", "size")]
+    # round4, prealloc0 for numbers; the value alone for words (malloc_free, c11, exit)
+    parts = ["%s%s" % (k, point[k]) if isinstance(point[k], int) else point[k]
+             for k in diff if k not in ("concurrency", "size")]
     return "explore_" + "_".join(parts or ["simplest"])
 
 
@@ -35,19 +39,20 @@ def source(point, name, note=""):
                              f"library primitive (promotable: {SUPPORTED}); use its standalone "
                              f"repro")
     last = p["round"] == space.ROUNDS
-    summary = "Found by tlsleak explore: a key destructor mallocs/frees in round %d%s." % (
-        p["round"], ", the thread's first allocation" if p["prealloc"] == 0 else "")
+    summary = "Found by tlsleak explore: a destructor mallocs in round %d%s." % (
+        p["round"], ", the thread's first" if p["prealloc"] == 0 else "")
     lines = [
         "/*",
         " * @scenario %s tls=%s" % (name, p["tls"]),
         " * @role scenario",
         " * @summary %s" % summary,
-        " * @refs none (found by tlsleak explore)",
+        " * @refs none",
         " *",
-        " * The point of `tlsleak explore`'s space (docs/DESIGN.md section 5): %s." % space.key(p),
+        " * The point of `tlsleak explore`'s space (docs/DESIGN.md section 5):",
+        " * %s." % space.key(p),
     ]
     if note:
-        lines.append(" * %s" % note)
+        lines += [" * " + note[i:i + 90].strip() for i in range(0, len(note), 90)]
     lines += [
         " * Each thread %s arms the key%s; at thread exit its destructor mallocs, writes and"
         % ("mallocs, writes and frees a --size block, then" if p["prealloc"] else
@@ -109,4 +114,7 @@ def promote(out_dir: Path, finding: str, scenarios_dir: Path) -> Path:
         raise UsageError(f"{path} exists already")
     rates = ", ".join("%s %.0f B/thread" % (r["label"], r["rate"] or 0) for r in f["leaks"])
     path.write_text(source(point, name, note=f"Leaked under {rates}." if rates else ""))
+    # The house style for repro/ (.clang-format beside it); it only reflows the free text.
+    if shutil.which("clang-format"):
+        subprocess.run(["clang-format", "-i", str(path)], check=False)
     return path
