@@ -33,7 +33,7 @@ def test_a_last_round_first_allocation_becomes_a_scenario(tmp_path):
     assert "if (tl_key_rearm(t))" in text  # acts in the last round only
     body = text[text.index("static void body"):]
     assert "tl_block_use" not in body.split("}")[0]  # the destructor's malloc is the first
-    assert "jemalloc:static 17000 B/thread" in text
+    assert "jemalloc:static 17000" in text  # the measured rate, in the free text
 
 
 def test_a_shape_without_a_library_primitive_is_refused(tmp_path):

@@ -115,6 +115,7 @@ def promote(out_dir: Path, finding: str, scenarios_dir: Path) -> Path:
     rates = ", ".join("%s %.0f B/thread" % (r["label"], r["rate"] or 0) for r in f["leaks"])
     path.write_text(source(point, name, note=f"Leaked under {rates}." if rates else ""))
     # The house style for repro/ (.clang-format beside it); it only reflows the free text.
-    if shutil.which("clang-format"):
-        subprocess.run(["clang-format", "-i", str(path)], check=False)
+    style = Path(__file__).resolve().parents[3] / ".clang-format"
+    if shutil.which("clang-format") and style.is_file():
+        subprocess.run(["clang-format", f"--style=file:{style}", "-i", str(path)], check=False)
     return path
