@@ -128,8 +128,7 @@ def source(point: dict, *, title: str = "", build: str = "", run: str = "") -> s
     if not cxx and not p["early_key"]:
         # As in explore_point: the allocator initialises (and makes its own key, if it uses
         # one) before the program's keys, so its destructor runs first.
-        out.append("    free(fill(SIZE)); /* the allocator initialises before the keys */")
-        out.append("    make_keys();")
+        out.append("    free(fill(SIZE)); make_keys(); /* the allocator initialises first */")
     out.append("    setvbuf(stdout, NULL, _IOLBF, 0);")
     if detached:
         out.append("    pthread_attr_t attr;\n    pthread_attr_init(&attr);\n"
