@@ -50,7 +50,7 @@ up_to_date && exit 0
 # --- binary packages (the only step that needs root) --------------------------------------------
 apt_run=(gcc g++ make cmake git dpkg-dev ca-certificates python3 python3-venv python3-psutil
     python3-scipy python3-matplotlib "${alloc_packages[@]}")
-apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck)
+apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium)
 sudo=()
 [ "$(id -u)" -eq 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null && sudo=(sudo -n); }
 can_apt() { command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; }; }

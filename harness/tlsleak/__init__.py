@@ -8,6 +8,7 @@ EXIT_LEAK = 1
 EXIT_USAGE = 2
 EXIT_INFRA = 3
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
 
 
 class UsageError(Exception):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from tlsleak import provenance, runner, session, signals
+from tlsleak import provenance, report, runner, session, signals
 from tlsleak.build import ROOT
 from tlsleak.settings import Settings, Workload
 
@@ -147,10 +147,10 @@ def overhead(flat_scenario, system, settings, reps, bare_churn):
             "repro_threads_per_s": threads / statistics.median(bare)}
 
 
-def default_matrix_time():
-    """The default matrix (`tlsleak run`), run in-process with the default settings."""
+def default_matrix_time(out):
+    """The default matrix (`tlsleak run`), run in-process with the default settings; its
+    results go to `out`."""
     jobs = os.cpu_count() or 1
-    out = ROOT / "results" / "runs" / "bench-matrix"
     defaults = Settings()
     req = session.Request(settings=replace(defaults,
                                            limits=defaults.limits.with_machine_caps(jobs)),
@@ -241,7 +241,9 @@ def run(opts, scenarios, confs, build_manifest):
     ov = overhead(by_name["control_flat"], system, settings, 5,
                   bare_churn if os.path.exists(bare_churn) else None)
     _progress("default matrix")
-    mx = default_matrix_time()
+    # Its own folder per bench run, results/bench/latest pointing at the newest.
+    out = ROOT / "results" / "bench" / dt.datetime.now().strftime(f"%Y%m%d-%H%M%S-{os.getpid()}")
+    mx = default_matrix_time(out / "matrix")
     doc = {
         "format": "tlsleak-bench/1", "command": ["tlsleak", *opts.argv],
         "date": dt.date.today().isoformat(), "host": provenance.host(),
@@ -254,11 +256,13 @@ def run(opts, scenarios, confs, build_manifest):
                             "p95_s": _percentile(durations, 0.95)},
         "matrix": mx, "targets": TARGETS, "wall_s": time.monotonic() - t0,
     }
-    out = ROOT / "results" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (out / "bench.json").write_text(json.dumps(doc, indent=2) + "\n")
     table = render(doc)
-    (out / "latest.md").write_text("# tlsleak bench\n\n" + table + "\n")
-    if opts.update_readme:
+    (out / "bench.md").write_text("# tlsleak bench\n\n" + table + "\n")
+    report.point_latest(out, out.parent / "latest")
+    if opts.update_readme:  # the README's table, and beside it the committed figures it shows
         update_readme(table)
-    return doc, table
+        for name in ("bench.json", "bench.md"):
+            (out.parent / name.replace("bench", "readme")).write_bytes((out / name).read_bytes())
+    return doc, table, out

@@ -1,12 +1,12 @@
 """The tlsleak command line: parses, dispatches to one module per command (commands/), prints
 errors. Exit codes: 0 no leak, 1 leak found, 2 usage or configuration error, 3 infrastructure
-failure, 130 interrupted.
+failure, 130 interrupted, 141 the reader of our output went away (as SIGPIPE would).
 """
 import argparse
 import os
 import sys
 
-from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_USAGE, InfraError, UsageError,
+from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, InfraError, UsageError,
                      __version__)
 from tlsleak.commands import COMMANDS
 
@@ -48,7 +48,14 @@ def main(argv=None):
                 raise UsageError("--exec needs a command: tlsleak run --exec -- CMD [ARGS...]")
             args.exec_argv = exec_argv
         args.argv = argv
-        return args.main(args)
+        code = args.main(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`tlsleak list --json | head -1`): end quietly, as a program
+        # killed by SIGPIPE would, and keep Python from complaining again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
     except UsageError as e:
         print(f"tlsleak: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,6 +20,9 @@ STOPS = ("exited",       # it ended by itself
          "cap",          # past an RSS, address-space or mapping cap; killed (a runaway)
          "interrupted",  # the run was interrupted (SIGINT, SIGTERM): not a finished cell
          "not_started")  # it could not be started (detail says why)
+# Stops where the harness itself killed the process: the signal that ended it was ours, so the
+# results record `stopped_by_harness`, never a crash's exit code or signal.
+STOPPED_BY_HARNESS = frozenset({"settled", "budget", "timeout", "cap"})
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
     if problem is not None:
         return Verdict("error", problem, **shown)
     if ours:
+        if outcome.settled_at:  # the threads it took, not those run before the kill landed
+            after = f"after {cps[outcome.settled_at - 1].get('done')} threads"
         why = ("settled" if outcome.stop == "settled"
                else f"time budget {criteria.budget_s:g} s reached")
         return Verdict(judged.verdict, f"{judged.reason} ({why} {after})", stopped_early=True,

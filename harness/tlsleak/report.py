@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import shlex
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -83,6 +84,14 @@ def summary_counts(cells: Sequence[dict]) -> dict:
         v = c.get("verdict")
         counts[v] = counts.get(v, 0) + 1
     return counts
+
+
+def interrupted_text(doc: dict) -> str:
+    """The footer of an interrupted run: how many of the planned cells finished."""
+    planned = (doc.get("plan") or {}).get("selected")
+    of = " of %d planned" % planned if planned is not None else ""
+    return ("INTERRUPTED: %d%s cells finished; the rest did not run"
+            % (len(doc.get("cells") or []), of))
 
 
 def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = True) -> str:
@@ -177,6 +186,17 @@ def _atomic_write(path, data: bytes) -> None:
         raise
 
 
+def point_latest(folder, link) -> None:
+    """`link` (e.g. results/runs/latest) -> `folder`, replaced atomically: a new link beside
+    it, then a rename over the old one. Relative, so the tree can move."""
+    link = Path(link)
+    tmp = link.with_name(".%s.%d.tmp" % (link.name, os.getpid()))
+    if tmp.is_symlink():
+        tmp.unlink()
+    os.symlink(os.path.relpath(folder, link.parent), tmp)
+    os.replace(tmp, link)
+
+
 def write_results(path, doc: dict) -> None:
     """Write the results document as JSON (indent 2, keys in insertion order), atomically:
     a temporary file in the same directory, then os.replace."""
@@ -203,6 +223,23 @@ def _rate_message(cell: dict) -> str:
     return "%s %s (%d%% CI %s..%s, %s, n=%d)" % (
         _num(rate["value"]), rate["unit"], round(rate.get("confidence", 0) * 100),
         _num(rate["ci"][0]), _num(rate["ci"][1]), cell.get("signal") or "?", rate.get("n", 0))
+
+
+def command_line(cell: dict) -> str:
+    """The exact program command of the cell, with the environment the harness set (the
+    preload variable among it), ready to paste into a POSIX shell."""
+    env = ["%s=%s" % (k, shlex.quote(str(v))) for k, v in sorted((cell.get("env") or {}).items())]
+    argv = [shlex.quote(str(a)) for a in cell.get("command") or []]
+    return " ".join((["env"] + env if env else []) + argv)
+
+
+def _exit_line(cell: dict) -> str | None:
+    ex = cell.get("exit") or {}
+    if ex.get("stopped_by_harness"):
+        return "exit: stopped by the harness (%s)" % ex.get("stop")
+    if ex.get("code") is None and ex.get("signal") is None:
+        return None
+    return "exit: code %s, signal %s" % (ex.get("code"), ex.get("signal"))
 
 
 def _outcome(cell: dict) -> tuple[str | None, str]:
@@ -254,17 +291,23 @@ def junit_tree(doc: dict) -> ET.ElementTree:
                 body = ["verdict: %s" % cell.get("verdict"), "reason: %s" % cell.get("reason", "")]
                 if rate:
                     body.append("rate: %s" % rate)
-                code = (cell.get("exit") or {}).get("code")
-                sig = (cell.get("exit") or {}).get("signal")
-                if code is not None or sig is not None:
-                    body.append("exit: code %s, signal %s" % (code, sig))
+                if _exit_line(cell):
+                    body.append(_exit_line(cell))
                 if cell.get("command"):
-                    body.append("command: %s" % " ".join(map(str, cell["command"])))
+                    body.append("command: %s" % command_line(cell))
                 node.text = _xml_text("\n".join(body))
-            if cell.get("stderr_tail"):
-                ET.SubElement(case, "system-err").text = _xml_text(cell["stderr_tail"])
-        elif rate:
-            ET.SubElement(case, "system-out").text = _xml_text(message)
+        # Every case says how to run it again: the program, with the preload environment.
+        if cell.get("command"):
+            cprops = ET.Element("properties")  # first, as pytest's record_property does
+            ET.SubElement(cprops, "property", name="command",
+                          value=_xml_text(command_line(cell)))
+            case.insert(0, cprops)
+        out = ([message] if element is None and rate else []) + \
+            (["command: " + command_line(cell)] if cell.get("command") else [])
+        if out:
+            ET.SubElement(case, "system-out").text = _xml_text("\n".join(out))
+        if element is not None and cell.get("stderr_tail"):
+            ET.SubElement(case, "system-err").text = _xml_text(cell["stderr_tail"])
     attrs = {"tests": str(len(cells)), "failures": str(counts["failure"]),
              "errors": str(counts["error"]), "skipped": str(counts["skipped"]),
              "time": "%.3f" % (doc.get("duration_s") or total_time)}

@@ -3,7 +3,7 @@ record per cell, and the provenance every cell carries. Built here and nowhere e
 import datetime as dt
 from pathlib import Path
 
-from tlsleak import provenance, report
+from tlsleak import policy, provenance, report
 from tlsleak.verdict import rate_to_dict
 
 SCHEMA_ID = "tlsleak-results/2"
@@ -41,7 +41,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
                     "os_final": cps[-1].get("os_threads") if cps else None,
                     "os_max_sampled": max((s["threads"] for s in outcome.samples),
                                           default=None)},
-        "exit": {"code": outcome.returncode, "signal": outcome.signal},
+        "exit": exit_record(outcome),
         "duration_s": outcome.duration_s, "command": list(cell.argv), "env": env_set,
         "checkpoints": cps, "samples": _downsample(outcome.samples),
         "stderr_tail": outcome.stderr_tail,
@@ -52,7 +52,18 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         rec["runaway"] = True
     if verdict.stopped_early:
         rec["stopped_early"] = True
+    if outcome.settled_at:
+        rec["settled_at"] = cps[outcome.settled_at - 1].get("done")
     return rec
+
+
+def exit_record(outcome):
+    """How the process ended: its own exit code or signal, or `stopped_by_harness` (with the
+    stop: settled, budget, timeout, cap) when the harness killed it, whose signal says
+    nothing about the program."""
+    if outcome.stop in policy.STOPPED_BY_HARNESS:
+        return {"code": None, "signal": None, "stopped_by_harness": True, "stop": outcome.stop}
+    return {"code": outcome.returncode, "signal": outcome.signal}
 
 
 def _now():
@@ -60,7 +71,7 @@ def _now():
 
 
 def document(*, argv, started, duration_s, interrupted, manifest, settings, cells, unavailable,
-             controls, exit_code, baseline=None):
+             controls, exit_code, baseline=None, plan=None):
     """The whole results document, every cell stamped with its provenance."""
     doc = {
         "schema": SCHEMA_ID,
@@ -82,6 +93,8 @@ def document(*, argv, started, duration_s, interrupted, manifest, settings, cell
     }
     if baseline is not None:
         doc["baseline"] = baseline
+    if plan is not None:
+        doc["plan"] = plan
     stamp_provenance(doc)
     return doc
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, UsageError, baseline,
-                     catalog, configs, policy, report, results, runner, target)
+                     catalog, configs, policy, report, results, runner, shard, target)
+from tlsleak import progress as progress_mod
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
 
@@ -34,7 +35,8 @@ class Request:
     cmake_args: list = field(default_factory=list)
     build_dir: str | None = None
     argv: list = field(default_factory=list)  # the command line, for the record
-    progress: bool = True  # one line per finished cell on stderr
+    progress: bool = True  # progress on stderr (progress.py)
+    shard: tuple | None = None  # (K, N): run only shard K of N of the plan (shard.py)
 
 
 @dataclass
@@ -95,7 +97,7 @@ def plan(req, scenarios, confs, tgt):
 def judge_cell(cell, settings):
     """Run one cell and return its results record."""
     try:
-        env, env_set = runner.cell_env(cell.config, cell.target)
+        env, env_set = runner.cell_env(cell.config, cell.target, cell.env)
     except ValueError as e:
         env, env_set = None, {}
         outcome = policy.Outcome(stop="not_started", detail=str(e))
@@ -114,24 +116,29 @@ def run_cells(cells, settings, jobs, progress=True):
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
+    shown = progress_mod.for_stream(sys.stderr, len(cells)) if progress else progress_mod.Silent()
+
+    def one(cell):
+        shown.started(cell.id)
+        try:
+            return judge_cell(cell, settings)
+        finally:
+            shown.ended(cell.id)  # off the running list before the next cell starts
+
     previous = signal.signal(signal.SIGTERM, on_term)
     pool = ThreadPoolExecutor(max_workers=jobs)
     futures, interrupted = [], False
     try:
-        futures = [pool.submit(judge_cell, c, settings) for c in cells]
-        for done, fut in enumerate(as_completed(futures), 1):
-            res = fut.result()
-            if progress and res is not None:
-                rate = res["rate"]
-                shown = f" {rate['value']:.0f} {rate['unit']}" if rate else ""
-                print(f"[{done:>3}/{len(cells)}] {res['id']}: {res['verdict']}{shown} "
-                      f"({res['duration_s']:.1f} s)", file=sys.stderr)
+        futures = [pool.submit(one, c) for c in cells]
+        for fut in as_completed(futures):
+            shown.finished(fut.result())
     except KeyboardInterrupt:
         interrupted = True
         runner.LIVE.kill_all()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         signal.signal(signal.SIGTERM, previous)
+        shown.close()
     finished = [f.result() for f in futures if f.done() and not f.cancelled()]
     return [r for r in finished if r is not None], interrupted
 
@@ -170,6 +177,10 @@ def check_out_dir(out):
     return path
 
 
+RUNS = ROOT / "results" / "runs"
+LATEST = RUNS / "latest"
+
+
 def run(req):
     """Plan, build, run, conclude; returns the finished Session. Bad input raises UsageError
     before anything is built or run."""
@@ -178,6 +189,9 @@ def run(req):
         raise UsageError(f"--concurrency {w.concurrency} exceeds --threads {w.threads}")
     if w.interval > w.threads:
         raise UsageError(f"--interval {w.interval} exceeds --threads {w.threads}")
+    if req.shard and req.write_baseline:
+        raise UsageError("--write-baseline records a whole run, not a shard: merge the shards "
+                         "(tlsleak merge) and run without --shard to write a baseline")
     out = check_out_dir(req.out) if req.out else None
     base = baseline.load(req.baseline) if req.baseline else None
     if req.write_baseline:
@@ -189,6 +203,10 @@ def run(req):
         choose_scenarios(scenarios, req.scenarios, req.controls)
     build, manifest, confs = load(req.build_dir, req.cmake_args)
     chosen, cells = plan(req, scenarios, confs, target.Target.from_manifest(manifest))
+    planned = shard.plan_record(cells, req.settings, req.shard)
+    if req.shard:
+        cells = shard.select(cells, *req.shard)
+    planned["selected"] = len(cells)
     unavailable = [c for c in confs if not c.available]
 
     started = dt.datetime.now(dt.timezone.utc)
@@ -208,11 +226,14 @@ def run(req):
         unavailable=unavailable, controls=controls,
         exit_code=exit_code(records, controls, interrupted, changes),
         baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
-                                            **changes})
-    out = out or ROOT / "results" / "runs" / f"{started:%Y%m%d-%H%M%S}-{os.getpid()}"
+                                            **changes}, plan=planned)
+    default_out = out is None
+    out = out or RUNS / f"{started:%Y%m%d-%H%M%S}-{os.getpid()}"
     out.mkdir(parents=True, exist_ok=True)
     report.write_results(out / "results.json", doc)
     report.write_junit(out / "junit.xml", doc)
+    if default_out:  # `tlsleak show` and people look here first
+        report.point_latest(out, LATEST)
     if req.write_baseline and not interrupted:
         # Explanations already written survive: from the file being replaced, else --baseline.
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)

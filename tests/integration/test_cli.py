@@ -26,6 +26,11 @@ pytestmark = pytest.mark.integration
     (["run", "--confidence", "1.5"], "out of range"),
     (["run", "--source", "mimalloc=/nonexistent/dir"], "is not a source tree"),
     (["run", "--exec"], "--exec needs a command"),
+    (["run", "--shard", "3/2"], "malformed --shard"),
+    (["run", "--shard", "1/2", "--write-baseline", "/tmp/b.json"], "not a shard"),
+    (["show"], "required: CELL"),
+    (["merge", "a.json"], "required: --out"),
+    (["report", "/nonexistent/results.json"], "No such file"),
     (["frobnicate"], "invalid choice"),
 ], ids=lambda v: "-".join(v) if isinstance(v, list) else None)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, says):

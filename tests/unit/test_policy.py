@@ -60,10 +60,13 @@ def test_a_death_or_failing_exit_is_said_with_the_last_checkpoint(code, verdict,
 
 
 def test_the_harness_killing_a_settled_cell_is_not_a_crash():
+    points = cps(1024)
     v = decide(criteria=Criteria(), stop="settled", settled_at=12, returncode=-9, end=None,
-               checkpoints=cps(1024))
+               checkpoints=points)
     assert v.verdict == "leak" and v.stopped_early
-    assert v.reason.endswith("(settled after 10000 threads)")
+    # The threads when it settled (the 12th checkpoint), not the last checkpoint before the kill.
+    assert v.reason.endswith("(settled after %d threads)" % points[11]["done"])
+    assert points[11]["done"] < points[-1]["done"]
 
 
 def test_a_spent_budget_judges_what_arrived():

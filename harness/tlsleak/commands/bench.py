@@ -34,9 +34,11 @@ def main(args):
     build, manifest, confs = session.load(args.build_dir)
     chosen = configs.select(confs, args.allocator)
     manifest = build.build([c.target for c in chosen] + ["bare_churn"])
-    _, table = bench.run(bench.Options(runs=args.runs, reps=args.reps, threads=args.threads,
+    _, table, out = bench.run(bench.Options(runs=args.runs, reps=args.reps, threads=args.threads,
                                        healthy=args.healthy, load=not args.no_load,
                                        update_readme=args.update_readme, argv=args.argv),
                          scenarios, chosen, manifest)
     print(table)
+    print(f"bench: {out / 'bench.json'}  {out / 'bench.md'}"
+          + ("  (README.md's table rewritten)" if args.update_readme else ""))
     return EXIT_OK

@@ -1,11 +1,14 @@
 """tlsleak run: the matrix (scenario x configuration), or --exec a program of yours; prints the
 table. Everything between plan and conclusion is session.run's."""
+import argparse
 import json
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
-from tlsleak import UsageError, __version__, report, session, signals
+from tlsleak import EXIT_INFRA, UsageError, __version__, report, session, shard, signals
+from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import in_group
 from tlsleak.settings import make
@@ -27,6 +30,11 @@ def add_parser(sub):
                    help="cells run at once (default: CPU count)")
     r.add_argument("--out", help="output folder (default: results/runs/<time>-<pid>)")
     r.add_argument("--json", action="store_true", help="print results.json instead of the table")
+    r.add_argument("--no-report", action="store_true",
+                   help="do not write plots/, summary.md and report.html into the output folder")
+    r.add_argument("--shard", metavar="K/N", type=shard_arg,
+                   help="run only shard K of N of the planned cells (controls in every shard); "
+                        "`tlsleak merge` combines the shards")
     r.add_argument("--no-controls", action="store_true",
                    help="do not add the positive and negative controls")
     r.add_argument("--baseline", metavar="FILE",
@@ -40,6 +48,13 @@ def add_parser(sub):
                    help="-- CMD [ARGS...]: run your own program instead of the scenarios "
                         "(everything after --exec is its command line)")
     return r
+
+
+def shard_arg(text):
+    try:
+        return shard.parse(text)
+    except UsageError as e:
+        raise argparse.ArgumentTypeError(str(e))
 
 
 def settings_from(args, jobs=1):
@@ -70,12 +85,17 @@ def main(args):
         allocators=args.allocator, jobs=args.jobs, controls=not args.no_controls,
         exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
         write_baseline=args.write_baseline, cmake_args=cmake_args(args.source),
-        build_dir=args.build_dir, argv=args.argv)
+        build_dir=args.build_dir, argv=args.argv, shard=args.shard)
     done = session.run(req)
     doc = done.doc
+    # results.json and junit.xml are written: a report that fails loses nothing measured.
+    failed = None if args.no_report else report_cmd.try_reports(doc, done.out)
+    code = EXIT_INFRA if failed else done.exit_code
     if args.json:
         print(json.dumps(doc, indent=2))
-        return done.exit_code
+        if failed:
+            print(f"tlsleak: report failed: {failed}", file=sys.stderr)
+        return code
     cells, s = doc["cells"], req.settings
     w, c = s.workload, s.criteria
     n_s, n_c = len({x["scenario"] for x in cells}), len({x["config"] for x in cells})
@@ -85,6 +105,8 @@ def main(args):
           f"{c.confidence:.0%} CI, floor {c.floor:g} B/thread "
           f"({c.stats_floor:g} for allocator statistics)\n")
     print(report.render_table(cells))
+    if doc["interrupted"]:
+        print(report.interrupted_text(doc))
     for u in done.unavailable:
         print(f"unavailable: {u.label} ({u.id}): {u.reason}")
     if done.changes is not None:
@@ -93,7 +115,11 @@ def main(args):
         print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
     print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
           f"({doc['duration_s']:.1f} s)")
-    return done.exit_code
+    if not args.no_report and not failed:
+        print(f"report: {done.out / 'report.html'}  summary: {done.out / 'summary.md'}")
+    if failed:  # said last, where it is seen
+        print(f"tlsleak: report failed: {failed}", file=sys.stderr)
+    return code
 
 
 def print_changes(changes):

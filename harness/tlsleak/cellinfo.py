@@ -1,0 +1,304 @@
+"""What the reports (plots, summary.md, report.html, show) read from a results document.
+
+One home for the questions every view asks of a cell: does it matter (a finding or a
+surprise), which controls sit beside it, where its warm-up ends and its verdict settled, each
+signal's series, and the command that reproduces it. Pure functions over the results dict
+(docs/RESULTS.md); nothing here runs or judges anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from . import UsageError
+from .checkpoints import series as _cp_series
+from . import report
+from .report import CONTROL_EXPECT
+from .results import SCHEMA_ID
+from .verdict import DECIDING, EXTERNAL, samples_to_series
+
+# Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
+VERDICT_COLOURS = {"ok": "#a6d96a", "leak": "#d7191c", "inconclusive": "#fdae61",
+                   "crash": "#7b3294", "timeout": "#c2a5cf", "error": "#636363"}
+MISSING_COLOUR = "#f0f0f0"
+# Verdicts on which white text reads better than black.
+DARK_VERDICTS = frozenset({"leak", "crash", "error"})
+
+# What a control must show, in words (CONTROL_EXPECT is the rule).
+CONTROL_NOTE = {"control-leak": "must leak", "control-flat": "must be ok"}
+# Baseline statuses that are news (a cell the baseline did not expect to look like this).
+NEWS = ("new", "fixed", "changed")
+
+
+def is_control(cell: dict) -> bool:
+    return cell.get("role") in CONTROL_EXPECT
+
+
+def scenario_label(cell: dict) -> str:
+    """The scenario's name, with what a control must show: 'control_leak (must leak)'."""
+    note = CONTROL_NOTE.get(cell.get("role", ""))
+    return "%s (%s)" % (cell.get("scenario", "?"), note) if note else cell.get("scenario", "?")
+
+
+def control_missed(cell: dict) -> bool:
+    """A control that did not show what it must (the detector is not to be trusted)."""
+    want = CONTROL_EXPECT.get(cell.get("role", ""))
+    return want is not None and cell.get("verdict") != want
+
+
+def is_interesting(cell: dict) -> bool:
+    """A finding or a surprise: any non-ok verdict outside the controls, a control that missed,
+    or a cell whose baseline status is news (new, fixed, changed)."""
+    if is_control(cell):
+        return control_missed(cell)
+    status = (cell.get("baseline") or {}).get("status")
+    return cell.get("verdict") != "ok" or status in NEWS
+
+
+def interesting_cells(doc: dict) -> list[dict]:
+    return [c for c in doc.get("cells") or [] if is_interesting(c)]
+
+
+def controls_for(doc: dict, cell: dict) -> list[dict]:
+    """The control cells beside `cell`: the flat control first (the picture a leak is compared
+    with), then the leaking one; those of the same configuration when the run has them."""
+    controls = [c for c in doc.get("cells") or [] if is_control(c) and c is not cell]
+    same = [c for c in controls if c.get("config") == cell.get("config")]
+    order = {"control-flat": 0, "control-leak": 1}
+    return sorted(same or controls, key=lambda c: order.get(c.get("role"), 2))
+
+
+def flat_control(doc: dict, cell: dict) -> dict | None:
+    found = [c for c in controls_for(doc, cell) if c.get("role") == "control-flat"]
+    return found[0] if found else None
+
+
+def cells_to_plot(doc: dict) -> list[dict]:
+    """The interesting cells and the controls beside them, each once, in run order."""
+    wanted = {id(c) for c in interesting_cells(doc)}
+    for c in interesting_cells(doc):
+        wanted.update(id(k) for k in controls_for(doc, c))
+    return [c for c in doc.get("cells") or [] if id(c) in wanted]
+
+
+def load_results(path) -> dict:
+    """The results document at `path`; a UsageError (one line) when it is not one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as e:
+        raise UsageError("results %s: %s" % (path, e.strerror))
+    except ValueError as e:
+        raise UsageError("results %s is not valid JSON (%s)" % (path, e))
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_ID \
+            or not isinstance(doc.get("cells"), list):
+        raise UsageError("results %s is not a %s file" % (path, SCHEMA_ID))
+    return doc
+
+
+def find_cell(doc: dict, query: str) -> dict | None:
+    """The cell whose id is `query`, else the only one whose id contains it."""
+    found = matching_cells(doc, query)
+    return found[0] if len(found) == 1 else None
+
+
+def matching_cells(doc: dict, query: str) -> list[dict]:
+    """[the cell whose id is `query`], else every cell whose id contains it."""
+    cells = doc.get("cells") or []
+    exact = [c for c in cells if c.get("id") == query]
+    return exact or [c for c in cells if query in str(c.get("id", ""))]
+
+
+# ---------------------------------------------------------------------------------------------
+# series
+
+
+def signal_names(cell: dict) -> list[str]:
+    """Judged signals that have points: the deciding one first, then the other deciding ones,
+    then the rest in recorded order."""
+    names = [n for n in (cell.get("signals") or {}) if series(cell, n)[0]]
+    first = [cell["signal"]] if cell.get("signal") in names else []
+    rest = sorted((n for n in names if n not in first),
+                  key=lambda n: (n not in DECIDING, names.index(n)))
+    return first + rest
+
+
+def series(cell: dict, name: str) -> tuple[list[float], list[float]]:
+    """(threads done, value) of one signal; external_rss is mapped onto threads done by the
+    checkpoints' receive times, as the verdict did."""
+    cps = cell.get("checkpoints") or []
+    if name == EXTERNAL:
+        timeline = [(c.get("t_recv"), c.get("done")) for c in cps]
+        return samples_to_series(cell.get("samples") or [], timeline)
+    return _cp_series(cps, name)
+
+
+def warmup_end(doc: dict, x) -> float | None:
+    """Threads done below which the verdict dropped the points of a series as warm-up:
+    settings.warmup x the series' final x (`x`: its threads done)."""
+    frac = (doc.get("settings") or {}).get("warmup")
+    if frac is None or len(x) == 0:
+        return None
+    return frac * max(x)
+
+
+def settled_at(cell: dict) -> float | None:
+    """Threads done when sequential judging settled the verdict (the cell's `settled_at`)."""
+    return cell.get("settled_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# words
+
+
+def rate_text(rate: dict | None) -> str:
+    """'1040 B/thread (95% CI 1022..1040)' or '-': a results rate, in its own unit."""
+    if not rate:
+        return "-"
+    low, high = rate["ci"]
+    return "%s %s (%s CI %s..%s)" % (num(rate["value"]), rate.get("unit", "B/thread"),
+                                     percent(rate.get("confidence")), num(low), num(high))
+
+
+def percent(fraction) -> str:
+    """0.99875 -> '99.875%' (a per-look confidence must not print as 100%)."""
+    return ("%.4f" % (100 * (fraction or 0))).rstrip("0").rstrip(".") + "%"
+
+
+def num(v) -> str:
+    if v is None:
+        return "-"
+    if abs(v) >= 100 or v == 0:
+        return "%.0f" % v
+    if abs(v) >= 1:
+        return "%.1f" % v
+    return "%.2g" % v
+
+
+def size_text(v) -> str:
+    """A size in binary units: 1.5 MiB, 57 KiB, 144 B."""
+    for div, suffix in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if abs(v) >= div:
+            return "%.3g %s" % (v / div, suffix)
+    return "%.0f B" % v
+
+
+command_line = report.command_line
+
+
+def tlsleak_command(doc: dict, cell: dict) -> str:
+    """The tlsleak command that runs this one cell again with the run's settings."""
+    s = doc.get("settings") or {}
+    words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
+    for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),
+                     ("--size", "size"), ("--interval", "interval"), ("--floor", "floor")):
+        if s.get(key) is not None:
+            words += [opt, "%g" % s[key]]
+    return " ".join(shlex.quote(str(w)) for w in words)
+
+
+def headline(doc: dict) -> str:
+    """One line: how many findings, how many new, and whether the controls passed."""
+    found = [c for c in interesting_cells(doc) if not is_control(c)]
+    base = doc.get("baseline")
+    news = len(base.get("new") or []) if base else None
+    passed = controls_status(doc)[0]
+    controls = {True: "controls passed", None: "no controls",
+                False: "CONTROLS FAILED: findings not to be trusted"}[passed]
+    parts = ["%d finding%s in %d cells" % (len(found), "" if len(found) == 1 else "s",
+                                          len(doc.get("cells") or []))]
+    if news is not None:
+        parts.append("%d new against the baseline" % news)
+    if doc.get("interrupted"):
+        parts.append("INTERRUPTED")
+    return "tlsleak: %s (%s)" % (", ".join(parts), controls)
+
+
+def settings_text(doc: dict) -> str:
+    """The run's settings in one sentence."""
+    s = doc.get("settings") or {}
+    return ("%s threads per cell, %s alive at once, %s B blocks, a checkpoint every %s threads; "
+            "Theil-Sen slope after %s warm-up, floor %s B/thread" % (
+                s.get("threads", "?"), s.get("concurrency", "?"), s.get("size", "?"),
+                s.get("interval", "?"), percent(s.get("warmup")), num(s.get("floor"))))
+
+
+def counts_text(doc: dict) -> str:
+    return ", ".join("%d %s" % (n, v) for v, n in (doc.get("summary") or {}).items())
+
+
+# What changed against the baseline: (key of the results' "baseline" block, words).
+BASELINE_KINDS = (("new", "new (the baseline does not expect them)"),
+                  ("fixed", "fixed (leaked in the baseline, ok now)"),
+                  ("changed", "changed verdict"), ("known", "known (explained)"))
+
+
+def baseline_changes(doc: dict) -> list[tuple[str, list[str]]]:
+    """[(words, cell ids)] per kind of change; [] without a baseline."""
+    base = doc.get("baseline")
+    return [(words, list(base.get(kind) or [])) for kind, words in BASELINE_KINDS] if base else []
+
+
+def controls_status(doc: dict) -> tuple[bool | None, str, list[str]]:
+    """(passed, one sentence, the failures): passed is None when the run had no controls."""
+    ctl = doc.get("controls") or {}
+    cells = [c for c in doc.get("cells") or [] if is_control(c)]
+    if not cells:
+        return None, "No control cells in this run (--no-controls): the detector was not " \
+            "checked.", []
+    missed = sum(control_missed(c) for c in cells)
+    passed = bool(ctl.get("passed"))
+    return passed, "%s: %d control cells, %d showed what they must." % (
+        "Passed" if passed else "FAILED", len(cells), len(cells) - missed), \
+        list(ctl.get("failures") or [])
+
+
+def provenance_line(doc: dict) -> str:
+    """Where the run came from, in one line."""
+    h, host, b = doc.get("harness") or {}, doc.get("host") or {}, doc.get("build") or {}
+    commit = (h.get("commit") or "?")[:12] + ("+dirty" if h.get("dirty") else "")
+    parts = ["tlsleak %s (%s)" % (h.get("version", "?"), commit),
+             "%s, %s %s, %s" % (host.get("os", "?"), host.get("kernel", "?"),
+                                host.get("machine", "?"), host.get("libc", "?")),
+             "CC %s" % (b.get("c_compiler") or "?"),
+             "finished %s" % (doc.get("finished") or "?")]
+    return "; ".join(parts)
+
+
+# Words for exit.stop, when the harness stopped the process itself.
+HARNESS_STOPS = {"settled": "once the verdict was settled", "budget": "at the time budget",
+                 "timeout": "at the timeout", "cap": "past a memory cap"}
+
+
+def exit_text(cell: dict) -> str:
+    """How the process ended: 'stopped by the harness once the verdict was settled', or its own
+    exit code and signal."""
+    ex = cell.get("exit") or {}
+    if ex.get("stopped_by_harness"):
+        return "stopped by the harness %s" % HARNESS_STOPS.get(ex.get("stop"), "")
+    return "code %s, signal %s" % (ex.get("code"), ex.get("signal"))
+
+
+def cell_provenance(cell: dict) -> list[tuple[str, str]]:
+    """(label, value) rows: where the cell's allocator and program came from, and what ran."""
+    a = cell.get("allocator") or {}
+    seen = cell.get("observed_allocator") or {}
+    th = cell.get("threads") or {}
+    cc = (cell.get("provenance") or {}).get("compiler") or {}
+    rows = [("configuration", a.get("id") or cell.get("config", "?")),
+            ("origin", a.get("origin") or "-"),
+            ("library", a.get("library") or "-"),
+            ("observed", "%s %s, malloc from %s, %s" % (
+                seen.get("name", "?"), seen.get("version", "?"), seen.get("malloc_from") or "?",
+                seen.get("libc") or "?") if seen else "-"),
+            ("compiler", "%s, %s" % (cc.get("c", "?"), cc.get("c_flags", "?")) if cc else "-"),
+            ("threads", "%s of %s finished" % (th.get("finished"), th.get("requested"))),
+            ("exit", exit_text(cell)),
+            ("duration", "%.2f s" % (cell.get("duration_s") or 0))]
+    base = cell.get("baseline")
+    if base:
+        rows.append(("baseline", "%s (expected %s)%s" % (
+            base.get("status"), base.get("expected") or "nothing: not in the baseline",
+            ": " + base["explanation"] if base.get("explanation") else "")))
+    return rows

@@ -1,0 +1,46 @@
+"""tlsleak merge: the shards of one plan (`tlsleak run --shard K/N`) combined into one results
+file, its JUnit XML and its reports (merge.py decides what belongs together)."""
+import sys
+from pathlib import Path
+
+from tlsleak import EXIT_INFRA, cellinfo, merge, report, session
+from tlsleak.commands import report as report_cmd
+
+HELP = "combine the results of shards (run --shard K/N) into one results file and its reports"
+
+
+def add_parser(sub):
+    p = sub.add_parser("merge", help=HELP)
+    p.add_argument("results", metavar="RESULTS", nargs="+",
+                   help="results files (or run folders) of the shards")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write plots/, summary.md and report.html")
+    return p
+
+
+def _file(path):
+    p = Path(path)
+    return p / "results.json" if p.is_dir() else p
+
+
+def main(args):
+    named = [(str(_file(p)), cellinfo.load_results(_file(p))) for p in args.results]
+    out = session.check_out_dir(args.out)
+    doc = merge.merge(named, args.argv)
+    out.mkdir(parents=True, exist_ok=True)
+    report.write_results(out / "results.json", doc)
+    report.write_junit(out / "junit.xml", doc)
+    failed = None if args.no_report else report_cmd.try_reports(doc, out)
+    missing = merge.missing_shards(doc)
+    print(f"merged {len(named)} file(s): {len(doc['cells'])} cells; "
+          + ", ".join(f"{n} {v}" for v, n in doc["summary"].items()))
+    if missing:
+        print(f"incomplete: shard(s) {', '.join(missing)} not given")
+    if not doc["controls"]["passed"]:
+        print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
+    print(f"results: {out / 'results.json'}  junit: {out / 'junit.xml'}")
+    if failed:
+        print(f"tlsleak: report failed: {failed}", file=sys.stderr)
+        return EXIT_INFRA
+    return doc["exit_code"]

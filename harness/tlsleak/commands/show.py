@@ -1,0 +1,19 @@
+"""tlsleak show: one cell of a results file on the terminal (show.py renders it)."""
+from tlsleak import EXIT_OK, cellinfo, session
+from tlsleak import show as view
+
+HELP = "one cell in detail: verdict, signals, series, provenance, how to reproduce it"
+
+
+def add_parser(sub):
+    p = sub.add_parser("show", help=HELP)
+    p.add_argument("cell", metavar="CELL", help="a cell id, or a part of exactly one")
+    p.add_argument("results", metavar="RESULTS.json", nargs="?",
+                   help="a results file (default: results/runs/latest/results.json)")
+    return p
+
+
+def main(args):
+    doc = cellinfo.load_results(args.results or session.LATEST / "results.json")
+    print(view.show(doc, args.cell))
+    return EXIT_OK

@@ -1,0 +1,92 @@
+"""One cell for the terminal: verdict, reasoning, every signal's trend, the series as a compact
+table (warm-up and settle point marked) and the command that reproduces it."""
+
+from __future__ import annotations
+
+from . import UsageError, cellinfo
+from .signals import unit as signal_unit
+
+MAX_ROWS = 24  # longer series are shown evenly thinned, first and last rows always kept
+
+
+def _rows(n: int, limit: int = MAX_ROWS) -> list[int]:
+    if n <= limit:
+        return list(range(n))
+    step = (n - 1) / (limit - 1)
+    return sorted({round(i * step) for i in range(limit)})
+
+
+def _value(name: str, v) -> str:
+    if v is None:
+        return "-"
+    return cellinfo.size_text(v) if signal_unit(name) == "B" else str(v)
+
+
+def series_table(doc: dict, cell: dict) -> list[str]:
+    """The checkpoints as aligned columns: threads done, then each checkpoint signal; rows in
+    the warm-up carry 'w', the row where the verdict settled '<- settled'."""
+    names = [n for n in cellinfo.signal_names(cell) if n != "external_rss"]
+    cps = [c for c in cell.get("checkpoints") or [] if isinstance(c.get("done"), int)]
+    if not cps:
+        return ["(no checkpoints)"]
+    warm = cellinfo.warmup_end(doc, [c["done"] for c in cps])
+    settled = cellinfo.settled_at(cell)
+    header = ["done", ""] + names
+    rows = []
+    for i in _rows(len(cps)):
+        cp = cps[i]
+        mark = "w" if warm is not None and cp["done"] < warm else ""
+        row = [str(cp["done"]), mark] + [_value(n, cp.get(n)) for n in names]
+        if settled is not None and cp["done"] == settled:
+            row.append("<- settled")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header] + rows if i < len(r)) for i in range(len(header))]
+    out = ["  ".join(t.rjust(w) for t, w in zip(header, widths)).rstrip()]
+    for r in rows:
+        cells = [t.rjust(w) for t, w in zip(r, widths)] + r[len(widths):]
+        out.append("  ".join(cells).rstrip())
+    if len(rows) < len(cps):
+        out.append("(%d of %d checkpoints shown)" % (len(rows), len(cps)))
+    out.append("w = warm-up, dropped before the fit (threads done < %s)" % cellinfo.num(warm))
+    return out
+
+
+def signals_lines(cell: dict) -> list[str]:
+    out = []
+    for name in cellinfo.signal_names(cell) or list(cell.get("signals") or {}):
+        j = (cell.get("signals") or {}).get(name) or {}
+        mark = "*" if name == cell.get("signal") else " "
+        out.append("%s %-13s %-12s %s" % (mark, name, j.get("verdict", "?"),
+                                          cellinfo.rate_text(j.get("rate"))))
+    return out
+
+
+def show_cell(doc: dict, cell: dict) -> str:
+    """The text rendering of one cell."""
+    lines = ["%s: %s" % (cell.get("id", "?"), str(cell.get("verdict", "?")).upper()),
+             "  %s" % cell.get("reason", "")]
+    if cell.get("attribution"):
+        lines.append("  also grew: %s" % ", ".join(cell["attribution"]))
+    lines += ["", "signals (* decided the verdict):"] + ["  " + s for s in signals_lines(cell)]
+    lines += ["", "series:"] + ["  " + s for s in series_table(doc, cell)]
+    lines += ["", "provenance:"]
+    lines += ["  %-13s %s" % (k, v) for k, v in cellinfo.cell_provenance(cell)]
+    lines += ["", "reproduce:", "  " + cellinfo.command_line(cell),
+              "  " + cellinfo.tlsleak_command(doc, cell)]
+    if cell.get("stderr_tail"):
+        lines += ["", "stderr (tail):"] + ["  " + s for s in cell["stderr_tail"].splitlines()]
+    return "\n".join(lines)
+
+
+def show(doc: dict, query: str) -> str:
+    """The text of the cell `query` names (its id, or a part of one id); a UsageError (one
+    line) when it names none or several."""
+    found = cellinfo.matching_cells(doc, query)
+    if len(found) == 1:
+        return show_cell(doc, found[0])
+    if not found:
+        raise UsageError("no cell matches %r (%d cells; `tlsleak list` names the scenarios)"
+                         % (query, len(doc.get("cells") or [])))
+    names = ", ".join(c.get("id", "?") for c in found[:5])
+    raise UsageError("%r matches %d cells (%s%s): give more of the id"
+                     % (query, len(found), names, ", ..." if len(found) > 5 else ""))
