@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from tlsleak import policy, runner
+from tlsleak import policy, runner, signals
 
 from . import design, minimise, space
 
@@ -69,8 +69,13 @@ class Search:
 
 
 def _growing(verdict):
+    """The allocator's own structures that grew (signals.TABLE role "attribution", alloc_*):
+    the part of the signature that says which structure leaks. vsize, maps and the other shown
+    signals wobble from run to run and would split one leak into several."""
     # policy.Verdict.attribution: "alloc_threads +1.00 structures/thread", ...
-    return frozenset(a.split()[0] for a in verdict.attribution)
+    names = (a.split()[0] for a in verdict.attribution)
+    return frozenset(n for n in names
+                     if getattr(signals.BY_NAME.get(n), "role", "") == "attribution")
 
 
 class Explorer:
