@@ -174,7 +174,9 @@ def link_args(config: dict) -> tuple:
         macro = "%s_VERSION=\"%s\"" % (config["name"].upper(), config.get("version", ""))
         return ["-fno-builtin", "-D" + macro, lib], ""
     if mode == "static":
-        return [lib], ""
+        # An archive brings no dependencies of its own: libm and libdl, as allocators/*.cmake
+        # link a static allocator with (jemalloc's uses both).
+        return [lib, "-lm", "-ldl"], ""
     return [], ""
 
 

@@ -6,6 +6,7 @@ tracker."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from . import emit, search, space
@@ -61,9 +62,10 @@ def table(described):
     return "\n".join(rows)
 
 
-def _issue(d, build, run, settings):
+def _issue(d, build, run, settings, config_id=None):
     point = d["key"]
-    first = d["leaks"][0] if d["leaks"] else {"label": "?", "rate": 0}
+    rows = [r for r in d["leaks"] if r["config"] == config_id] or d["leaks"]
+    first = rows[0] if rows else {"label": "?", "rate": 0}
     lines = [
         "# Memory grows per thread when a thread's teardown does: %s" % point, "",
         "A program that creates and joins threads, each ending with the teardown shape below, "
@@ -86,6 +88,35 @@ def _issue(d, build, run, settings):
     return "\n".join(lines)
 
 
+def _manifest_entry(conf):
+    return {"name": conf.name, "version": conf.version, "mode": conf.mode,
+            "library": conf.library, "preload": conf.preload}
+
+
+def write_finding(d, folder, by_id, settings, *, env=None):
+    """The finding's folder: the standalone repro built against the first leaking
+    configuration of an allocator other than tlsleak's own faulty (the one an upstream report
+    is about), its commands for every leaking configuration, and the issue draft. Adds
+    repro, build, run and dir to `d`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    leaking = [by_id[r["config"]] for r in d["leaks"] if r["config"] in by_id]
+    conf = next((c for c in leaking if c.name != "faulty"), leaking[0] if leaking else None)
+    path, build, run = emit.write(d["point"], folder,
+                                  None if conf is None else _manifest_entry(conf), env=env,
+                                  title="tlsleak explore finding %s:" % d["name"])
+    d.update(repro=str(Path(path).resolve()), build=build, run=run, dir=str(folder.resolve()))
+    (folder / "build.txt").write_text(build + "\n")
+    (folder / "run.txt").write_text(run + "\n")
+    lines = []
+    for c in leaking:
+        b, r = emit.commands(d["point"], _manifest_entry(c), path=os.path.basename(path),
+                             env=env)
+        lines += ["# %s" % c.label, b, r, ""]
+    (folder / "commands.txt").write_text("\n".join(lines))
+    (folder / "issue.md").write_text(_issue(d, build, run, settings,
+                                            None if conf is None else conf.id))
+
+
 def write(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0):
     """Write the output folder; returns the described findings."""
     out = Path(out)
@@ -93,18 +124,7 @@ def write(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0):
     described = describe(search.findings(result), result)
     by_id = {c.id: c for c in confs}
     for d in described:
-        folder = out / d["name"]
-        folder.mkdir(exist_ok=True)
-        conf = by_id[d["leaks"][0]["config"]] if d["leaks"] else None
-        manifest = None if conf is None else {
-            "name": conf.name, "version": conf.version, "mode": conf.mode,
-            "library": conf.library, "preload": conf.preload}
-        path, build, run = emit.write(d["point"], folder, manifest, env=env,
-                                      title="tlsleak explore finding %s:" % d["name"])
-        d.update(repro=str(Path(path).resolve()), build=build, run=run, dir=str(folder.resolve()))
-        (folder / "build.txt").write_text(build + "\n")
-        (folder / "run.txt").write_text(run + "\n")
-        (folder / "issue.md").write_text(_issue(d, build, run, settings))
+        write_finding(d, out / d["name"], by_id, settings, env=env)
     doc = {
         "format": FORMAT, "argv": list(argv), "seed": result.seed, "dims": list(result.dims),
         "env": dict(env or {}), "settings": settings.as_dict(),
