@@ -15,10 +15,29 @@ def _writable(fd):
         return False
 
 
+def _take_interrupts():
+    """SIGINT and SIGTERM raise KeyboardInterrupt from now on; the launcher kept them blocked
+    (pending) while the interpreter started, so one sent then is taken here."""
+    import signal
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _raise)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 if not _writable(2):
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     sys.stderr = open(2, "w", closefd=False)
 
-from tlsleak.cli import main  # noqa: E402
+try:  # Ctrl-C while the imports load (numpy, scipy): exit 130, no traceback
+    _take_interrupts()
+    from tlsleak.cli import main  # noqa: E402
+except KeyboardInterrupt:
+    print("tlsleak: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -29,6 +29,9 @@ def load(path):
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("cells"), dict):
         raise UsageError(f"baseline {path} is not a {FORMAT} file")
+    for cid, entry in doc["cells"].items():  # checked now, not after the run
+        if not isinstance(entry, dict) or not isinstance(entry.get("verdict", ""), str):
+            raise UsageError(f"baseline {path}: cell '{cid}' is not an object with a verdict")
     return doc
 
 

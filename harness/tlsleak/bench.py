@@ -154,7 +154,8 @@ def default_matrix_time(out):
     defaults = Settings()
     req = session.Request(settings=replace(defaults,
                                            limits=defaults.limits.with_machine_caps(jobs)),
-                          jobs=jobs, out=out, argv=["run", "--out", str(out)], progress=False)
+                          jobs=jobs, out=out, argv=["run", "--out", str(out)], progress=False,
+                          overwrite=True)
     t0 = time.monotonic()
     rc = session.run(req).exit_code
     return {"seconds": time.monotonic() - t0, "exit_code": rc}

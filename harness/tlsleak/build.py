@@ -4,6 +4,8 @@ The build directory is shared by every run on the machine, so configure and buil
 exclusive lock on it (two runs in parallel must not corrupt the cache)."""
 import json
 import os
+import re
+import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,10 +32,19 @@ def _locked(build_dir):
 
 
 def _run_logged(cmd, log_path, what):
+    """Run a build step in a process group of its own (dying with the harness); on an
+    interrupt the whole group (make, the compilers) is killed and waited for before the
+    caller lets the lock go."""
     with open(log_path, "a") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, **host.popen_kwargs())
+        try:
+            rc = proc.wait()
+        except BaseException:
+            host.kill_group_and_wait(proc)
+            raise
     if rc != 0:
         tail = Path(log_path).read_text(errors="replace").splitlines()[-15:]
         raise InfraError(f"{what} failed (exit {rc}); log: {log_path}\n" + "\n".join(tail))
@@ -44,8 +55,39 @@ def _inputs_newer(stamp):
     generated build files do not know yet)."""
     made = stamp.stat().st_mtime
     inputs = [ROOT / "CMakeLists.txt", ROOT / "repro" / "CMakeLists.txt",
+              ROOT / "probe" / "CMakeLists.txt", ROOT / "tests" / "programs" / "CMakeLists.txt",
               *ROOT.glob("cmake/*.cmake"), *ROOT.glob("allocators/**/*.cmake")]
     return any(p.stat().st_mtime > made for p in inputs if p.exists())
+
+
+_CACHE_LINE = re.compile(r"^(#.*|//.*|\s*|[^=]+:[A-Z_]+=.*|[^=:]+=.*)$")
+
+
+def cache_broken(build_dir):
+    """Why build_dir/CMakeCache.txt cannot be trusted (unreadable, a line that is no cache
+    entry, made for another folder), or None when it is sound or absent."""
+    path = Path(build_dir) / "CMakeCache.txt"
+    if not path.exists():
+        return None
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        return f"unreadable ({e})"
+    bad = next((n for n, line in enumerate(lines, 1) if not _CACHE_LINE.match(line)), None)
+    if bad is not None:
+        return f"line {bad} is not a cache entry"
+    made_for = [line.split("=", 1)[1] for line in lines
+                if line.startswith("CMAKE_CACHEFILE_DIR:")]
+    if not made_for or Path(made_for[0]).resolve() != Path(build_dir).resolve():
+        return "it was not made for this folder"
+    return None
+
+
+def _forget_cache(build_dir):
+    """Remove CMake's cache so the next configure starts from scratch (the objects stay)."""
+    (Path(build_dir) / "CMakeCache.txt").unlink(missing_ok=True)
+    shutil.rmtree(Path(build_dir) / "CMakeFiles", ignore_errors=True)
+    (Path(build_dir) / "manifest.json").unlink(missing_ok=True)
 
 
 class Build:
@@ -62,6 +104,8 @@ class Build:
     def configure(self):
         """Run CMake's configure step when the tree is new or the options changed."""
         with _locked(self.dir):
+            if cache_broken(self.dir):  # a corrupted cache never heals by itself
+                _forget_cache(self.dir)
             manifest = self.dir / "manifest.json"
             try:
                 same = json.loads(self._args_file().read_text()) == self.cmake_args
@@ -70,7 +114,13 @@ class Build:
             if manifest.exists() and same and not _inputs_newer(manifest):
                 return self.manifest()
             cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
-            _run_logged(cmd, self.log, "cmake configure")
+            try:
+                _run_logged(cmd, self.log, "cmake configure")
+            except InfraError:  # once more from scratch: a cache CMake itself cannot use
+                if not (self.dir / "CMakeCache.txt").exists():
+                    raise
+                _forget_cache(self.dir)
+                _run_logged(cmd, self.log, "cmake configure (from scratch)")
             self._args_file().write_text(json.dumps(self.cmake_args))
         return self.manifest()
 

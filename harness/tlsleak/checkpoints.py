@@ -7,10 +7,17 @@
 
 `parse_line` turns one line into a `Record` (or None: not a version-1 record, or malformed; it never
 raises).  `CheckpointLog` accumulates the records of one run, fed line by line as they arrive.
+
+Bounded whatever a program prints: a line longer than MAX_LINE bytes, more than MAX_FIELDS
+tokens, an integer outside the signed 64-bit range, a non-finite number (`nan`, `inf`, `1e309`)
+or a figure of a `cp` record (FIGURES) that is negative or not an integer make the line malformed (counted, never fatal); the stored
+checkpoints are thinned evenly to at most 2 x BUDGET (the first and the latest always kept), and
+unknown records are counted with only the first KEEP_UNKNOWN kept.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -27,6 +34,16 @@ STRING_KEYS = frozenset({"scenario", "tls", "os", "name", "version", "malloc_fro
 
 # Keys that are the x axis or bookkeeping, not a memory signal.
 NON_SIGNAL_KEYS = BOOKKEEPING
+
+MAX_LINE = 4096  # bytes; real checkpoint lines are a few hundred
+MAX_FIELDS = 64
+BUDGET = 1000  # checkpoints kept per run, as many as a trend uses (verdict.MAX_POINTS)
+KEEP_UNKNOWN = 16
+# The figures of a `cp` record (docs/DESIGN.md section 3): counts and sizes, never negative.
+FIGURES = frozenset({"done", "t_ns", "rss", "vsize", "maps", "os_threads", "commit",
+                     "heap_inuse", "heap_mapped", "alloc_meta", "alloc_tcache",
+                     "alloc_threads"})
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _VERSION_RE = re.compile(r"^TLSLEAK/(\d+)(?:\.(\d+))?$")
 _INT_RE = re.compile(r"^-?[0-9]+$")
@@ -61,9 +78,25 @@ def _major(version: str) -> int:
     return int(version.split(".", 1)[0])
 
 
-def _convert(key: str, value: str):
-    if key not in STRING_KEYS and _INT_RE.match(value):
-        return int(value)
+def _convert(key: str, value: str, kind: str = ""):
+    """The value as an int where it is one, else the string; ValueError for a value no figure
+    can take: an integer outside int64, a non-finite number, a negative figure of a `cp`."""
+    figure = kind == "cp" and key in FIGURES
+    if key in STRING_KEYS:
+        return value
+    if _INT_RE.match(value):
+        number = int(value) if len(value) <= 20 else INT64_MAX + 1
+        if not INT64_MIN <= number <= INT64_MAX or (figure and number < 0):
+            raise ValueError(f"{key}={value[:32]} is out of range")
+        return number
+    if figure:  # a figure is an integer
+        raise ValueError(f"{key}={value[:32]} is not an integer")
+    try:
+        real = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(real):
+        raise ValueError(f"{key}={value[:32]} is not finite")
     return value
 
 
@@ -75,11 +108,13 @@ def parse_line(line: str) -> Record | None:
     record without an integer `done` >= 0.
     """
     try:
+        if len(line) > MAX_LINE:
+            return None
         version = line_version(line)
         if version is None or _major(version) != MAJOR_VERSION:
             return None
         tokens = line.split()
-        if len(tokens) < 2:
+        if len(tokens) < 2 or len(tokens) > MAX_FIELDS + 2:
             return None
         kind = tokens[1]
         if not _KIND_RE.match(kind):
@@ -89,7 +124,7 @@ def parse_line(line: str) -> Record | None:
             key, sep, value = tok.partition("=")
             if not sep or not _KEY_RE.match(key):
                 return None
-            fields[key] = _convert(key, value)
+            fields[key] = _convert(key, value, kind)
         if kind == "cp":
             done = fields.get("done")
             if not isinstance(done, int) or done < 0:
@@ -107,7 +142,9 @@ class CheckpointLog:
       checkpoints: one dict per `cp` record in arrival order: its fields plus 't_recv'.
       other_lines: lines that are not TLSLEAK records at all (program output).
       malformed: TLSLEAK/1 lines that could not be parsed.
-      unknown: records of unknown kinds (kept, ignored).
+      received: `cp` records received (checkpoints holds them thinned to at most 2 x BUDGET).
+      unknown: the first KEEP_UNKNOWN records of unknown kinds (kept, ignored); unknown_count
+        counts them all.
       version_mismatch: the first other-major version seen ("2"), else None; such lines are
         not parsed.
     """
@@ -120,6 +157,11 @@ class CheckpointLog:
         self.other_lines = 0
         self.malformed = 0
         self.unknown: list[Record] = []
+        self.unknown_count = 0
+        self.received = 0
+        self._index: list[int] = []  # arrival number of each stored checkpoint
+        self._stride = 1  # keep every _stride-th checkpoint received (and the latest)
+        self._tail_extra = False  # the last stored checkpoint is only kept as the latest
         self.version_mismatch: str | None = None
         self.mismatched_lines = 0
 
@@ -136,6 +178,12 @@ class CheckpointLog:
         it held, or None."""
         if isinstance(line, bytes):
             line = line.decode("utf-8", "replace")
+        if len(line) > MAX_LINE:  # never split or parse a line that long
+            if line.lstrip().startswith(PREFIX):
+                self.malformed += 1
+            else:
+                self.other_lines += 1
+            return None
         version = line_version(line)
         if version is None:
             if line.lstrip().startswith(PREFIX):
@@ -160,13 +208,35 @@ class CheckpointLog:
         if rec.kind == "cp":
             cp = dict(rec.fields)
             cp["t_recv"] = t_recv
-            self.checkpoints.append(cp)
+            self._store(cp)
         elif rec.kind in ("start", "alloc", "end"):
             if getattr(self, rec.kind) is None:
                 setattr(self, rec.kind, dict(rec.fields))
         else:
-            self.unknown.append(rec)
+            self.unknown_count += 1
+            if len(self.unknown) < KEEP_UNKNOWN:
+                self.unknown.append(rec)
         return rec
+
+    def _store(self, cp: dict) -> None:
+        """Keep every _stride-th checkpoint and the latest; past 2 x BUDGET, halve evenly."""
+        index = self.received
+        self.received += 1
+        cps, idx = self.checkpoints, self._index
+        if self._tail_extra:
+            cps.pop()
+            idx.pop()
+        cps.append(cp)
+        idx.append(index)
+        self._tail_extra = index % self._stride != 0
+        if len(cps) > 2 * BUDGET:
+            self._stride *= 2
+            keep = [i for i, n in enumerate(idx) if n % self._stride == 0]
+            if keep[-1] != len(idx) - 1:
+                keep.append(len(idx) - 1)
+            cps[:] = [cps[i] for i in keep]
+            idx[:] = [idx[i] for i in keep]
+            self._tail_extra = idx[-1] % self._stride != 0
 
     @property
     def done(self) -> int | None:

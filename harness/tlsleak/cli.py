@@ -7,7 +7,7 @@ import os
 import sys
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, InfraError, UsageError,
-                     __version__)
+                     __version__, interrupts)
 from tlsleak.commands import COMMANDS
 
 
@@ -41,6 +41,7 @@ def _split_exec(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        interrupts.install()
         own, exec_argv = _split_exec(argv)
         args = parser().parse_args(own)
         if exec_argv is not None:

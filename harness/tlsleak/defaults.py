@@ -35,7 +35,8 @@ class Param:
 PARAMS = (
     # workload: what the program does (passed on its command line)
     Param("threads", "workload", 10000, "int", 10, 10_000_000, unit="threads",
-          help="threads each cell creates and joins"),
+          help="threads each cell creates and joins (--exec: stop the program once this many "
+               "of its threads have finished, as the probe counts them)"),
     Param("concurrency", "workload", 1, "int", 1, 4096, unit="threads",
           help="threads alive at once"),
     Param("size", "workload", 1024, "int", 1, 1 << 30, unit="B", help="block size in bytes"),
@@ -49,6 +50,9 @@ PARAMS = (
     Param("signals", "criteria", "all", "choice", choices=tuple(signals.CHOICES),
           help="what may decide a verdict: the OS's view and the allocator's statistics "
                "(all), or the OS's view alone (os)"),
+    Param("time_floor", "criteria", 16.0 * KIB, "float", 0, 1 << 40, lo_open=True, unit="B/s",
+          help="--exec, threads not counted (static program, or no thread ends): growth in "
+               "time below which it is not a leak"),
     Param("confidence", "criteria", 0.95, "float", 0.5, 0.9999,
           help="confidence level of the slope interval"),
     Param("warmup", "criteria", 0.2, "float", 0, 0.9,
@@ -61,6 +65,9 @@ PARAMS = (
     # limits: when the harness stops a program
     Param("timeout_s", "limits", 120.0, "float", 0, 86400, lo_open=True, unit="s",
           flag="--timeout", help="seconds before a cell is killed as a timeout"),
+    Param("duration_s", "limits", 0.0, "float", 0, 86400, unit="s", flag="--duration",
+          help="--exec: stop the program after this long and judge what was seen, a normal "
+               "end (default: the --budget when sequential)"),
     Param("max_rss", "limits", 0, "size", unit="B",
           help="kill a cell past this RSS, as a runaway leak (default: half the memory, shared "
                "by the jobs)"),

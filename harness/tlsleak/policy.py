@@ -7,7 +7,8 @@ another checkpoint version, a wrong allocator, then the judgement of the memory 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 
 from tlsleak import verdict as stats
 from tlsleak.host import current as host
@@ -16,13 +17,15 @@ from tlsleak.host import current as host
 STOPS = ("exited",       # it ended by itself
          "settled",      # sequential judging settled the verdict; the harness killed it
          "budget",       # sequential judging's time budget ran out; the harness killed it
+         "threads",      # --exec: --threads threads finished (the probe's count); killed
+         "duration",     # --exec: --duration ran out; killed
          "timeout",      # no exit within the limit; killed
          "cap",          # past an RSS, address-space or mapping cap; killed (a runaway)
          "interrupted",  # the run was interrupted (SIGINT, SIGTERM): not a finished cell
          "not_started")  # it could not be started (detail says why)
 # Stops where the harness itself killed the process: the signal that ended it was ours, so the
 # results record `stopped_by_harness`, never a crash's exit code or signal.
-STOPPED_BY_HARNESS = frozenset({"settled", "budget", "timeout", "cap"})
+STOPPED_BY_HARNESS = frozenset({"settled", "budget", "threads", "duration", "timeout", "cap"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Outcome:
     settled_at: int | None = None  # sequential: checkpoints seen when the verdict settled
     stderr_tail: str = ""
     duration_s: float = 0.0
+    probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
+    malformed: int = 0  # TLSLEAK/1 lines that could not be read (counted, shown)
 
     @property
     def threads_done(self):
@@ -64,9 +69,9 @@ class Verdict:
 
 
 def sequential(criteria, role):
-    """Whether a cell of this role is judged sequentially (a fault must run to its fault, and an
-    arbitrary program's threads are unknown)."""
-    return criteria.sequential and role not in ("exec", "fault")
+    """Whether a cell of this role is judged sequentially (a fault must run to its fault). An
+    --exec program is, once its threads are counted (its checkpoints, or the probe's)."""
+    return criteria.sequential and role != "fault"
 
 
 def judge_memory(outcome, criteria, role="scenario", looks=40):
@@ -85,8 +90,16 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def allocator_problem(alloc, expect):
-    """Why the process is not served by the configured allocator, or None."""
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def allocator_problem(alloc, expect, library=""):
+    """Why the process is not served by the configured allocator (and, when `library` is a
+    shared library, by that very file), or None."""
     if not expect:
         return None
     if alloc is None:
@@ -97,26 +110,69 @@ def allocator_problem(alloc, expect):
                 f"(from {alloc.get('malloc_from', '?')})")
     if str(alloc.get("owns")) != "1":
         return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
+    served = alloc.get("malloc_from") or ""
+    if library and served and ".so" in os.path.basename(library) \
+            and not _same_file(served, library):
+        return (f"allocator check failed: malloc comes from {served}, not the configured "
+                f"{library} (a library path or preload in the environment?)")
     return None
 
 
 def growth_in_time(samples, criteria):
-    """A program without checkpoints: its RSS growth per second, measured but not judged, since
-    a per-thread verdict needs the number of threads it created."""
+    """An --exec program whose threads are not counted (no checkpoints; the probe could not load,
+    as in a static program, or no thread finished): its RSS sampled from outside against time,
+    judged like a per-thread series (same rules: steady growth above the floor lasting to the
+    end is a leak, flat or a plateau is ok) against the floor in B/s."""
     samples = [s for s in samples if "rss" in s]
-    t = [s["t"] for s in samples if s["t"] >= criteria.warmup * samples[-1]["t"]] if samples else []
-    rate = stats.theil_sen(t, [s["rss"] for s in samples[-len(t):]],
-                           confidence=criteria.confidence, unit="B/s") if len(t) >= 6 else None
-    if rate is None:
-        return Verdict("inconclusive", "no checkpoints and too few samples to measure growth")
-    return Verdict("inconclusive", f"no TLSLEAK/1 checkpoints: RSS grows {rate.slope:.0f} B/s "
-                   f"({rate.low:.0f}..{rate.high:.0f}); print checkpoints for a per-thread "
-                   f"verdict", rate=rate)
+    j = stats.judge_series([s["t"] for s in samples], [s["rss"] for s in samples],
+                           name=stats.EXTERNAL, floor=criteria.time_floor,
+                           confidence=criteria.confidence, warmup=criteria.warmup, per="s")
+    if j.rate is None:
+        return Verdict("inconclusive", "no thread counts or checkpoints, and too few samples to "
+                       f"measure growth in time ({j.reason})", signals={stats.EXTERNAL: j})
+    return Verdict(j.verdict, f"no thread counts or checkpoints, judged in time: {j.reason}",
+                   signal=stats.EXTERNAL, rate=j.rate, signals={stats.EXTERNAL: j})
 
 
-def decide(outcome, criteria, expect="", role="scenario", looks=40):
-    """The cell's Verdict from its Outcome, the judging Criteria and the allocator name the
-    program must report (`expect`, "" when unknown in advance)."""
+def exec_allocator_problem(outcome, expect, library=""):
+    """Why an --exec program is not served by the configured override allocator, or None. Its
+    `alloc` line decides when it prints one; else what the probe saw: the allocator's library
+    mapped into the process (which, preloaded, puts its malloc ahead of libc's)."""
+    if not expect or outcome.alloc is not None:
+        return allocator_problem(outcome.alloc, expect, library)
+    seen = outcome.probe
+    if seen is None:  # no probe on this target: nothing to check with
+        return None
+    if not seen.get("claimed"):
+        return (f"allocator check failed: the preload never reached the program (statically "
+                f"linked?), so {expect} cannot serve its malloc")
+    if seen.get("preload_mapped") is False:
+        return f"allocator check failed: the {expect} library is not loaded in the program"
+    return None
+
+
+def grew(judged, signals):
+    """Whether any signal measured growth: a slope whose whole interval is above zero."""
+    rates = [judged.rate] + [getattr(j, "rate", None) for j in signals.values()]
+    return any(r is not None and r.low > 0 for r in rates)
+
+
+def decide_safely(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """decide(), but a judgement that raises is this cell's error, never the run's end."""
+    try:
+        v = decide(outcome, criteria, expect, role, looks, library)
+    except Exception as e:  # one cell's odd data must not lose every other cell
+        return Verdict("error", f"judging failed: {type(e).__name__}: {e}"[:300])
+    if outcome.malformed:
+        v = replace(v, reason=f"{v.reason}; {outcome.malformed} malformed TLSLEAK/1 line(s) "
+                    f"ignored")
+    return v
+
+
+def decide(outcome, criteria, expect="", role="scenario", looks=40, library=""):
+    """The cell's Verdict from its Outcome, the judging Criteria, the allocator name the
+    program must report (`expect`, "" when unknown in advance) and the library it must come
+    from (`library`, a shared library's path; "" to skip that check)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -124,10 +180,14 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
     memory = dict(signal=judged.signal, rate=judged.rate, **shown)
     cps = outcome.checkpoints
     after = f"after {outcome.threads_done or 0} threads"
-    ours = outcome.stop in ("settled", "budget")  # sequential judging stopped it on purpose
+    ours = outcome.stop in ("settled", "budget", "threads", "duration")  # stopped on purpose
 
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
+    if outcome.stop == "cap" and not grew(judged, signals):
+        # Big but flat (or killed before any trend): past the cap, yet no leak was measured.
+        return Verdict("inconclusive", f"{outcome.detail}, but no growth was measured; "
+                       f"process group killed {after} (raise --max-rss?)", **shown)
     if outcome.stop == "cap":  # a runaway leak, with the rate measured so far
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
@@ -137,21 +197,25 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40):
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = allocator_problem(outcome.alloc, expect)
+    problem = (exec_allocator_problem(outcome, expect, library) if role == "exec"
+               else allocator_problem(outcome.alloc, expect, library))
     if problem is not None:
         return Verdict("error", problem, **shown)
+    if not cps and role == "exec":
+        timed = growth_in_time(outcome.samples, criteria)
+        end = f" (stopped: {outcome.detail})" if ours else ""
+        return Verdict(timed.verdict, timed.reason + end, signal=timed.signal, rate=timed.rate,
+                       signals={**shown["signals"], **timed.signals},
+                       attribution=shown["attribution"])
     if ours:
         if outcome.settled_at:  # the threads it took, not those run before the kill landed
             after = f"after {cps[outcome.settled_at - 1].get('done')} threads"
-        why = ("settled" if outcome.stop == "settled"
-               else f"time budget {criteria.budget_s:g} s reached")
-        return Verdict(judged.verdict, f"{judged.reason} ({why} {after})", stopped_early=True,
-                       **memory)
+        why = {"settled": "settled", "budget": f"time budget {criteria.budget_s:g} s reached",
+               }.get(outcome.stop, f"stopped: {outcome.detail}")
+        return Verdict(judged.verdict, f"{judged.reason} ({why} {after})",
+                       stopped_early=outcome.stop in ("settled", "budget"), **memory)
     if role != "exec" and outcome.end is None:
         return Verdict("error", "the program exited without its 'end' line", **shown)
-    if not cps and role == "exec":
-        timed = growth_in_time(outcome.samples, criteria)
-        return Verdict(timed.verdict, timed.reason, rate=timed.rate, **shown)
     if not cps:
         return Verdict("error", "the program printed no checkpoints", **shown)
     return Verdict(judged.verdict, judged.reason, **memory)

@@ -269,7 +269,8 @@ def junit_tree(doc: dict) -> ET.ElementTree:
     props = ET.SubElement(suite, "properties")
     harness = doc.get("harness") or {}
     settings = doc.get("settings") or {}
-    for key, value in (("schema", doc.get("schema")), ("harness.version", harness.get("version")),
+    for key, value in (("schema", doc.get("schema")), ("run_id", doc.get("run_id")),
+                       ("harness.version", harness.get("version")),
                        ("harness.commit", harness.get("commit")),
                        *(("settings." + k, v) for k, v in settings.items())):
         if value is not None:

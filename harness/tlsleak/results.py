@@ -44,7 +44,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         "exit": exit_record(outcome),
         "duration_s": outcome.duration_s, "command": list(cell.argv), "env": env_set,
         "checkpoints": cps, "samples": _downsample(outcome.samples),
-        "stderr_tail": outcome.stderr_tail,
+        "stderr_tail": outcome.stderr_tail, "malformed_lines": outcome.malformed,
     }
     if outcome.stop != "not_started":
         rec["attribution"] = list(verdict.attribution)
@@ -54,12 +54,14 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         rec["stopped_early"] = True
     if outcome.settled_at:
         rec["settled_at"] = cps[outcome.settled_at - 1].get("done")
+    if outcome.probe is not None:
+        rec["probe"] = outcome.probe
     return rec
 
 
 def exit_record(outcome):
     """How the process ended: its own exit code or signal, or `stopped_by_harness` (with the
-    stop: settled, budget, timeout, cap) when the harness killed it, whose signal says
+    stop: settled, budget, threads, duration, timeout, cap) when the harness killed it, whose signal says
     nothing about the program."""
     if outcome.stop in policy.STOPPED_BY_HARNESS:
         return {"code": None, "signal": None, "stopped_by_harness": True, "stop": outcome.stop}

@@ -3,18 +3,18 @@ from outside, read its checkpoints, stop it when asked, and say what happened (a
 policy.Outcome). Judging is policy.py's business, process control the host's."""
 import os
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, policy, verdict
+from tlsleak import checkpoints, configs, environment, policy, verdict
 from tlsleak.host import current as host
 from tlsleak.target import PRELOAD_VARS, Target
 
-STDERR_TAIL = 2000
+STDERR_TAIL = 2000  # characters of stderr kept in a cell
+SAMPLE_BUDGET = 1000  # external samples kept per cell: at most 2 x this many
 
 
 @dataclass
@@ -26,7 +26,8 @@ class Cell:
     argv: list
     expect: str = ""
     target: Target = field(default_factory=Target)
-    env: dict = field(default_factory=dict)  # set in the child's environment, stated explicitly
+    env: dict = field(default_factory=dict)  # given explicitly (--env), recorded in the cell
+
 
 
 def program_cell(program, args, config, tgt=None, *, id="", role="scenario", env=None):
@@ -48,12 +49,12 @@ def scenario_cell(scenario, config, workload, tgt=None):
 
 
 def cell_env(config, tgt=None, extra=None):
-    """The child's environment: the caller's, minus inherited preloads, plus `extra` (a cell's
-    own variables) and the configured preload.
+    """(the child's environment, the part of it to record): environment.inherited() plus
+    `extra` (given explicitly, e.g. --env) plus the configured preload.
 
     Only the configured library, an absolute path that exists, is ever preloaded."""
     tgt = tgt or Target()
-    env = {k: v for k, v in os.environ.items() if k not in PRELOAD_VARS}
+    env = environment.inherited()
     env_set = {k: v for k, v in (extra or {}).items() if k not in PRELOAD_VARS}
     if config.mode == "override":
         if not (os.path.isabs(config.preload) and os.path.isfile(config.preload)):
@@ -73,6 +74,19 @@ class _Live:
         self._lock = threading.Lock()
         self.stopping = False
 
+    def start(self, argv, **kwargs):
+        """Popen, registered at once: a sweep of strays never takes a child just started."""
+        with self._lock:
+            proc = subprocess.Popen(argv, **kwargs)
+            self._procs.add(proc)
+            return proc
+
+    def sweep(self):
+        """Kill whatever came back to the harness that is not a running cell (a grandchild
+        that escaped its group with setsid()); returns the pids killed."""
+        with self._lock:
+            return host.reap_strays(keep={p.pid for p in self._procs})
+
     def add(self, proc):
         with self._lock:
             self._procs.add(proc)
@@ -91,34 +105,50 @@ class _Live:
 LIVE = _Live()
 
 
-def _watch(proc, ps, limits, criteria, samples, t0, log, seq):
+def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
     """Sample the process until it exits. Returns (stop, detail, settled_at): stop is one of
-    policy.STOPS; settled_at the number of checkpoints at which sequential judging settled."""
+    policy.STOPS; settled_at the number of checkpoints at which sequential judging settled.
+    `hook` (exec_probe.Counter): pairs each sample with thread counts and may end the run."""
     n = seen = 0
     while proc.poll() is None:
         now = time.monotonic() - t0
         if now > limits.timeout_s:
             host.kill_tree(proc)
             return "timeout", f"no exit within {limits.timeout_s:g} s", None
-        if seq is not None and len(log.checkpoints) > seen:
-            seen = len(log.checkpoints)
-            if seq.look(log.checkpoints[:seen]) is not None:
+        ended = hook.should_stop(now) if hook is not None else None
+        if ended is not None:
+            host.kill_tree(proc)
+            return (*ended, None)
+        looked = None
+        if log.checkpoints or hook is None:  # the program's own (thinned) checkpoints
+            if log.received > seen:
+                seen, looked = log.received, list(log.checkpoints)
+        else:  # --exec: samples paired with the probe's thread counts
+            series = hook.series()
+            if len(series) > seen and hook.look_due(now):
+                seen, looked = len(series), list(series)
+        if seq is not None and looked is not None:
+            if seq.look(looked) is not None:
                 host.kill_tree(proc)
-                return "settled", "", seen
+                return "settled", "", len(looked)
             if now > criteria.budget_s:
                 host.kill_tree(proc)
                 return "budget", "", None
         if ps is not None:
+            if hook is not None:
+                hook.before()
             try:
                 s = {"t": round(now, 4), **host.sample(ps)}
             except psutil.Error:
                 s = None
             if s is not None:
+                if hook is not None:
+                    hook.after(s, s["t"])
                 if n % 10 == 0:  # reading the map list costs more: every 10th sample
                     maps = host.count_maps(proc.pid)
                     if maps is not None:
                         s["maps"] = maps
-                samples.append(s)
+                _keep_sample(samples, s)
                 broke = _cap_broken(s, limits)
                 if broke:
                     host.kill_tree(proc)
@@ -142,14 +172,40 @@ def _mib(n):
     return f"{n / (1 << 20):.0f} MiB"
 
 
+def _keep_sample(samples, s, budget=SAMPLE_BUDGET):
+    """Append, halving evenly (first and latest kept) past 2 x budget: bounded memory."""
+    samples.append(s)
+    if len(samples) > 2 * budget:
+        samples[:] = samples[:-1:2] + samples[-1:]
+
+
 def _read_stdout(stream, log, t0):
-    for raw in stream:
+    """Feed the log line by line; a line longer than MAX_LINE is fed cut (the log counts it
+    as over-long) and the rest of it skipped, so no line is ever held whole."""
+    cap = checkpoints.MAX_LINE
+    while True:
+        raw = stream.readline(cap + 1)
+        if not raw:
+            return
+        if len(raw) > cap and not raw.endswith(b"\n"):
+            rest = raw
+            while rest and not rest.endswith(b"\n"):
+                rest = stream.readline(1 << 16)
         log.feed(raw.decode("utf-8", "replace"), time.monotonic() - t0)
 
 
-def run_cell(cell, settings, env=None):
+def _read_tail(stream, keep):
+    """Read a stream to its end keeping only its last `keep` bytes."""
+    tail = bytearray()
+    for chunk in iter(lambda: stream.read1(1 << 16), b""):
+        tail += chunk
+        del tail[:-keep]
+    return bytes(tail)
+
+
+def run_cell(cell, settings, env=None, hook=None):
     """Run one cell to its end and return what happened (a policy.Outcome). `env`: the
-    child's environment (default: cell_env(cell.config))."""
+    child's environment (default: cell_env(cell.config)); `hook`: an exec_probe.Counter."""
     t_start = time.monotonic()
     if LIVE.stopping:
         return policy.Outcome(stop="interrupted")
@@ -163,32 +219,43 @@ def run_cell(cell, settings, env=None):
         if policy.sequential(criteria, cell.role) else None
     log = checkpoints.CheckpointLog()
     samples = []
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(cell.argv, stdout=subprocess.PIPE, stderr=err,
-                                    stdin=subprocess.DEVNULL, env=env, **host.popen_kwargs())
-        except OSError as e:
-            return policy.Outcome(stop="not_started",
-                                  detail=f"cannot start {cell.argv[0]}: {e.strerror}")
-        LIVE.add(proc)
-        t0 = time.monotonic()
-        reader = threading.Thread(target=_read_stdout, args=(proc.stdout, log, t0), daemon=True)
-        reader.start()
-        try:
-            ps = psutil.Process(proc.pid)
-        except psutil.Error:
-            ps = None
-        stop, detail, settled_at = _watch(proc, ps, limits, criteria, samples, t0, log, seq)
+    try:
+        proc = LIVE.start(cell.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, env=env, **host.popen_kwargs())
+    except OSError as e:
+        return policy.Outcome(stop="not_started",
+                              detail=f"cannot start {cell.argv[0]}: {e.strerror}")
+    t0 = time.monotonic()
+    reader = threading.Thread(target=_read_stdout, args=(proc.stdout, log, t0), daemon=True)
+    reader.start()
+    err = {}
+    err_reader = threading.Thread(
+        target=lambda: err.setdefault("tail", _read_tail(proc.stderr, 4 * STDERR_TAIL)),
+        daemon=True)
+    err_reader.start()
+    try:
+        ps = psutil.Process(proc.pid)
+    except psutil.Error:
+        ps = None
+    if hook is not None:
+        hook.started(proc.pid)
+    try:
+        stop, detail, settled_at = _watch(proc, ps, limits, criteria, samples, t0, log, seq,
+                                          hook)
+    finally:
         proc.wait()
         host.kill_tree(proc)  # whatever the program left behind in its group goes too
-        reader.join(timeout=5)
         LIVE.discard(proc)
-        err.seek(0)
-        tail = err.read().decode("utf-8", "replace")[-STDERR_TAIL:]
+        LIVE.sweep()  # and whatever escaped the group (setsid) and came back to us
+    reader.join(timeout=5)
+    err_reader.join(timeout=5)
+    tail = err.get("tail", b"").decode("utf-8", "replace")[-STDERR_TAIL:]
     if LIVE.stopping:  # cut short by an interrupt: not a finished cell
         return policy.Outcome(stop="interrupted")
+    counted = () if log.checkpoints or hook is None else hook.series()
     return policy.Outcome(
         stop=stop, detail=detail, returncode=proc.returncode,
-        checkpoints=tuple(log.checkpoints), samples=tuple(samples), alloc=log.alloc,
+        checkpoints=tuple(log.checkpoints or counted), samples=tuple(samples), alloc=log.alloc,
         end=log.end, version_mismatch=log.version_mismatch, settled_at=settled_at,
-        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3))
+        stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
+        probe=hook.record() if hook is not None else None, malformed=log.malformed)

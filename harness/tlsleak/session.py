@@ -5,16 +5,19 @@ results.json and junit.xml. Commands (run, bench, and the ones to come) call run
 parse and print."""
 import datetime as dt
 import os
-import signal
+import secrets
+import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, UsageError, baseline,
-                     catalog, configs, policy, report, results, runner, shard, target)
+from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, InfraError, UsageError,
+                     baseline, catalog, configs, exec_probe, interrupts, policy, report, results,
+                     runner, shard, target)
 from tlsleak import progress as progress_mod
+from tlsleak.host import current as host
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
 
@@ -37,6 +40,8 @@ class Request:
     argv: list = field(default_factory=list)  # the command line, for the record
     progress: bool = True  # progress on stderr (progress.py)
     shard: tuple | None = None  # (K, N): run only shard K of N of the plan (shard.py)
+    env: dict = field(default_factory=dict)  # given explicitly (--env): every cell gets it
+    overwrite: bool = False  # replace another run's results in `out`
 
 
 @dataclass
@@ -50,6 +55,10 @@ class Session:
     @property
     def exit_code(self):
         return self.doc["exit_code"]
+
+    @property
+    def run_id(self):
+        return self.doc["run_id"]
 
 
 def load(build_dir=None, cmake_args=()):
@@ -89,33 +98,50 @@ def plan(req, scenarios, confs, tgt):
         raise UsageError(f"--exec runs an unmodified program: only system and override "
                          f"configurations apply, not {', '.join(wrong)}")
     name = Path(req.exec_argv[0]).name
-    # The program's own allocator is not known in advance: checked only when it says.
+    # Under an override the preloaded allocator must serve malloc (its alloc line, or the probe's
+    # view); under system the program's own allocator is not known in advance.
     return chosen, [runner.Cell(id=f"{name}-{c.slug}", scenario=name, role="exec", config=c,
-                                argv=req.exec_argv, expect="", target=tgt) for c in chosen]
+                                argv=req.exec_argv, target=tgt,
+                                expect=c.expect if c.mode == "override" else "")
+                    for c in chosen]
 
 
 def judge_cell(cell, settings):
-    """Run one cell and return its results record."""
+    """Run one cell and return its results record; anything that goes wrong in it is this
+    cell's error, never the run's end."""
+    try:
+        return _judge_cell(cell, settings)
+    except Exception as e:
+        why = f"harness failure in this cell: {type(e).__name__}: {e}"[:300]
+        return results.cell_record(cell, settings, policy.Outcome(stop="not_started", detail=why),
+                                   policy.Verdict("error", why), dict(cell.env))
+
+
+def _judge_cell(cell, settings):
     try:
         env, env_set = runner.cell_env(cell.config, cell.target, cell.env)
     except ValueError as e:
         env, env_set = None, {}
         outcome = policy.Outcome(stop="not_started", detail=str(e))
     else:
-        outcome = runner.run_cell(cell, settings, env)
+        env, env_set, counter = exec_probe.attach(cell, settings, env, env_set)
+        try:
+            outcome = runner.run_cell(cell, settings, env, counter)
+        finally:
+            if counter is not None:
+                counter.close()
     if outcome.stop == "interrupted":
         return None
-    verdict = policy.decide(outcome, settings.criteria, cell.expect, cell.role,
-                            settings.workload.looks)
+    library = cell.config.library if cell.config.mode in ("dynamic", "override") else ""
+    verdict = policy.decide_safely(outcome, settings.criteria, cell.expect, cell.role,
+                                   settings.workload.looks, library)
     return results.cell_record(cell, settings, outcome, verdict, env_set)
 
 
 def run_cells(cells, settings, jobs, progress=True):
     """Every cell, jobs at a time. An interrupt (SIGINT, SIGTERM) kills the running programs
     and keeps only the cells that had finished. Returns (records in plan order, interrupted)."""
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
+    interrupts.install()
     shown = progress_mod.for_stream(sys.stderr, len(cells)) if progress else progress_mod.Silent()
 
     def one(cell):
@@ -125,7 +151,6 @@ def run_cells(cells, settings, jobs, progress=True):
         finally:
             shown.ended(cell.id)  # off the running list before the next cell starts
 
-    previous = signal.signal(signal.SIGTERM, on_term)
     pool = ThreadPoolExecutor(max_workers=jobs)
     futures, interrupted = [], False
     try:
@@ -134,10 +159,11 @@ def run_cells(cells, settings, jobs, progress=True):
             shown.finished(fut.result())
     except KeyboardInterrupt:
         interrupted = True
-        runner.LIVE.kill_all()
-    finally:
+    with interrupts.deferred():  # a second interrupt must not lose the finished cells
+        if interrupted:
+            runner.LIVE.kill_all()
         pool.shutdown(wait=True, cancel_futures=True)
-        signal.signal(signal.SIGTERM, previous)
+        runner.LIVE.sweep()
         shown.close()
     finished = [f.result() for f in futures if f.done() and not f.cancelled()]
     return [r for r in finished if r is not None], interrupted
@@ -177,13 +203,65 @@ def check_out_dir(out):
     return path
 
 
+OUTPUTS = ("results.json", "junit.xml")  # written as a pair, one run id in both
+
+
+def claim_out_dir(out, overwrite=False):
+    """check_out_dir, and refuse a folder holding another run's results unless asked."""
+    path = check_out_dir(out)
+    held = [name for name in OUTPUTS if (path / name).exists() or (path / name).is_symlink()]
+    if held and not overwrite:
+        raise UsageError(f"output folder {out} holds another run's {' and '.join(held)} "
+                         f"(use --overwrite to replace them, or another --out)")
+    return path
+
+
+def write_outputs(out, doc):
+    """Write results.json and junit.xml (the same run id in both) after removing whatever pair
+    was there; every file that can be written is. InfraError (one line) when one could not."""
+    failures = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InfraError(f"cannot create the output folder {out}: {e.strerror or e}; "
+                         f"nothing written (the verdicts are above)")
+    for name in OUTPUTS:  # never leave one file of another run beside this run's
+        try:
+            if not (out / name).is_dir():
+                (out / name).unlink(missing_ok=True)
+        except OSError:
+            pass
+    for name, write in zip(OUTPUTS, (report.write_results, report.write_junit)):
+        try:
+            write(out / name, doc)
+        except (OSError, ValueError) as e:
+            failures.append(f"{name}: {getattr(e, 'strerror', None) or e}")
+    if failures:
+        raise InfraError(f"could not write {'; '.join(failures)} in {out} (the verdicts are "
+                         f"above)")
+
+
+def exec_program_problem(argv):
+    """Why the --exec program cannot be started, or None (checked before any build)."""
+    prog = argv[0]
+    if shutil.which(prog) is None:
+        where = "no such file" if os.sep in prog else "not found in PATH"
+        if os.path.exists(prog):
+            where = "not an executable file"
+        return f"--exec: cannot run {prog}: {where}"
+    return None
+
+
 RUNS = ROOT / "results" / "runs"
 LATEST = RUNS / "latest"
 
 
-def run(req):
+def run(req, show=None):
     """Plan, build, run, conclude; returns the finished Session. Bad input raises UsageError
-    before anything is built or run."""
+    before anything is built or run. `show(session)` is called with the concluded run before
+    anything is written, so a write failure never hides the verdicts."""
+    interrupts.install()
+    host.become_subreaper()  # a grandchild that setsid()s away still comes back to be killed
     w = req.settings.workload
     if w.concurrency > w.threads:
         raise UsageError(f"--concurrency {w.concurrency} exceeds --threads {w.threads}")
@@ -192,7 +270,11 @@ def run(req):
     if req.shard and req.write_baseline:
         raise UsageError("--write-baseline records a whole run, not a shard: merge the shards "
                          "(tlsleak merge) and run without --shard to write a baseline")
-    out = check_out_dir(req.out) if req.out else None
+    out = claim_out_dir(req.out, req.overwrite) if req.out else None
+    if req.exec_argv is not None:
+        problem = exec_program_problem(req.exec_argv)
+        if problem:
+            raise UsageError(problem)
     base = baseline.load(req.baseline) if req.baseline else None
     if req.write_baseline:
         check_out_dir(os.path.dirname(os.path.abspath(req.write_baseline)))
@@ -207,36 +289,61 @@ def run(req):
     if req.shard:
         cells = shard.select(cells, *req.shard)
     planned["selected"] = len(cells)
+    for cell in cells:
+        cell.env = dict(req.env)
     unavailable = [c for c in confs if not c.available]
+    # Caps left to the machine are shared by the cells that actually run at once.
+    settings = replace(req.settings, limits=req.settings.limits.with_machine_caps(
+        req.jobs, len(cells)))
 
     started = dt.datetime.now(dt.timezone.utc)
+    run_id = f"{started:%Y%m%d-%H%M%S}-{os.getpid()}-{secrets.token_hex(2)}"
     t0 = time.monotonic()
     targets = [c.target for c in chosen]
+    tgt = cells[0].target if cells else None
+    if req.exec_argv is not None and tgt is not None and tgt.probe_target:
+        targets.append(tgt.probe_target)  # counts the program's threads (exec_probe.py)
     if req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     manifest = build.build(targets, jobs=req.jobs)
-    records, interrupted = run_cells(cells, req.settings, req.jobs, req.progress)
+    records, interrupted = run_cells(cells, settings, req.jobs, req.progress)
+    with interrupts.deferred():  # concluding and writing finish whatever comes
+        done = _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
+                         interrupted, unavailable, base, show, planned)
+    if interrupts.noted() and not interrupted:
+        raise KeyboardInterrupt  # the run is written; it still ends as interrupted
+    return done
+
+
+def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records, interrupted,
+              unavailable, base, show, planned):
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
     controls = check_controls(records)
     changes = baseline.compare(records, base) if base is not None else None
     doc = results.document(
         argv=req.argv, started=started, duration_s=time.monotonic() - t0,
-        interrupted=interrupted, manifest=manifest, settings=req.settings, cells=records,
+        interrupted=interrupted, manifest=manifest, settings=settings, cells=records,
         unavailable=unavailable, controls=controls,
         exit_code=exit_code(records, controls, interrupted, changes),
         baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
                                             **changes}, plan=planned)
+    doc = {"schema": doc["schema"], "run_id": run_id, **doc}
     default_out = out is None
-    out = out or RUNS / f"{started:%Y%m%d-%H%M%S}-{os.getpid()}"
-    out.mkdir(parents=True, exist_ok=True)
-    report.write_results(out / "results.json", doc)
-    report.write_junit(out / "junit.xml", doc)
+    out = out or RUNS / run_id
+    done = Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
+    if show is not None:
+        show(done)
+    write_outputs(out, doc)
     if default_out:  # `tlsleak show` and people look here first
         report.point_latest(out, LATEST)
     if req.write_baseline and not interrupted:
         # Explanations already written survive: from the file being replaced, else --baseline.
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)
                     else base)
-        baseline.write(req.write_baseline, doc, previous)
-    return Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
+        try:
+            baseline.write(req.write_baseline, doc, previous)
+        except OSError as e:
+            raise InfraError(f"could not write the baseline {req.write_baseline}: "
+                             f"{e.strerror or e} (results are in {out})")
+    return done

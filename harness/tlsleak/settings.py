@@ -42,6 +42,7 @@ class Criteria:
     warmup: float = default("warmup")
     sequential: bool = default("sequential")  # end a cell as soon as its verdict is settled
     budget_s: float = default("budget_s")  # sequential: judge what arrived by then
+    time_floor: float = default("time_floor")  # B/s, for a program whose threads are not counted
 
     def judge_kw(self):
         """The keyword arguments of verdict.judge_signals and verdict.Sequential."""
@@ -53,15 +54,18 @@ class Criteria:
 class Limits:
     """When the harness stops a program; 0 for a cap means none."""
     timeout_s: float = default("timeout_s")
+    duration_s: float = default("duration_s")  # --exec: stop and judge after this long; 0 none
     max_rss: int = default("max_rss")
     max_vsize: int = default("max_vsize")
     max_maps: int = default("max_maps")
     sample_interval_s: float = default("sample_interval_s")
 
-    def with_machine_caps(self, jobs):
+    def with_machine_caps(self, jobs, cells=None):
         """Caps left at 0 get values from the machine: half the memory shared by the cells
-        running at once, 16 times the memory in address space, 80 % of vm.max_map_count."""
+        running at once (min(jobs, cells), not the jobs asked for), 16 times the memory in
+        address space, 80 % of vm.max_map_count."""
         total = psutil.virtual_memory().total
+        jobs = max(1, min(jobs, cells) if cells else jobs)
         limit = host.map_count_limit()
         return replace(self, max_rss=self.max_rss or total // (2 * jobs),
                        max_vsize=self.max_vsize or 16 * total,

@@ -27,6 +27,8 @@ class Target:
     preload_var: str = "LD_PRELOAD"
     launcher: tuple = ()  # argv prefix a program runs under; () = run it directly
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
+    probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
+    probe_target: str = ""  # the CMake target that builds it
 
     @classmethod
     def from_manifest(cls, manifest):
@@ -36,7 +38,9 @@ class Target:
         return cls(system=system, suffix=stated.get("suffix", suffix),
                    preload_var=stated.get("preload_var", preload),
                    launcher=tuple(stated.get("launcher", ())),
-                   scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()))
+                   scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
+                   probe=(manifest.get("probe") or {}).get("library", ""),
+                   probe_target=(manifest.get("probe") or {}).get("target", ""))
 
     def program(self, bin_dir, scenario):
         return os.path.join(bin_dir, scenario + self.suffix)

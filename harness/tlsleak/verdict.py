@@ -175,8 +175,10 @@ def theil_sen(x: Sequence[float], y: Sequence[float], *, confidence: float = DEF
 
 def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
                  floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
-                 warmup: float = DEFAULT_WARMUP, min_points: int = MIN_POINTS) -> Judgement:
-    """Judge one series (x = threads done, y = the signal) against `floor` (units/thread)."""
+                 warmup: float = DEFAULT_WARMUP, min_points: int = MIN_POINTS,
+                 per: str = "thread") -> Judgement:
+    """Judge one series (x = threads done, y = the signal) against `floor` (units/thread).
+    per="s": x is seconds instead (a program whose threads are not counted), floor in units/s."""
     unit = _unit(name)
     xa = np.asarray(x, dtype=float)
     ya = np.asarray(y, dtype=float)
@@ -198,10 +200,10 @@ def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
     if np.ptp(xa) == 0:
         return Judgement("inconclusive", None,
                          "%s: threads done does not vary (all %s)" % (name, _num(final)))
-    rate = theil_sen(xa, ya, confidence=confidence, unit=unit + "/thread")
+    rate = theil_sen(xa, ya, confidence=confidence, unit=unit + "/" + per)
     if rate is None:
         return Judgement("inconclusive", None, "%s: no trend could be computed" % name)
-    tail = theil_sen(xa[n // 2:], ya[n // 2:], confidence=confidence, unit=unit + "/thread")
+    tail = theil_sen(xa[n // 2:], ya[n // 2:], confidence=confidence, unit=unit + "/" + per)
     # Memory often grows in steps (pages, huge pages, allocator segments). A flat last half only
     # shows that growth stopped if, at the floor rate, it was long enough to cross the largest
     # step seen: quantum <= floor * span.
@@ -209,7 +211,8 @@ def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
     tail_span = float(np.ptp(xa[n // 2:]))
     coarse = quantum > floor * tail_span
 
-    per = "%s/thread" % unit
+    step = "threads" if per == "thread" else "seconds"
+    per = "%s/%s" % (unit, per)
     fl = "floor %s" % _num(floor)
     ci = _ci(rate)
     tail_txt = ("last half %s %s (%s)" % (_num(tail.slope), per, _ci(tail))
@@ -224,7 +227,7 @@ def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
         if flat_tail and not coarse:
             return Judgement("ok", rate, "%s plateau: grew %s %s (%s), %s < %s"
                              % (name, _num(rate.slope), per, ci, tail_txt, fl), tail)
-        why = (_coarse_note(quantum, floor, tail_span, unit) if flat_tail
+        why = (_coarse_note(quantum, floor, tail_span, unit, step) if flat_tail
                else "growth may be stopping")
         return Judgement("inconclusive", rate, "%s grows %s %s (%s) > %s, but %s: %s"
                          % (name, _num(rate.slope), per, ci, fl, tail_txt, why), tail)
@@ -237,7 +240,7 @@ def judge_series(x: Sequence[float], y: Sequence[float], *, name: str = "rss",
     if late:
         return Judgement("inconclusive", rate, "%s %s %s overall (%s), but %s > %s: growth may "
                          "have started late" % (name, _num(rate.slope), per, ci, tail_txt, fl), tail)
-    note = ": " + _coarse_note(quantum, floor, tail_span, unit) if flat_tail else ""
+    note = ": " + _coarse_note(quantum, floor, tail_span, unit, step) if flat_tail else ""
     return Judgement("inconclusive", rate, "%s %s %s (%s) straddles %s%s"
                      % (name, _num(rate.slope), per, ci, fl, note), tail)
 
@@ -251,10 +254,11 @@ def _size(v: float, unit: str) -> str:
     return "%.0f B" % v
 
 
-def _coarse_note(quantum: float, floor: float, span: float, unit: str) -> str:
-    return ("the last half is flat but growth comes in steps of up to %s, which take %s threads "
-            "at the floor rate and it spans %s; run more threads"
-            % (_size(quantum, unit), _num(quantum / floor), _num(span)))
+def _coarse_note(quantum: float, floor: float, span: float, unit: str,
+                 step: str = "threads") -> str:
+    return ("the last half is flat but growth comes in steps of up to %s, which take %s %s "
+            "at the floor rate and it spans %s; run more %s"
+            % (_size(quantum, unit), _num(quantum / floor), step, _num(span), step))
 
 
 # ---------------------------------------------------------------------------------------------

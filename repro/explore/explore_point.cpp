@@ -1,6 +1,6 @@
 /*
  * explore_point: one program that runs any point of the space `tlsleak explore` searches
- * (harness/tlsleak/explore/space.py, docs/DESIGN.md section 5), chosen on its command line, so
+ * (harness/tlsleak/explore/space.py, docs/DESIGN.md section 7), chosen on its command line, so
  * nothing is compiled per point:
  *
  *   explore_point --tls pthread|c11|cxx|tlsvar --round R --action ACTION --prealloc 0|1
@@ -301,7 +301,7 @@ const char usage[] =
     "                     [--prealloc 0|1] [--early-key 0|1] [--keys K]\n"
     "                     [--end return|exit|detached] [driver options]\n"
     "  ACTION: free malloc_free calloc realloc aligned handoff free_many large\n"
-    "  (docs/DESIGN.md section 5; the driver options follow)\n";
+    "  (docs/DESIGN.md section 7; the driver options follow)\n";
 
 /* The point's options out of argv; the rest is left for the driver. 0 ok, 1 help, 2 bad. */
 int parse(int argc, char **argv, int *rest_argc, char **rest) {

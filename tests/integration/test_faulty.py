@@ -2,7 +2,7 @@
 every scenario is ok and the positive control leaks its block size; each teardown bug switched
 on with TLSLEAK_FAULTY makes the scenarios of its shape leak a whole thread cache per thread,
 and leaves a scenario of another shape alone (so each switch is one mistake, not a blanket
-leak). The harness passes its environment through to the programs it runs."""
+leak). The switch reaches the programs only when given with --env, and is recorded in each cell."""
 import pytest
 
 from clihelp import cell, configurations, run_cli
@@ -72,12 +72,12 @@ def test_no_switch_control_leak_leaks_its_block(unswitched, configuration):
 
 
 @pytest.mark.parametrize("switch", list(SWITCHES))
-def test_switch_leaks_a_cache_per_thread_in_its_scenarios(tmp_path, monkeypatch, listing,
-                                                          switch):
+def test_switch_leaks_a_cache_per_thread_in_its_scenarios(tmp_path, listing, switch):
     leaky, spared = SWITCHES[switch]
     names = _scenarios(listing, leaky + [spared])
-    monkeypatch.setenv("TLSLEAK_FAULTY", switch)
-    doc = _run(tmp_path, "--no-controls", *[a for n in names for a in ("-s", n)])
+    doc = _run(tmp_path, "--no-controls", "--env", f"TLSLEAK_FAULTY={switch}",
+               *[a for n in names for a in ("-s", n)])
+    assert all(c["env"].get("TLSLEAK_FAULTY") == switch for c in doc["cells"])
     for config in [c["label"] for c in configurations("faulty")]:
         for name in leaky:
             c = cell(doc, name, config)
@@ -87,10 +87,9 @@ def test_switch_leaks_a_cache_per_thread_in_its_scenarios(tmp_path, monkeypatch,
         assert c["verdict"] == "ok", (switch, spared, config, c["reason"])
 
 
-def test_unknown_switch_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
-    monkeypatch.setenv("TLSLEAK_FAULTY", "recreat")
+def test_unknown_switch_is_an_error_not_a_silent_pass(tmp_path):
     r = run_cli("run", "-a", "faulty:override", "-s", "control_flat", "--no-controls",
-                "--threads", "100", out=tmp_path)
+                "--threads", "100", "--env", "TLSLEAK_FAULTY=recreat", out=tmp_path)
     c = cell(r.doc, "control_flat", "faulty:override")
     assert c["verdict"] == "error", c
     assert r.rc == 3

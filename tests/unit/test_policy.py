@@ -95,12 +95,60 @@ def test_no_end_line_or_no_checkpoints_is_an_error():
     assert decide(checkpoints=()).reason == "the program printed no checkpoints"
 
 
-def test_a_program_without_checkpoints_gets_its_growth_in_bytes_per_second():
-    v = decide(role="exec", expect="", checkpoints=(), end=None, alloc=None,
-               samples=samples(1 << 20))
-    assert v.verdict == "inconclusive" and v.rate.unit == "B/s"
-    assert v.rate.slope == pytest.approx(1 << 20, rel=0.01)
-    assert decide(role="exec", expect="", checkpoints=(), end=None, samples=()).rate is None
+def test_a_program_without_thread_counts_is_judged_in_bytes_per_second():
+    def timed(series, **kw):
+        return decide(role="exec", expect="", checkpoints=(), end=None, alloc=None,
+                      samples=series, **kw)
+    leak = timed(samples(1 << 20))
+    assert (leak.verdict, leak.signal, leak.rate.unit) == ("leak", "external_rss", "B/s")
+    assert leak.rate.slope == pytest.approx(1 << 20, rel=0.01)
+    assert "judged in time" in leak.reason and "B/s" in leak.reason
+    flat = timed(samples(0))
+    assert flat.verdict == "ok" and flat.rate.high < Criteria().time_floor
+    # growth that stops (a cache filling) is not a leak; growth that stops mid-way is unsure
+    filled = tuple({**s, "rss": min(s["rss"], 5 << 20)} for s in samples(1 << 20, n=200))
+    assert timed(filled).verdict == "ok"
+    straddles = timed(samples(Criteria().time_floor))
+    assert straddles.verdict == "inconclusive"
+    none = timed(())
+    assert none.verdict == "inconclusive" and none.rate is None
+
+
+def test_the_time_floor_decides_a_program_judged_in_time():
+    slow = tuple({**s, "rss": s["rss"] + (i % 3) * 4096} for i, s in enumerate(samples(8192)))
+    assert decide(role="exec", expect="", checkpoints=(), end=None, alloc=None,
+                  samples=slow).verdict == "ok"  # 8 KiB/s < 16 KiB/s
+    strict = Criteria(sequential=False, time_floor=1024)
+    assert decide(role="exec", expect="", checkpoints=(), end=None, alloc=None,
+                  samples=slow, criteria=strict).verdict == "leak"
+
+
+@pytest.mark.parametrize("stop, detail", [("threads", "10000 threads finished (--threads "
+                                                      "10000)"),
+                                          ("duration", "ran 30 s"), ("budget", "ran 30 s")])
+def test_an_exec_program_stopped_on_purpose_is_judged_not_a_timeout(stop, detail):
+    counted = decide(role="exec", expect="", end=None, alloc=None, stop=stop, detail=detail,
+                     returncode=-9, checkpoints=cps(2048))
+    assert counted.verdict == "leak" and counted.rate.unit == "B/thread"
+    timed = decide(role="exec", expect="", end=None, alloc=None, stop=stop, detail=detail,
+                   returncode=-9, checkpoints=(), samples=samples(0))
+    assert timed.verdict == "ok" and timed.rate.unit == "B/s"
+    assert detail in timed.reason or stop == "budget"
+
+
+@pytest.mark.parametrize("probe, text", [
+    ({"claimed": False, "counts": None, "preload_mapped": None}, "never reached the program"),
+    ({"claimed": True, "counts": {}, "preload_mapped": False}, "library is not loaded"),
+])
+def test_an_exec_program_the_override_does_not_reach_is_an_error(probe, text):
+    v = decide(role="exec", expect="mimalloc", checkpoints=cps(0), end=None, alloc=None,
+               probe=probe)
+    assert v.verdict == "error" and text in v.reason
+    seen = {"claimed": True, "counts": {}, "preload_mapped": True}
+    assert decide(role="exec", expect="mimalloc", end=None, alloc=None,
+                  probe=seen).verdict == "ok"
+    # the program's own alloc line, when it prints one, is the stronger evidence
+    assert decide(role="exec", expect="mimalloc", end=None, probe=probe).verdict == "ok"
 
 
 def test_a_program_that_could_not_start_is_an_error_with_why():

@@ -1,5 +1,6 @@
 """argparse types and the options read from defaults.PARAMS, shared by every command."""
 import argparse
+import math
 
 from tlsleak.defaults import BY_NAME
 
@@ -30,11 +31,14 @@ def float_in(lo, hi, lo_open=False):
 
 def size(text):
     """A byte count with an optional K, M, G or T suffix (powers of 1024)."""
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
     t = text.strip().upper().removesuffix("B").removesuffix("I")
     num, unit = (t[:-1], t[-1]) if t[-1:] in units else (t, "")
     try:
-        value = int(float(num) * units[unit])
+        real = float(num) * units.get(unit, 1)
+        if not math.isfinite(real) or real >= 1 << 63:  # inf, 1e309, nan: no size
+            raise ValueError
+        value = int(real)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a size (like 512M or 4G)")
     if value <= 0:

@@ -7,11 +7,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from tlsleak import EXIT_INFRA, UsageError, __version__, report, session, shard, signals
+from tlsleak import (EXIT_INFRA, UsageError, __version__, environment, report, session, shard,
+                     signals)
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import in_group
 from tlsleak.settings import make
+from tlsleak.target import PRELOAD_VARS
 
 HELP = "run the matrix (scenario x configuration) and judge each cell"
 
@@ -28,7 +30,13 @@ def add_parser(sub):
                 add_param(r, p.name)
     r.add_argument("-j", "--jobs", type=int_in(1, 64), default=os.cpu_count() or 1,
                    help="cells run at once (default: CPU count)")
-    r.add_argument("--out", help="output folder (default: results/runs/<time>-<pid>)")
+    r.add_argument("--out", help="output folder (default: results/runs/<run id>, one per run)")
+    r.add_argument("--overwrite", "--force", dest="overwrite", action="store_true",
+                   help="replace the results of another run in --out")
+    r.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a variable in every cell, recorded in each (repeatable); cells "
+                        "get only PATH, HOME, LANG, TMPDIR, TERM and the like from your shell, "
+                        "never MALLOC_CONF, MIMALLOC_*, LD_LIBRARY_PATH, ... unless given here")
     r.add_argument("--json", action="store_true", help="print results.json instead of the table")
     r.add_argument("--no-report", action="store_true",
                    help="do not write plots/, summary.md and report.html into the output folder")
@@ -57,13 +65,28 @@ def shard_arg(text):
         raise argparse.ArgumentTypeError(str(e))
 
 
-def settings_from(args, jobs=1):
-    """Settings from the parsed options that defaults.PARAMS declares."""
+def settings_from(args, jobs=None):
+    """Settings from the parsed options that defaults.PARAMS declares; caps left at 0 get the
+    machine's values for `jobs` cells at once (None: session.run sets them, for the cells that
+    actually run)."""
     values = {p.name: getattr(args, p.name) for g in ("workload", "criteria", "limits")
               for p in in_group(g) if hasattr(args, p.name)}
     values["deciding"] = signals.deciding(values.pop("signals", "all"))
     s = make(**values)
-    return replace(s, limits=s.limits.with_machine_caps(jobs))
+    return s if jobs is None else replace(s, limits=s.limits.with_machine_caps(jobs))
+
+
+def env_from(items):
+    """--env NAME=VALUE options as a dict; a preload is the configuration's, never given."""
+    try:
+        env = environment.parse_assignments(items)
+    except ValueError as e:
+        raise UsageError(str(e))
+    taken = sorted(set(env) & set(PRELOAD_VARS))
+    if taken:
+        raise UsageError(f"--env {taken[0]}: the preload is set by the configuration "
+                         f"(use -a NAME:override)")
+    return env
 
 
 def cmake_args(sources):
@@ -81,21 +104,36 @@ def cmake_args(sources):
 
 def main(args):
     req = session.Request(
-        settings=settings_from(args, args.jobs), scenarios=args.scenario,
+        settings=settings_from(args), scenarios=args.scenario,
         allocators=args.allocator, jobs=args.jobs, controls=not args.no_controls,
         exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
         write_baseline=args.write_baseline, cmake_args=cmake_args(args.source),
-        build_dir=args.build_dir, argv=args.argv, shard=args.shard)
-    done = session.run(req)
+        build_dir=args.build_dir, argv=args.argv, shard=args.shard, env=env_from(args.env),
+        overwrite=args.overwrite)
+    done = session.run(req, show=lambda d: show(d, req, args.json))
     doc = done.doc
     # results.json and junit.xml are written: a report that fails loses nothing measured.
     failed = None if args.no_report else report_cmd.try_reports(doc, done.out)
     code = EXIT_INFRA if failed else done.exit_code
     if args.json:
-        print(json.dumps(doc, indent=2))
         if failed:
             print(f"tlsleak: report failed: {failed}", file=sys.stderr)
         return code
+    print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
+          f"({doc['duration_s']:.1f} s)")
+    if not args.no_report and not failed:
+        print(f"report: {done.out / 'report.html'}  summary: {done.out / 'summary.md'}")
+    if failed:  # said last, where it is seen
+        print(f"tlsleak: report failed: {failed}", file=sys.stderr)
+    return code
+
+
+def show(done, req, as_json=False):
+    """The verdicts, printed before anything is written."""
+    doc = done.doc
+    if as_json:
+        print(json.dumps(doc, indent=2), flush=True)
+        return
     cells, s = doc["cells"], req.settings
     w, c = s.workload, s.criteria
     n_s, n_c = len({x["scenario"] for x in cells}), len({x["config"] for x in cells})
@@ -113,13 +151,7 @@ def main(args):
         print_changes(done.changes)
     if not doc["controls"]["passed"]:
         print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
-    print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
-          f"({doc['duration_s']:.1f} s)")
-    if not args.no_report and not failed:
-        print(f"report: {done.out / 'report.html'}  summary: {done.out / 'summary.md'}")
-    if failed:  # said last, where it is seen
-        print(f"tlsleak: report failed: {failed}", file=sys.stderr)
-    return code
+    sys.stdout.flush()
 
 
 def print_changes(changes):

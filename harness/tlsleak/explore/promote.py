@@ -48,7 +48,7 @@ def source(point, name, note=""):
         " * @summary %s" % summary,
         " * @refs none",
         " *",
-        " * The point of `tlsleak explore`'s space (docs/DESIGN.md section 5):",
+        " * The point of `tlsleak explore`'s space (docs/DESIGN.md section 7):",
         " * %s." % space.key(p),
     ]
     if note:

@@ -2,6 +2,7 @@
 import fcntl
 import os
 import signal
+import time
 
 
 def popen_kwargs():
@@ -14,6 +15,28 @@ def kill_tree(proc):
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def become_subreaper():
+    return False  # no portable subreaper: only the group kill
+
+
+def reap_strays(keep=()):
+    return []
+
+
+def kill_group_and_wait(proc, timeout=10.0, reap=lambda: None):
+    """SIGKILL the child's group, wait for the child, then until the group is empty."""
+    kill_tree(proc)
+    proc.wait()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reap()
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 def sample(ps):

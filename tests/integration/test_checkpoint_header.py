@@ -1,0 +1,125 @@
+"""include/tlsleak.h writes checkpoint lines the harness's parser accepts (docs/DESIGN.md
+section 3), with the process's own memory figures, from C and C++."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from clihelp import ROOT
+from programs import build_programs
+from tlsleak.checkpoints import CheckpointLog
+
+pytestmark = pytest.mark.integration
+
+INCLUDE = ROOT / "include"
+
+
+@pytest.fixture(scope="module")
+def built():
+    return build_programs()
+
+
+def test_lines_of_a_leaking_program_parse_with_growing_rss(built):
+    out = subprocess.run([built.program("checkpoint_header"), "50", "65536", "10"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    log = CheckpointLog.from_lines(out.splitlines(), t_recv=0.0)
+    assert log.malformed == 0 and log.other_lines == 1  # the program's own line is ignored
+    assert log.start["scenario"] == "checkpoint%20header"  # a space in a value is escaped
+    assert log.start["threads"] == 50 and isinstance(log.start["pid"], int)
+    assert [cp["done"] for cp in log.checkpoints] == [0, 10, 20, 30, 40, 50]
+    assert log.end == {"done": 50, "status": "ok"}
+    assert log.fields() == ["rss", "vsize"]
+    t_ns = [cp["t_ns"] for cp in log.checkpoints]
+    assert t_ns == sorted(t_ns) and t_ns[-1] < 60 * 10**9  # since the start, not since boot
+    _, rss = log.series("rss")
+    assert rss[-1] - rss[0] >= 40 * 65536  # 50 threads x 64 KiB leaked, resident
+
+
+def test_the_twin_that_does_not_leak_parses_too(built):
+    out = subprocess.run([built.program("checkpoint_header"), "20", "0", "5"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    log = CheckpointLog.from_lines(out.splitlines())
+    assert log.malformed == 0 and log.done == 20
+    assert all(cp["rss"] > 0 and cp["vsize"] >= cp["rss"] for cp in log.checkpoints)
+
+
+TU = """
+#include "tlsleak.h"
+void {name}(unsigned long long done) {{ tlsleak_checkpoint(done); }}
+"""
+MAIN = """
+#include "tlsleak.h"
+#include <time.h>
+void first(unsigned long long done);
+void second(unsigned long long done);
+int main(void) {
+    struct timespec pause = {0, 50000000};
+    tlsleak_start("two units", 2);
+    first(1);
+    nanosleep(&pause, 0);
+    second(2);
+    tlsleak_end(2, 1);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("compiler, flags, suffix", [
+    ("cc", ["-std=c99", "-pedantic"], ".c"),  # strict ISO C: the header asks for POSIX itself
+    ("cc", ["-std=c11"], ".c"),
+    ("cc", ["-std=gnu11"], ".c"),
+    ("clang", ["-std=c11", "-pedantic"], ".c"),
+    ("c++", ["-std=c++11", "-pedantic"], ".cpp"),
+    ("c++", ["-std=c++17"], ".cpp"),
+])
+def test_one_clock_origin_for_every_unit_that_includes_it(tmp_path, compiler, flags, suffix):
+    # Each unit has its own copy of the inline functions; the origin is one weak object, so
+    # t_ns of a later unit still counts from tlsleak_start in main's.
+    sources = []
+    for name, text in [("main", MAIN), ("first", TU.format(name="first")),
+                       ("second", TU.format(name="second"))]:
+        src = tmp_path / (name + suffix)
+        src.write_text(text)
+        sources.append(str(src))
+    exe = tmp_path / "prog"
+    subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-Werror", "-I", str(INCLUDE),
+                    *sources, "-o", str(exe)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    log = CheckpointLog.from_lines(out.splitlines())
+    assert log.malformed == 0 and [cp["done"] for cp in log.checkpoints] == [1, 2]
+    t1, t2 = (cp["t_ns"] for cp in log.checkpoints)
+    assert t1 < 50_000_000 <= t2 < 10 * 10**9
+
+
+WINDOWS = """
+#include "tlsleak.h"
+int main(void) {
+    tlsleak_start("windows", 2);
+    tlsleak_checkpoint(1);
+    Sleep(50);
+    tlsleak_checkpoint(2);
+    tlsleak_end(2, 1);
+    return 0;
+}
+"""
+
+
+def test_windows_lines_parse_with_working_set_and_commit(tmp_path):
+    # Cross-compiled with MinGW-w64 and run under Wine where both are installed.
+    gcc, wine = shutil.which("x86_64-w64-mingw32-gcc"), shutil.which("wine")
+    if not (gcc and wine):
+        pytest.skip("needs x86_64-w64-mingw32-gcc and wine")
+    src, exe = tmp_path / "main.c", tmp_path / "prog.exe"
+    src.write_text(WINDOWS)
+    subprocess.run([gcc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I", str(INCLUDE),
+                    str(src), "-o", str(exe)], check=True)
+    out = subprocess.run([wine, str(exe)], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, WINEDEBUG="-all")).stdout
+    log = CheckpointLog.from_lines(out.splitlines())
+    assert log.malformed == 0 and [cp["done"] for cp in log.checkpoints] == [1, 2], out
+    assert all(cp["rss"] > 0 and cp["commit"] > 0 and "vsize" not in cp
+               for cp in log.checkpoints)
+    t1, t2 = (cp["t_ns"] for cp in log.checkpoints)
+    assert t1 < t2 < 10 * 10**9
+    assert log.end == {"done": 2, "status": "ok"}

@@ -1,0 +1,300 @@
+"""Whatever a child prints or does, the run survives, the harness stays small, nothing outlives
+it, the environment is controlled and recorded, and a finished run is never thrown away. The
+misbehaving program is tests/programs/hostile.py."""
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import psutil
+import pytest
+
+from clihelp import ROOT, cell, run_cli
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = str(ROOT / "tests" / "programs" / "hostile.py")
+SCHEMA = json.loads((ROOT / "harness" / "tlsleak" / "schema" / "results-2.schema.json")
+                    .read_text())
+ENV = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
+
+
+def survivors(*words):
+    """Processes whose command line holds every word (the run's programs), the harness
+    itself (whose command line names them too) left out."""
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        argv = p.info["cmdline"] or []
+        line = " ".join(argv)
+        if all(w in line for w in words) and p.pid != os.getpid() \
+                and "tlsleak" not in argv[:3] and "run" not in argv[:4]:
+            found.append(p.pid)
+    return found
+
+
+def working_in(folder):
+    """Processes whose working directory is in folder (make and the compilers of a build)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.cwd().startswith(str(folder)):
+                found.append(p.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+def hostile(tmp_path, mode, n, *opts, name="out"):
+    return run_cli("run", "--out", tmp_path / name, "-a", "system", *opts,
+                   "--exec", "--", HOSTILE, mode, str(n))
+
+
+@pytest.mark.parametrize("mode", ["bigint", "negative", "nan", "inf"])
+def test_values_no_figure_can_take_are_counted_and_the_results_stay_valid(tmp_path, mode):
+    jsonschema = pytest.importorskip("jsonschema")
+    r = run_cli("run", "--out", tmp_path, "-a", "system", "-a", "mimalloc:override",
+                "--exec", "--", HOSTILE, mode, "200")
+    assert r.rc == 0, r.stderr
+    jsonschema.validate(r.doc, SCHEMA)
+    for c in r.doc["cells"]:
+        assert c["verdict"] == "ok" and c["malformed_lines"] > 0
+        assert "malformed TLSLEAK/1 line(s) ignored" in c["reason"]
+
+
+def test_the_default_rss_cap_is_shared_by_the_cells_that_run_not_the_jobs_asked(tmp_path):
+    r = hostile(tmp_path, "flat_big", 250, "-j", "64")
+    c = r.doc["cells"][0]
+    assert c["verdict"] == "ok", c["reason"]
+    assert r.doc["settings"]["max_rss"] == psutil.virtual_memory().total // 2
+
+
+def test_a_cap_broken_without_measured_growth_is_not_a_leak(tmp_path):
+    r = hostile(tmp_path, "flat_big", 200, "--max-rss", "100M")
+    c = r.doc["cells"][0]
+    assert c["verdict"] == "inconclusive" and "no growth was measured" in c["reason"]
+    assert r.rc == 0
+
+
+class PeakRSS(threading.Thread):
+    """The largest RSS of one process, sampled until it exits."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.proc, self.peak = psutil.Process(pid), 0
+
+    def run(self):
+        try:
+            while True:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+                time.sleep(0.02)
+        except psutil.Error:
+            pass
+
+
+@pytest.mark.parametrize("mode, n", [("long_line", 150), ("stderr_flood", 150),
+                                     ("many_checkpoints", 100_000)])
+def test_the_harness_memory_stays_bounded_whatever_the_child_prints(tmp_path, mode, n):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "--timeout", "60", "--exec", "--", HOSTILE, mode, str(n)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    peak = PeakRSS(proc.pid)
+    peak.start()
+    proc.communicate(timeout=120)
+    peak.join(timeout=5)
+    assert proc.returncode in (0, 1)
+    assert peak.peak < 200 << 20, f"harness peaked at {peak.peak >> 20} MiB"
+    assert (tmp_path / "results.json").stat().st_size < 2 << 20
+    c = json.loads((tmp_path / "results.json").read_text())["cells"][0]
+    assert len(c["checkpoints"]) <= 2000 and len(c["stderr_tail"]) <= 2000
+
+
+def test_a_grandchild_that_escapes_with_setsid_is_killed_at_cell_end(tmp_path):
+    r = hostile(tmp_path, "setsid_escape", 0, "--timeout", "2")
+    assert r.doc["cells"][0]["verdict"] == "timeout"
+    assert "escaped pid" in r.doc["cells"][0]["stderr_tail"]
+    assert survivors(HOSTILE, "setsid_escape") == []
+
+
+def test_a_hung_cell_dies_with_a_sigkilled_harness(tmp_path):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "--timeout", "60", "--exec", "--", HOSTILE, "hang", "0"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    deadline = time.monotonic() + 60
+    while not survivors(HOSTILE, "hang") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors(HOSTILE, "hang"), "the cell never started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    assert survivors(HOSTILE, "hang") == []
+
+
+def _interrupt_when(argv, ready, signum, times=1):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+    deadline = time.monotonic() + 120
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    for _ in range(times):
+        proc.send_signal(signum)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def compiling(build):
+    """A compiler at work on the repro programs (not CMake's configure probes)."""
+    for pid in working_in(build):
+        try:
+            p = psutil.Process(pid)
+            if p.name().startswith("cc1") and "CMakeFiles/CMakeTmp" not in p.cwd():
+                return True
+        except psutil.Error:
+            pass
+    return False
+
+
+@pytest.mark.parametrize("phase", ["configure", "compile"])
+def test_sigterm_during_the_build_kills_the_build_and_frees_the_lock(tmp_path, phase):
+    build = tmp_path / "build"
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
+            "-s", "control_flat", "--no-controls", "--build-dir", str(build)]
+    ready = ((lambda: survivors("cmake", str(build))) if phase == "configure"
+             else (lambda: compiling(build)))
+    rc, out, err = _interrupt_when(argv, ready, signal.SIGTERM)
+    assert rc == 130 and "Traceback" not in err, err
+    time.sleep(0.2)
+    assert survivors(str(build)) == [] and working_in(build) == []
+    with open(build / ".tlsleak.lock", "w") as fh:  # free at once
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 1.0])
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
+    """The status as the user's shell reports it (130 = 128 + SIGINT, however the harness ends:
+    a signal before the interpreter is up is a death by SIGINT, later it is exit 130)."""
+    script = f'"$0" run --out "{tmp_path}" -a system -s control_flat; echo "status=$?" >&2'
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["bash", "-c", script, str(ROOT / "tlsleak")], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while time.monotonic() - t0 < delay:
+        time.sleep(0.01)
+    for p in psutil.Process(proc.pid).children():  # the launcher/harness, not the shell
+        p.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert "status=130" in err and "Traceback" not in err, err
+
+
+def test_a_second_interrupt_during_clean_up_keeps_the_finished_cells(tmp_path):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system", "-j", "1",
+            "--no-controls", "-s", "control_flat", "--threads", "2000",
+            "--timeout", "60", "-s", "fault_hang_dtor"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+    for line in proc.stderr:
+        if line.startswith("[  1/2]"):
+            break
+    time.sleep(0.5)
+    for _ in range(3):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert [c["id"] for c in doc["cells"]] == ["control_flat-system"]
+    assert survivors("fault_hang_dtor") == []
+
+
+def test_the_cell_environment_is_an_allow_list_and_what_is_given_is_recorded(tmp_path):
+    env = dict(ENV, LD_AUDIT="/nonexistent/audit.so", MALLOC_CONF="junk:true",
+               MIMALLOC_VERBOSE="1", TLSLEAK_FAULTY="drop", LD_LIBRARY_PATH="/nonexistent")
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "--env", "MIMALLOC_SHOW_STATS=0", "--exec", "--", "sh", "-c", "env >&2"]
+    subprocess.run(argv, env=env, capture_output=True, timeout=120)
+    c = json.loads((tmp_path / "results.json").read_text())["cells"][0]
+    seen = c["stderr_tail"]
+    assert "PATH=" in seen and "MIMALLOC_SHOW_STATS=0" in seen
+    for name in ("LD_AUDIT", "MALLOC_CONF", "MIMALLOC_VERBOSE", "TLSLEAK_FAULTY",
+                 "LD_LIBRARY_PATH"):
+        assert name + "=" not in seen
+    # Recorded: what was given, plus only what the harness itself sets (its thread probe).
+    assert c["env"]["MIMALLOC_SHOW_STATS"] == "0"
+    assert set(c["env"]) - {"MIMALLOC_SHOW_STATS"} <= {"LD_PRELOAD", "TLSLEAK_PROBE_FILE"}
+
+
+def test_a_library_swapped_in_by_ld_library_path_is_an_error_cell(tmp_path, listing):
+    conf = next((c for c in listing["configs"] if c["mode"] == "dynamic" and c["available"]
+                 and c["library"].startswith("/usr/")), None)
+    if conf is None:
+        pytest.skip("no packaged dynamic configuration here")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    soname = subprocess.run(["objdump", "-p", conf["library"]], capture_output=True,
+                            text=True).stdout.split("SONAME", 1)[1].split()[0]
+    shutil.copy(conf["library"], lib / soname)
+    r = run_cli("run", "--out", tmp_path / "out", "-a", conf["id"], "-s", "control_flat",
+                "--no-controls", "--threads", "500", "--env", f"LD_LIBRARY_PATH={lib}")
+    c = cell(r.doc, "control_flat", conf["label"])
+    assert c["verdict"] == "error" and str(lib / soname) in c["reason"], c["reason"]
+    assert c["env"] == {"LD_LIBRARY_PATH": str(lib)} and r.rc == 3
+
+
+def test_a_results_file_that_cannot_be_written_keeps_the_table_and_the_other_file(tmp_path):
+    (tmp_path / "results.json").mkdir()
+    r = run_cli("run", "--out", tmp_path, "--overwrite", "-a", "system", "-s", "control_flat",
+                "--no-controls", "--threads", "500")
+    assert r.rc == 3 and "control_flat" in r.stdout and "ok" in r.stdout
+    assert r.stderr.strip().splitlines()[-1].startswith("tlsleak: infrastructure failure: "
+                                                        "could not write results.json")
+    assert "run_id" in (tmp_path / "junit.xml").read_text()
+
+
+def test_another_runs_folder_is_refused_and_the_pair_carries_one_run_id(tmp_path):
+    first = run_cli("run", "--out", tmp_path, "-a", "system", "-s", "control_flat",
+                    "--no-controls", "--threads", "500")
+    assert first.rc == 0
+    again = run_cli("run", "--out", tmp_path, "-a", "system", "-s", "control_flat",
+                    "--no-controls", "--threads", "500")
+    assert again.rc == 2 and "--overwrite" in again.stderr
+    run_id = first.doc["run_id"]
+    assert f'name="run_id" value="{run_id}"' in (tmp_path / "junit.xml").read_text()
+    forced = run_cli("run", "--out", tmp_path, "--overwrite", "-a", "system", "-s",
+                     "control_flat", "--no-controls", "--threads", "500")
+    assert forced.rc == 0 and forced.doc["run_id"] != run_id
+    assert f'value="{forced.doc["run_id"]}"' in (tmp_path / "junit.xml").read_text()
+
+
+@pytest.mark.parametrize("value", ["inf", "1e309", ""])
+def test_a_cap_that_is_no_number_is_a_usage_error(tmp_path, value):
+    r = run_cli("run", "--out", tmp_path, "--max-rss", value, "-s", "control_flat")
+    assert r.rc == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_missing_exec_program_is_refused_before_the_build(tmp_path):
+    r = run_cli("run", "--out", tmp_path / "out", "--build-dir", tmp_path / "build",
+                "--exec", "--", str(tmp_path / "no-such-program"))
+    assert r.rc == 2 and "no-such-program" in r.stderr
+    assert not (tmp_path / "build" / "CMakeCache.txt").exists()
+
+
+def test_a_baseline_whose_cells_are_not_objects_is_refused_before_the_run(tmp_path):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"format": "tlsleak-baseline/2", "cells": {"x-system": 1}}))
+    r = run_cli("run", "--out", tmp_path / "out", "--baseline", base, "-s", "control_flat")
+    assert r.rc == 2 and "is not an object" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_corrupted_cmake_cache_heals(tmp_path):
+    build = tmp_path / "build"
+    args = ("-a", "system", "-s", "control_flat", "--no-controls", "--threads", "200",
+            "--build-dir", build)
+    assert run_cli("run", "--out", tmp_path / "1", *args).rc == 0
+    with open(build / "CMakeCache.txt", "a") as fh:
+        fh.write("\x00\x01 this is no cache entry\n")
+    r = run_cli("run", "--out", tmp_path / "2", *args)
+    assert r.rc == 0, r.stderr
