@@ -101,9 +101,8 @@ BOUNDED = ("fill", "steps")
 
 
 def _bounded(tmp_path, monkeypatch, switch, *args):
-    monkeypatch.setenv("TLSLEAK_FAULTY", switch)
     r = run_cli("run", "-a", "faulty:dynamic", "-s", "pthread_key_dtor_free", "--no-controls",
-                "--threads", "10000", *args, out=tmp_path)
+                "--threads", "10000", "--env", f"TLSLEAK_FAULTY={switch}", *args, out=tmp_path)
     assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
     return cell(r.doc, "pthread_key_dtor_free", "faulty:dynamic")
 
