@@ -6,7 +6,7 @@ A command module offers
     main(args) -> int                    (the exit code; may raise UsageError / InfraError)
 To add a command: write commands/NAME.py with those three, and add one row below.
 """
-from tlsleak.commands import bench, catalog_cmd, merge, report, run, show
+from tlsleak.commands import bench, catalog_cmd, explore, merge, report, run, show
 
 # (command name, module), in the order `tlsleak --help` lists them.
 COMMANDS = (
@@ -16,4 +16,5 @@ COMMANDS = (
     ("report", report),
     ("merge", merge),
     ("bench", bench),
+    ("explore", explore),
 )
