@@ -1,6 +1,7 @@
 # faulty: tlsleak's own allocator (allocators/faulty/), whose thread-cache teardown can be broken
 # on purpose with TLSLEAK_FAULTY=recreate,drop,skip_free_only (read by the program at run time),
-# so the harness is shown catching the mechanism itself. Three ways, like the others:
+# so the harness is shown catching the mechanism itself; fill,steps give it bounded caches that
+# grow for a while and stop, which the harness must not call a leak. Three ways, like the others:
 #   static    its objects linked into every program (the executable defines malloc)
 #   dynamic   programs linked to libfaulty.so
 #   override  the system variant with libfaulty.so preloaded

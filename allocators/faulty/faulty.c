@@ -28,6 +28,14 @@
  *   skip_free_only  free makes a cache too, to keep what it frees, but only malloc arms the
  *                   key: a thread that only frees never has its cache torn down
  *                   (jemalloc/jemalloc #2351, #896)
+ * Two more are not bugs: bounded caches the detector must not call a leak.
+ *   fill            each cache teardown keeps one more 1 KiB block in a global cache, up to
+ *                   5000 blocks (5 MiB over the first 5000 threads), then the cache is full and
+ *                   memory stays flat (a pool that warms up, like a size-class cache filling)
+ *   steps           every 1000th cache teardown grows a global cache by a 1 MiB chunk, five
+ *                   times (5 MiB over the first 5000 threads, in 1 MiB steps), then stops
+ *                   (an allocator that reserves segments ahead, in large pieces)
+ * Both count the bytes they keep in faulty_thread_stats' cache bytes (alloc_tcache).
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
 #include <errno.h>
@@ -47,7 +55,13 @@
 #error "FAULTY_VERSION must be set by the build"
 #endif
 
-enum { FAULT_RECREATE = 1, FAULT_DROP = 2, FAULT_SKIP_FREE_ONLY = 4 };
+enum {
+    FAULT_RECREATE = 1,
+    FAULT_DROP = 2,
+    FAULT_SKIP_FREE_ONLY = 4,
+    FAULT_FILL = 8,
+    FAULT_STEPS = 16
+};
 
 #define REGION_BYTES ((size_t)64 << 30) /* address space reserved; committed as used */
 #define COMMIT_STEP ((size_t)4 << 20)
@@ -56,6 +70,11 @@ enum { FAULT_RECREATE = 1, FAULT_DROP = 2, FAULT_SKIP_FREE_ONLY = 4 };
 #define CACHE_SLOTS 64
 #define CACHE_CLASS_BYTES ((size_t)64 << 10) /* a thread caches at most this much per class */
 #define REFILL 8                             /* blocks fetched into a cache at once, at most */
+#define FILL_BYTES ((size_t)1 << 10)         /* fill: kept per teardown ... */
+#define FILL_BLOCKS 5000                     /* ... this many times, then full */
+#define STEP_BYTES ((size_t)1 << 20)         /* steps: a chunk this large ... */
+#define STEP_EVERY 1000                      /* ... every this many teardowns ... */
+#define STEP_COUNT 5                         /* ... this many times */
 
 enum { CLS_LARGE = 0xffff, CLS_ALIGNED = 0xfffe };
 enum { LIVE = 0x4c495645u, FREE = 0x46524545u };
@@ -87,6 +106,7 @@ static atomic_size_t inuse;
 /* faulty_thread_stats: caches made and not yet back in the arena, and the bytes they hold (the
  * cache structs and the free blocks cached in them). */
 static atomic_size_t live_caches, cache_bytes;
+static atomic_size_t teardowns; /* cache teardowns so far (fill, steps) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static _Thread_local struct {
@@ -185,9 +205,30 @@ static size_t cache_struct_bytes(void) {
     return class_size(class_of(sizeof(struct cache)));
 }
 
+/* fill and steps: memory carved for good from the arena, written (so resident) and counted as
+ * cache bytes. Never given back: a bounded global cache that was filled, not a leak. */
+static void keep_for_good(size_t bytes) {
+    pthread_mutex_lock(&arena.lock);
+    char *p = carve(bytes, HDR);
+    pthread_mutex_unlock(&arena.lock);
+    if (p == NULL)
+        return;
+    memset(p, 0x5A, bytes);
+    cache_bytes_add(bytes);
+}
+
+static void grow_global_cache(void) {
+    size_t n = atomic_fetch_add_explicit(&teardowns, 1, memory_order_relaxed) + 1;
+    if ((arena.faults & FAULT_FILL) && n <= FILL_BLOCKS)
+        keep_for_good(FILL_BYTES);
+    if ((arena.faults & FAULT_STEPS) && n % STEP_EVERY == 0 && n / STEP_EVERY <= STEP_COUNT)
+        keep_for_good(STEP_BYTES);
+}
+
 /* The thread-exit key's destructor: the cache goes back to the arena. */
 static void cache_teardown(void *value) {
     struct cache *c = value;
+    grow_global_cache();
     self.cache = NULL;
     self.done = !(arena.faults & FAULT_RECREATE);
     if (arena.faults & FAULT_DROP)
@@ -330,7 +371,9 @@ static unsigned parse_faults(const char *s) {
         unsigned bit;
     } names[] = {{"recreate", FAULT_RECREATE},
                  {"drop", FAULT_DROP},
-                 {"skip_free_only", FAULT_SKIP_FREE_ONLY}};
+                 {"skip_free_only", FAULT_SKIP_FREE_ONLY},
+                 {"fill", FAULT_FILL},
+                 {"steps", FAULT_STEPS}};
     unsigned faults = 0;
     while (s != NULL && *s != '\0') {
         size_t len = strcspn(s, ",");
@@ -341,7 +384,7 @@ static unsigned parse_faults(const char *s) {
         }
         if (bit == 0 && len > 0) {
             say("faulty: unknown switch in TLSLEAK_FAULTY (accepted: recreate, drop, "
-                "skip_free_only)\n");
+                "skip_free_only, fill, steps)\n");
             _exit(2);
         }
         faults |= bit;

@@ -29,6 +29,16 @@ class Cell:
     env: dict = field(default_factory=dict)  # given explicitly (--env), recorded in the cell
 
 
+
+def program_cell(program, args, config, tgt=None, *, id="", role="scenario", env=None):
+    """The cell that runs one of the built programs other than the scenarios (`explore_point`)
+    from a configuration's bin_dir with these arguments (and these environment variables)."""
+    tgt = tgt or Target()
+    return Cell(id=id or configs.cell_id(program, config), scenario=program, role=role,
+                config=config, argv=tgt.argv(config.bin_dir, program, list(args)),
+                expect=config.expect, target=tgt, env=dict(env or {}))
+
+
 def scenario_cell(scenario, config, workload, tgt=None):
     """The cell that runs a catalog scenario under a configuration with this workload."""
     tgt = tgt or Target()

@@ -93,3 +93,32 @@ def test_unknown_switch_is_an_error_not_a_silent_pass(tmp_path):
     c = cell(r.doc, "control_flat", "faulty:override")
     assert c["verdict"] == "error", c
     assert r.rc == 3
+
+
+# Not bugs: bounded caches (allocators/faulty/faulty.c, `fill` and `steps`), 5 MiB each over the
+# first 5000 threads, then flat. Judged over a whole run of 10000 threads they are no leak.
+BOUNDED = ("fill", "steps")
+
+
+def _bounded(tmp_path, monkeypatch, switch, *args):
+    r = run_cli("run", "-a", "faulty:dynamic", "-s", "pthread_key_dtor_free", "--no-controls",
+                "--threads", "10000", "--env", f"TLSLEAK_FAULTY={switch}", *args, out=tmp_path)
+    assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
+    return cell(r.doc, "pthread_key_dtor_free", "faulty:dynamic")
+
+
+@pytest.mark.parametrize("switch", BOUNDED)
+def test_a_bounded_cache_judged_on_the_whole_run_is_no_leak(tmp_path, monkeypatch, switch):
+    c = _bounded(tmp_path, monkeypatch, switch, "--no-sequential")
+    assert c["verdict"] in (("ok",) if switch == "fill" else ("ok", "inconclusive")), c["reason"]
+    cps = c["checkpoints"]
+    assert cps[-1]["alloc_tcache"] - cps[0]["alloc_tcache"] > 4 << 20  # it did grow, as a cache
+    assert cps[-1]["rss"] - cps[len(cps) // 2]["rss"] < 1 << 20  # and stopped
+
+
+# Sequential judging holds `leak` back until 85% of the planned looks and until the last half
+# agrees with the whole window (verdict.LEAK_HORIZON, tail_agrees).
+@pytest.mark.parametrize("switch", BOUNDED)
+def test_a_bounded_cache_judged_sequentially_is_no_leak(tmp_path, monkeypatch, switch):
+    c = _bounded(tmp_path, monkeypatch, switch)
+    assert c["verdict"] != "leak", c["reason"]

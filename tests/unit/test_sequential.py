@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tlsleak.verdict import Sequential, look_confidence
+from tlsleak.verdict import Judgement, Rate, Sequential, look_confidence, tail_agrees
 
 pytestmark = pytest.mark.unit
 
@@ -24,10 +24,20 @@ def test_look_confidence_is_bonferroni_over_the_planned_looks():
     assert look_confidence(0.95, 0) == pytest.approx(0.95)
 
 
-def test_a_linear_leak_settles_as_leak_early():
+def test_a_linear_leak_settles_as_leak_at_the_horizon():
+    # Not before 85% of the planned looks (a bounded cache must have had the chance to stop).
     at, j = _feed(Sequential(), [4e6 + 1024 * 250 * i for i in range(41)])
     assert j is not None and j.verdict == "leak"
-    assert at <= 10 and j.rate.slope == pytest.approx(1024, rel=0.01)
+    assert at == 34 and j.rate.slope == pytest.approx(1024, rel=0.01)
+
+
+def test_a_leak_settles_only_where_the_last_half_agrees_with_the_whole_window():
+    # Growth in large steps: the last half's interval lies apart from the whole window's.
+    whole = Rate(slope=800, low=700, high=900, n=30, confidence=0.99)
+    step = Rate(slope=4000, low=3000, high=5000, n=15, confidence=0.99)
+    steady = Rate(slope=850, low=600, high=1100, n=15, confidence=0.99)
+    assert not tail_agrees(Judgement("leak", whole, "", step))
+    assert tail_agrees(Judgement("leak", whole, "", steady))
 
 
 def test_a_flat_series_settles_as_ok():
