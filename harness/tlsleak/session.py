@@ -338,8 +338,9 @@ def run(req, show=None):
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     manifest = build.build(targets, jobs=req.jobs)
     build_s = time.monotonic() - tb
+    jobs = min(req.jobs, plat.MAX_JOBS or req.jobs)
     with plat.running(tgt):
-        records, interrupted = run_cells(cells, settings, req.jobs, req.progress)
+        records, interrupted = run_cells(cells, settings, jobs, req.progress)
     with interrupts.deferred():  # concluding and writing finish whatever comes
         done = _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
                          interrupted, unavailable, base, show, planned)

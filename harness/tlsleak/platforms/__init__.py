@@ -6,6 +6,7 @@ where a command needs it (as host/ is for the harness's own OS):
   BUILD_DIR       the CMake build tree it uses by default (relative to the checkout)
   cmake_args()    extra configure arguments (a toolchain file)
   SETUP_PROFILE   the ci/setup.sh profile that installs its tools, or None
+  MAX_JOBS        cells it can run at once (None: as many as -j)
   check()         raise InfraError, one line, when a tool it needs is missing
   target(t)       the target.Target of its manifest, with what its cells' environment needs
   running(t)      a context manager around the cells: what must live while they run

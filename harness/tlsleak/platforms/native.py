@@ -4,6 +4,7 @@ from contextlib import nullcontext
 NAME = "native"
 BUILD_DIR = None  # build.default_build_dir(): build/ or $TLSLEAK_BUILD_DIR
 SETUP_PROFILE = None
+MAX_JOBS = None
 
 
 def check():
