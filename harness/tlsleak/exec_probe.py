@@ -22,6 +22,10 @@ import tempfile
 
 from tlsleak import probe
 
+# Paired points a run needs before --threads may end it (the trend thins to at most 1000 and
+# wants 6 after the warm-up).
+MIN_POINTS = 20
+
 def attach(cell, settings, env, env_set):
     """(env, env_set, Counter) for an exec cell; the Counter is None (and env unchanged) when
     the cell is not an exec cell or its target cannot preload the probe."""
@@ -100,7 +104,10 @@ class Counter:
 
     def should_stop(self, t):
         """(stop, detail) when the program has run long enough, else None."""
-        if self.last is not None and self.threads and self.last.finished >= self.threads:
+        # --threads counts once the slope has its points: a program that churns thousands of
+        # threads per 10 ms sample would otherwise stop with too few to judge.
+        if self.last is not None and self.threads and self.last.finished >= self.threads \
+                and len(self.checkpoints) >= MIN_POINTS:
             return "threads", f"{self.last.finished} threads finished (--threads {self.threads})"
         if self.deadline and t > self.deadline:
             return self.deadline_stop, f"ran {self.deadline:g} s"

@@ -93,7 +93,9 @@ def test_threads_stops_the_program_after_that_many_counted_threads(built, tmp_pa
                         "--no-sequential")
     c = cells["system"]
     assert r.rc == 0 and c["verdict"] == "ok", c["reason"]
-    assert 3000 <= c["probe"]["counts"]["finished"] < 10000
+    # At least 3000, and far fewer than the program's million: it ran on only until the slope
+    # had its points (exec_probe.MIN_POINTS samples, 10 ms apart).
+    assert 3000 <= c["probe"]["counts"]["finished"] < 100000
     assert "stopped: " in c["reason"] and "(--threads 3000)" in c["reason"]
 
 
