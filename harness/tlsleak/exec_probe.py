@@ -144,5 +144,7 @@ def mapped(pid, library):
             text = fh.read()
     except OSError:
         return None
+    if not text:  # already gone (a zombie maps nothing): unknown, asked again at the next sample
+        return None
     want = os.path.realpath(library)
     return any(line.rstrip().endswith(want) for line in text.splitlines())
