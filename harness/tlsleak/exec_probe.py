@@ -25,6 +25,9 @@ from tlsleak import probe
 # Paired points a run needs before --threads may end it (the trend thins to at most 1000 and
 # wants 6 after the warm-up).
 MIN_POINTS = 20
+# Samples in a row (10 ms apart) that must miss the override's library before it counts as
+# not loaded.
+MISSES = 3
 
 def attach(cell, settings, env, env_set):
     """(env, env_set, Counter) for an exec cell; the Counter is None (and env unchanged) when
@@ -56,6 +59,7 @@ class Counter:
         self.deadline_stop = "duration" if settings.limits.duration_s else "budget"
         self.preload = preload
         self.preload_mapped = None  # None: not checked (no override, or no /proc)
+        self._misses = 0  # samples in a row that found the preload not mapped
         self.checkpoints = []
         self.last = None  # the last Counts of the measured process
         self._before = None
@@ -79,10 +83,15 @@ class Counter:
         before, after = self._before, self.reader.read()
         if before is None or after is None or after.pid != self.pid or before.pid != self.pid:
             return None
-        if self.preload and self.preload_mapped is None:
+        if self.preload and self.preload_mapped is not True:
             # Claimed: the probe's constructor ran, so every preload has been loaded (or
-            # skipped by the dynamic linker, which only warns when it cannot load one).
-            self.preload_mapped = mapped(self.pid, self.preload)
+            # skipped by the dynamic linker, which only warns when it cannot load one). A miss
+            # counts only when it lasts: an exec (a #! script through env) briefly maps the new
+            # image before its preloads.
+            seen = mapped(self.pid, self.preload)
+            self._misses = 0 if seen is not False else self._misses + 1
+            if seen or self._misses >= MISSES:
+                self.preload_mapped = seen
         self.last = after
         cp = {"done": (before.finished + after.finished + 1) // 2, "rss": sample["rss"],
               "vsize": sample["vsize"], "os_threads": sample["threads"], "t_recv": t}
