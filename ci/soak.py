@@ -225,8 +225,11 @@ def interrupts(tmp, i, tally):
         doc = results(out)
         tally.runs += 1
         tally.add_cells(doc)
-        if rc != 130 or doc is None or [c["id"] for c in doc["cells"]] != ["control_flat-system"]:
-            tally.lose(f"{what} interrupt: exit {rc} {err.strip()[-200:]}")
+        got = None if doc is None else [(c["id"], c["verdict"]) for c in doc["cells"]]
+        if rc != 130 or got is None or [i for i, _ in got] != ["control_flat-system"]:
+            # Say enough to tell a harness fault from a soak mistake (which cell ended first).
+            tally.lose(f"{what} interrupt: exit {rc}, cells {got}, lines seen {seen[-3:]}, "
+                       f"stderr {err.strip()[-300:]}")
         tally.check_survivors(["fault_hang_dtor", "control_flat"], f"{what} interrupt")
 
 
