@@ -13,7 +13,7 @@ import shlex
 
 from . import UsageError
 from .checkpoints import series as _cp_series
-from . import report
+from . import report, results
 from .report import CONTROL_EXPECT
 from .results import SCHEMA_ID
 from .verdict import DECIDING, EXTERNAL, samples_to_series
@@ -63,7 +63,8 @@ def interesting_cells(doc: dict) -> list[dict]:
 def controls_for(doc: dict, cell: dict) -> list[dict]:
     """The control cells beside `cell`: the flat control first (the picture a leak is compared
     with), then the leaking one; those of the same configuration when the run has them."""
-    controls = [c for c in doc.get("cells") or [] if is_control(c) and c is not cell]
+    controls = [c for c in doc.get("cells") or [] if is_control(c) and c is not cell
+                and c.get("target") == cell.get("target")]  # a merge may hold several
     same = [c for c in controls if c.get("config") == cell.get("config")]
     order = {"control-flat": 0, "control-leak": 1}
     return sorted(same or controls, key=lambda c: order.get(c.get("role"), 2))
@@ -134,10 +135,10 @@ def series(cell: dict, name: str) -> tuple[list[float], list[float]]:
     return _cp_series(cps, name)
 
 
-def warmup_end(doc: dict, x) -> float | None:
+def warmup_end(doc: dict, cell: dict, x) -> float | None:
     """Threads done below which the verdict dropped the points of a series as warm-up:
     settings.warmup x the series' final x (`x`: its threads done)."""
-    frac = (doc.get("settings") or {}).get("warmup")
+    frac = settings_of(doc, cell).get("warmup")
     if frac is None or len(x) == 0:
         return None
     return frac * max(x)
@@ -187,10 +188,27 @@ def size_text(v) -> str:
 command_line = report.command_line
 
 
+def part_of(doc: dict, cell: dict) -> dict:
+    """What the cell's own run said of itself: its part, in a merge of several targets
+    (results `parts`); else the document."""
+    for part in doc.get("parts") or []:
+        if part["target"]["label"] == cell.get("target"):
+            return part
+    return doc
+
+
+def settings_of(doc: dict, cell: dict) -> dict:
+    return part_of(doc, cell).get("settings") or {}
+
+
 def tlsleak_command(doc: dict, cell: dict) -> str:
-    """The tlsleak command that runs this one cell again with the run's settings."""
-    s = doc.get("settings") or {}
+    """The tlsleak command that runs this one cell again with its run's settings, on its
+    platform."""
+    s = settings_of(doc, cell)
     words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
+    platform = results.target_of(part_of(doc, cell)).get("platform", "native")
+    if platform != "native":
+        words += ["--platform", platform]
     for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),
                      ("--size", "size"), ("--interval", "interval"), ("--floor", "floor")):
         if s.get(key) is not None:
@@ -216,8 +234,14 @@ def headline(doc: dict) -> str:
 
 
 def settings_text(doc: dict) -> str:
-    """The run's settings in one sentence."""
-    s = doc.get("settings") or {}
+    """The run's settings in one sentence (one per target, in a merge of several)."""
+    if doc.get("parts"):
+        return "; ".join("%s: %s" % (p["target"]["label"], _settings_words(p["settings"]))
+                         for p in doc["parts"])
+    return _settings_words(doc.get("settings") or {})
+
+
+def _settings_words(s: dict) -> str:
     return ("%s threads per cell, %s alive at once, %s B blocks, a checkpoint every %s threads; "
             "Theil-Sen slope after %s warm-up, floor %s B/thread" % (
                 s.get("threads", "?"), s.get("concurrency", "?"), s.get("size", "?"),
@@ -255,15 +279,19 @@ def controls_status(doc: dict) -> tuple[bool | None, str, list[str]]:
 
 
 def provenance_line(doc: dict) -> str:
-    """Where the run came from, in one line."""
-    h, host, b = doc.get("harness") or {}, doc.get("host") or {}, doc.get("build") or {}
+    """Where the run came from, in one line (each target's host and compiler, in a merge of
+    several)."""
+    h = doc.get("harness") or {}
     commit = (h.get("commit") or "?")[:12] + ("+dirty" if h.get("dirty") else "")
-    parts = ["tlsleak %s (%s)" % (h.get("version", "?"), commit),
-             "%s, %s %s, %s" % (host.get("os", "?"), host.get("kernel", "?"),
-                                host.get("machine", "?"), host.get("libc", "?")),
-             "CC %s" % (b.get("c_compiler") or "?"),
-             "finished %s" % (doc.get("finished") or "?")]
-    return "; ".join(parts)
+    where = []
+    for part in doc.get("parts") or [doc]:
+        host, b = part.get("host") or {}, part.get("build") or {}
+        label = (part["target"]["label"] + ": ") if doc.get("parts") else ""
+        where.append("%s%s, %s %s, %s; CC %s" % (
+            label, host.get("os", "?"), host.get("kernel", "?"), host.get("machine", "?"),
+            host.get("libc", "?"), b.get("c_compiler") or "?"))
+    return "; ".join(["tlsleak %s (%s)" % (h.get("version", "?"), commit), *where,
+                      "finished %s" % (doc.get("finished") or "?")])
 
 
 # Words for exit.stop, when the harness stopped the process itself.

@@ -53,7 +53,7 @@ def fit(x, y, confidence: float):
 def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) -> None:
     x, y = (np.asarray(v, float) for v in cellinfo.series(cell, name))
     judged = (cell.get("signals") or {}).get(name) or {}
-    warm = cellinfo.warmup_end(doc, x)
+    warm = cellinfo.warmup_end(doc, cell, x)
     kept = x >= warm if warm is not None else np.ones(len(x), bool)
     ax.plot(x[~kept], y[~kept], "o", ms=3, color="#bbbbbb", label="warm-up (dropped)")
     ax.plot(x[kept], y[kept], "o-", ms=3, lw=0.8, color="#1f4e79", label="signal")
@@ -131,11 +131,14 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
 
 
 def grid_axes(doc: dict) -> tuple[list[str], list[str], dict]:
-    """(scenario labels, configurations, {(scenario label, config): cell}) in run order; a
-    control's label says what it must show."""
+    """(scenario labels, columns, {(scenario label, column): cell}) in run order; a control's
+    label says what it must show. A column is a configuration, named with its target too when
+    the document holds several (a merge of a native and a Wine run)."""
+    several = len(doc.get("parts") or []) > 1
     scenarios, configs, where = [], [], {}
     for c in doc.get("cells") or []:
         s, k = cellinfo.scenario_label(c), c.get("config", "?")
+        k = "%s %s" % (c.get("target"), k) if several else k
         scenarios += [s] if s not in scenarios else []
         configs += [k] if k not in configs else []
         where[(s, k)] = c

@@ -3,7 +3,7 @@ record per cell, and the provenance every cell carries. Built here and nowhere e
 import datetime as dt
 from pathlib import Path
 
-from tlsleak import policy, provenance, report
+from tlsleak import policy, provenance, report, target
 from tlsleak.verdict import rate_to_dict
 
 SCHEMA_ID = "tlsleak-results/2"
@@ -26,6 +26,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
     a = outcome.alloc
     rec = {
         "id": cell.id, "scenario": cell.scenario, "role": cell.role, "config": c.label,
+        "target": cell.target.label,
         "allocator": {"id": c.id, "name": c.name, "version": c.version, "mode": c.mode,
                       "commit": c.commit or None,
                       "library": c.library or None, "origin": c.origin, "route": c.route},
@@ -74,8 +75,9 @@ def _now():
 
 
 def document(*, argv, started, duration_s, interrupted, manifest, settings, cells, unavailable,
-             controls, exit_code, baseline=None, plan=None):
-    """The whole results document, every cell stamped with its provenance."""
+             controls, exit_code, baseline=None, plan=None, tgt=None):
+    """The whole results document, every cell stamped with its provenance. `tgt`: the
+    target.Target the programs ran on."""
     doc = {
         "schema": SCHEMA_ID,
         "harness": provenance.harness(),
@@ -94,12 +96,28 @@ def document(*, argv, started, duration_s, interrupted, manifest, settings, cell
         "controls": controls,
         "exit_code": exit_code,
     }
+    if tgt is not None:
+        doc["target"] = tgt.record()
     if baseline is not None:
         doc["baseline"] = baseline
     if plan is not None:
         doc["plan"] = plan
     stamp_provenance(doc)
     return doc
+
+
+def target_of(doc):
+    """The `target` object of a results document; for one written before it was recorded, the
+    same facts read from its build system, its host and its command's --platform."""
+    if doc.get("target"):
+        return doc["target"]
+    argv = list(doc.get("command") or [])
+    plat = argv[argv.index("--platform") + 1] if "--platform" in argv[:-1] else "native"
+    system = (doc.get("build") or {}).get("system", "")
+    os_name = target.os_of_system(system)
+    arch = (doc.get("host") or {}).get("machine", "") if plat == "native" else ""
+    return {"label": target.label(os_name, arch, plat), "platform": plat, "os": os_name,
+            "arch": target.arch_name(arch) or None, "system": system}
 
 
 def stamp_provenance(doc):

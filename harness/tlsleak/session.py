@@ -343,7 +343,7 @@ def run(req, show=None):
         records, interrupted = run_cells(cells, settings, jobs, req.progress)
     with interrupts.deferred():  # concluding and writing finish whatever comes
         done = _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
-                         interrupted, unavailable, base, show, planned)
+                         interrupted, unavailable, base, show, planned, tgt)
     done.build_s = build_s
     if interrupts.noted() and not interrupted:
         raise KeyboardInterrupt  # the run is written; it still ends as interrupted
@@ -351,7 +351,7 @@ def run(req, show=None):
 
 
 def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records, interrupted,
-              unavailable, base, show, planned):
+              unavailable, base, show, planned, tgt):
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
     controls = check_controls(records)
@@ -362,7 +362,7 @@ def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
         unavailable=unavailable, controls=controls,
         exit_code=exit_code(records, controls, interrupted, changes),
         baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
-                                            **changes}, plan=planned)
+                                            **changes}, plan=planned, tgt=tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
     default_out = out is None
     out = out or RUNS / run_id

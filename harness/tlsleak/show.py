@@ -29,7 +29,7 @@ def series_table(doc: dict, cell: dict) -> list[str]:
     cps = [c for c in cell.get("checkpoints") or [] if isinstance(c.get("done"), int)]
     if not cps:
         return ["(no checkpoints)"]
-    warm = cellinfo.warmup_end(doc, [c["done"] for c in cps])
+    warm = cellinfo.warmup_end(doc, cell, [c["done"] for c in cps])
     settled = cellinfo.settled_at(cell)
     header = ["done", ""] + names
     rows = []

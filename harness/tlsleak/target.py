@@ -9,6 +9,7 @@ The manifest may state the facts in an optional "target" object (`os`, `suffix`,
 "Windows-10.0", "Darwin-23.0").
 """
 import os
+import platform as _host
 from dataclasses import dataclass, field
 
 # Every variable that preloads a library somewhere: never inherited by a cell.
@@ -17,6 +18,28 @@ PRELOAD_VARS = ("LD_PRELOAD", "DYLD_INSERT_LIBRARIES")
 # By the system's name: (program suffix, preload variable or "" for none).
 _BY_SYSTEM = {"Windows": (".exe", ""), "Darwin": ("", "DYLD_INSERT_LIBRARIES")}
 _DEFAULT = ("", "LD_PRELOAD")
+# CMake's CMAKE_SYSTEM_PROCESSOR and Python's machine() spell some processors differently.
+_ARCH = {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"}
+_OS = {"Linux": "linux", "Windows": "windows", "Darwin": "macos"}
+
+
+def arch_name(text):
+    """One spelling per processor: 'AMD64' and 'x86_64' are 'x86_64', 'aarch64' is 'arm64'."""
+    t = (text or "").lower()
+    return _ARCH.get(t, t)
+
+
+def label(os_name, arch, platform="native"):
+    """What a run's programs ran on, as one word for grids and merged ids: 'linux-x86_64',
+    'macos-arm64', 'windows-x86_64-wine' (the platform named when it is not native)."""
+    words = [os_name or "unknown", arch_name(arch) or "unknown"]
+    return "-".join(words + ([platform] if platform != "native" else []))
+
+
+def os_of_system(system):
+    """'linux', 'windows', 'macos' from CMake's system ('Linux-6.1.0'); '' when unknown."""
+    name = (system or "").split("-", 1)[0]
+    return _OS.get(name, name.lower())
 
 
 @dataclass(frozen=True)
@@ -27,6 +50,7 @@ class Target:
     launcher: tuple = ()  # argv prefix a program runs under; () = run it directly
     launcher_env: tuple = ()  # (name, value) pairs the launcher needs (Wine: WINEDEBUG)
     os: str = ""  # "linux", "windows", "macos" as the build says; "" = not stated
+    arch: str = ""  # the target processor as the build says ("x86_64"); "" = not stated
     platform: str = "native"  # where the programs run (platforms/): set by the platform
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
     probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
@@ -41,10 +65,24 @@ class Target:
                    preload_var=stated.get("preload_var", preload),
                    launcher=tuple(stated.get("launcher", ())),
                    launcher_env=tuple(sorted((stated.get("launcher_env") or {}).items())),
-                   os=stated.get("os", ""),
+                   os=stated.get("os", ""), arch=arch_name(stated.get("arch", "")),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
                    probe=(manifest.get("probe") or {}).get("library", ""),
                    probe_target=(manifest.get("probe") or {}).get("target", ""))
+
+    @property
+    def label(self):
+        """'linux-x86_64', 'windows-x86_64-wine': see label(). Without the build's word, the
+        system's name and (for a native build) this host's processor."""
+        native = self.platform == "native"
+        return label(self.os or os_of_system(self.system),
+                     self.arch or (_host.machine() if native else ""), self.platform)
+
+    def record(self):
+        """The results document's `target` object (docs/RESULTS.md)."""
+        return {"label": self.label, "platform": self.platform,
+                "os": self.os or os_of_system(self.system), "arch": self.arch or None,
+                "system": self.system}
 
     def program(self, bin_dir, scenario):
         return os.path.join(bin_dir, scenario + self.suffix)

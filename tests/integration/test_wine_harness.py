@@ -1,8 +1,10 @@
 """`tlsleak run --platform wine` end to end: the harness cross-builds the programs into
 build-wine/, runs them under Wine in its own prefix with one wineserver it starts and stops,
 and judges them. Kept short: a thousand threads per cell at most."""
+import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -42,9 +44,15 @@ def by_id(doc):
     return {c["id"]: c for c in doc["cells"]}
 
 
-def test_controls_are_judged_right_for_system_and_static_mimalloc(tmp_path):
-    r = run_cli("run", "--platform", "wine", "-s", "control_leak", "-s", "control_flat",
-                "-a", "system", "-a", "mimalloc:static", *SHORT, out=tmp_path)
+@pytest.fixture(scope="module")
+def wine_controls(tmp_path_factory):
+    return run_cli("run", "--platform", "wine", "-s", "control_leak", "-s", "control_flat",
+                   "-a", "system", "-a", "mimalloc:static", *SHORT,
+                   out=tmp_path_factory.mktemp("wine") / "controls")
+
+
+def test_controls_are_judged_right_for_system_and_static_mimalloc(wine_controls):
+    r = wine_controls
     assert r.rc == 0, r.stdout[-1500:] + r.stderr[-1500:]
     doc = r.doc
     assert doc["controls"]["passed"] and not doc["controls"]["invalid_configs"]
@@ -64,6 +72,37 @@ def test_controls_are_judged_right_for_system_and_static_mimalloc(tmp_path):
         assert (c["observed_allocator"]["mode"] or "malloc") == want
         assert c["duration_s"] < 10, (c["id"], c["duration_s"])
     assert wineservers_of_prefix() == [], "the run left its wineserver running"
+
+
+def test_native_shards_and_a_wine_run_merge_into_one_report(wine_controls, tmp_path):
+    """As the CI workflow's merge job does: the shards of a native matrix and a run under
+    Wine, downloaded into one folder, merged by ci/merge.sh into one results file whose cells
+    keep their target, with one grid holding both."""
+    assert wine_controls.rc == 0, wine_controls.stderr[-1500:]
+    runs = tmp_path / "runs"
+    shutil.copytree(wine_controls.out, runs / "wine" / "runs" / "ci-wine")
+    for k in (1, 2):
+        r = run_cli("run", "-s", "control_flat", "-s", "tss_dtor_free", "-a", "system",
+                    "--threads", "2000", "--no-report", "--shard", f"{k}/2",
+                    out=runs / f"tlsleak-shard-{k}")
+        assert r.rc == 0, r.stdout[-1500:] + r.stderr[-1500:]
+    out = tmp_path / "merged"
+    m = subprocess.run([str(ROOT / "ci" / "merge.sh"), str(runs), str(out)], capture_output=True,
+                       text=True, env=dict(os.environ, TLSLEAK_SKIP_SETUP="1"), timeout=300)
+    assert m.returncode == 0, m.stdout[-1500:] + m.stderr[-1500:]
+    doc = json.loads((out / "results.json").read_text())
+    wine_ids = [f"windows-x86_64-wine/{c['id']}" for c in wine_controls.doc["cells"]]
+    assert [c["id"] for c in doc["cells"] if c["target"].endswith("-wine")] == wine_ids
+    native = [c for c in doc["cells"] if not c["target"].endswith("-wine")]
+    assert {c["scenario"] for c in native} == {"control_leak", "control_flat", "thread_pool",
+                                               "tss_dtor_free"}
+    assert len({c["id"] for c in doc["cells"]}) == len(doc["cells"])
+    # ci/merge.sh takes the files in path order: the native shards, then the Wine run.
+    assert [p["plan"]["merged"] for p in doc["parts"]] == [[[1, 2], [2, 2]], []]
+    html = (out / "report.html").read_text()
+    for c in doc["cells"]:
+        assert 'data-cell="%s"' % c["id"] in html
+    assert "windows-x86_64-wine system" in html and doc["controls"]["passed"]
 
 
 def test_the_mimalloc_dll_failing_its_flat_control_is_reported_for_that_configuration(tmp_path):
@@ -107,7 +146,6 @@ def test_an_interrupt_stops_the_cell_and_the_wineserver(tmp_path):
     """SIGINT mid-cell: the program is killed, the run exits 130, and the wineserver the
     harness started is gone."""
     import signal
-    import subprocess
     env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
     proc = subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "--platform",
                              "wine", "-s", "control_flat", "-a", "system", "--no-controls",

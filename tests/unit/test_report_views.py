@@ -97,7 +97,7 @@ def test_a_cell_the_harness_stopped_is_not_shown_as_killed_by_a_signal(doc):
 
 def test_warmup_end_is_the_setting_times_the_final_threads_done(doc):
     x, _ = cellinfo.series(cell(doc, LEAK), "rss")
-    assert cellinfo.warmup_end(doc, x) == pytest.approx(0.2 * 2000)
+    assert cellinfo.warmup_end(doc, cell(doc, LEAK), x) == pytest.approx(0.2 * 2000)
 
 
 def test_reproduce_command_carries_the_environment_quoted():
@@ -119,7 +119,7 @@ def test_plotted_trend_of_every_signal_is_its_recorded_rate(doc, cid):
         if rate is None:
             continue
         x, y = (np.asarray(v, float) for v in cellinfo.series(c, name))
-        kept = x >= cellinfo.warmup_end(doc, x)
+        kept = x >= cellinfo.warmup_end(doc, c, x)
         slope, _, low, high = plots.fit(x[kept], y[kept], rate["confidence"])
         assert (slope, low, high) == pytest.approx(
             (rate["value"], *rate["ci"]), abs=0.01), name
