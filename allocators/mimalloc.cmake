@@ -149,12 +149,15 @@ function(tlsleak_mimalloc_from_source_mingw)
       COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${dll}" "${dyn_dir}/"
     BUILD_BYPRODUCTS "${static_lib}" "${import_lib}" "${dll}")
   set(wrap "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
+  # mimalloc_exports.c as on Linux: the exported mi_* wrappers allocid.c looks up.
   tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-static"
-    LINK_LIBRARIES tlsleak_mimalloc_api "${static_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+    LINK_LIBRARIES tlsleak_mimalloc_api tlsleak_mimalloc_exports "${static_lib}"
+    LINK_OPTIONS "${wrap}" DEPENDS ${ep})
   tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE static ROUTE api
     LIBRARY "${static_lib}" ORIGIN "${S_ORIGIN}")
   tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-dynamic"
-    LINK_LIBRARIES tlsleak_mimalloc_api "${import_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+    LINK_LIBRARIES tlsleak_mimalloc_api tlsleak_mimalloc_exports "${import_lib}"
+    LINK_OPTIONS "${wrap}" DEPENDS ${ep})
   tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE dynamic ROUTE api
     LIBRARY "${dll}" ORIGIN "${S_ORIGIN}")
 endfunction()
