@@ -51,49 +51,66 @@ else()
 endif()
 
 # --- source builds ------------------------------------------------------------------------
-# tlsleak_mimalloc_from_source(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir> | GIT_TAG <tag>)
-function(tlsleak_mimalloc_from_source)
-  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR;GIT_TAG" "" ${ARGN})
+# tlsleak_mimalloc_project(<ep-var> <bin-var> VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>
+#     CMAKE_ARGS <arg>... BYPRODUCTS <file>... [INSTALL_COMMAND <cmd>...])
+# The one ExternalProject build of a source tree, for either target: sets <ep-var> to its
+# name (tlsleak_mimalloc_<version>) and <bin-var> to its build folder, where the BYPRODUCTS
+# are named; both "" when that version is already built from another source. CMAKE_ARGS adds
+# the target's own options to those every build has. Local trees only: other versions come
+# from the harness (see the top), so this build downloads nothing.
+function(tlsleak_mimalloc_project ep_var bin_var)
+  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR" "CMAKE_ARGS;BYPRODUCTS;INSTALL_COMMAND"
+    ${ARGN})
+  set(${ep_var} "" PARENT_SCOPE)
+  set(${bin_var} "" PARENT_SCOPE)
   string(MAKE_C_IDENTIFIER "tlsleak_mimalloc_${S_VERSION}" ep)
   if(TARGET ${ep})
     message(STATUS "tlsleak: mimalloc ${S_VERSION} from ${S_ORIGIN} skipped: "
       "that version is already built from another source")
     return()
   endif()
-  if(S_SOURCE_DIR)
-    set(source_args SOURCE_DIR "${S_SOURCE_DIR}")
-  else()
-    set(source_args GIT_REPOSITORY https://github.com/microsoft/mimalloc GIT_TAG "${S_GIT_TAG}"
-      GIT_SHALLOW TRUE UPDATE_DISCONNECTED TRUE)
+  set(bin "${CMAKE_BINARY_DIR}/_deps/${ep}/build")
+  list(TRANSFORM S_BYPRODUCTS PREPEND "${bin}/")
+  set(cmake_args -DCMAKE_BUILD_TYPE=Release -DMI_BUILD_TESTS=OFF -DMI_BUILD_STATIC=ON
+    -DMI_BUILD_OBJECT=OFF ${S_CMAKE_ARGS})
+  if(CMAKE_TOOLCHAIN_FILE)
+    list(APPEND cmake_args -DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE})
   endif()
+  ExternalProject_Add(${ep}
+    SOURCE_DIR "${S_SOURCE_DIR}"
+    PREFIX "${CMAKE_BINARY_DIR}/_deps/${ep}"
+    BINARY_DIR "${bin}"
+    CMAKE_ARGS ${cmake_args}
+    # Quoted: none must reach ExternalProject as "" (no install step) rather than vanish.
+    INSTALL_COMMAND "${S_INSTALL_COMMAND}"
+    BUILD_BYPRODUCTS ${S_BYPRODUCTS})
+  set(${ep_var} "${ep}" PARENT_SCOPE)
+  set(${bin_var} "${bin}" PARENT_SCOPE)
+endfunction()
 
+# tlsleak_mimalloc_from_source(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>), Linux
+function(tlsleak_mimalloc_from_source)
+  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR" "" ${ARGN})
   # Same version as the package: its override configuration already exists.
   set(want_override FALSE)
   if(NOT S_VERSION STREQUAL tlsleak_mimalloc_pkg_version)
     set(want_override TRUE)
   endif()
-
-  set(bin "${CMAKE_BINARY_DIR}/_deps/${ep}/build")
-  set(static_lib "${bin}/${CMAKE_STATIC_LIBRARY_PREFIX}mimalloc${CMAKE_STATIC_LIBRARY_SUFFIX}")
+  set(static_name "${CMAKE_STATIC_LIBRARY_PREFIX}mimalloc${CMAKE_STATIC_LIBRARY_SUFFIX}")
   string(REGEX MATCH "^[0-9]+\\.[0-9]+" major_minor "${S_VERSION}")
-  set(shared_lib "${bin}/libmimalloc.so.${major_minor}") # SOVERSION major.minor
-  set(byproducts "${static_lib}")
+  set(shared_name "libmimalloc.so.${major_minor}") # SOVERSION major.minor
+  set(byproducts "${static_name}")
   if(want_override)
-    list(APPEND byproducts "${shared_lib}")
+    list(APPEND byproducts "${shared_name}")
   endif()
-  set(cmake_args -DCMAKE_BUILD_TYPE=Release -DMI_BUILD_TESTS=OFF -DMI_OVERRIDE=ON
-    -DMI_BUILD_STATIC=ON -DMI_BUILD_SHARED=${want_override} -DMI_BUILD_OBJECT=OFF
-    -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
-  if(CMAKE_TOOLCHAIN_FILE)
-    list(APPEND cmake_args -DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE})
+  tlsleak_mimalloc_project(ep bin VERSION "${S_VERSION}" ORIGIN "${S_ORIGIN}"
+    SOURCE_DIR "${S_SOURCE_DIR}" BYPRODUCTS ${byproducts}
+    CMAKE_ARGS -DMI_OVERRIDE=ON -DMI_BUILD_SHARED=${want_override}
+      -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+  if(NOT ep)
+    return()
   endif()
-  ExternalProject_Add(${ep}
-    ${source_args}
-    PREFIX "${CMAKE_BINARY_DIR}/_deps/${ep}"
-    BINARY_DIR "${bin}"
-    CMAKE_ARGS ${cmake_args}
-    INSTALL_COMMAND ""
-    BUILD_BYPRODUCTS ${byproducts})
+  set(static_lib "${bin}/${static_name}")
 
   add_library(${ep}_static STATIC IMPORTED GLOBAL)
   set_target_properties(${ep}_static PROPERTIES
@@ -110,53 +127,38 @@ function(tlsleak_mimalloc_from_source)
   if(want_override)
     # Runs the system variant, but needs this build's shared library too.
     tlsleak_add_built_override(NAME mimalloc VERSION "${S_VERSION}" DEPENDS ${ep}
-      LIBRARY "${shared_lib}" ORIGIN "${S_ORIGIN}")
+      LIBRARY "${bin}/${shared_name}" ORIGIN "${S_ORIGIN}")
   endif()
 endfunction()
 
 # tlsleak_mimalloc_from_source_mingw(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>)
 # The static library and the DLL of one tree, with the programs routed to mi_* (ROUTE api).
-# A source tree only (Debian's source package, set up by ci/setup.sh): the Windows build
-# downloads nothing.
 function(tlsleak_mimalloc_from_source_mingw)
-  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR;GIT_TAG" "" ${ARGN})
-  if(NOT S_SOURCE_DIR)
-    message(STATUS "tlsleak: mimalloc ${S_VERSION} from ${S_ORIGIN} skipped: "
-      "the Windows build takes source trees only")
-    return()
-  endif()
-  string(MAKE_C_IDENTIFIER "tlsleak_mimalloc_${S_VERSION}" ep)
-  if(TARGET ${ep})
-    message(STATUS "tlsleak: mimalloc ${S_VERSION} from ${S_ORIGIN} skipped: "
-      "that version is already built from another source")
-    return()
-  endif()
-  set(source_args SOURCE_DIR "${S_SOURCE_DIR}")
-  set(bin "${CMAKE_BINARY_DIR}/_deps/${ep}/build")
-  set(static_lib "${bin}/libmimalloc-static.a")
-  set(import_lib "${bin}/libmimalloc.dll.a")
-  set(dll "${bin}/libmimalloc.dll")
+  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR" "" ${ARGN})
   set(dyn_dir "${CMAKE_BINARY_DIR}/bin/mimalloc-${S_VERSION}-dynamic")
-  ExternalProject_Add(${ep}
-    ${source_args}
-    PREFIX "${CMAKE_BINARY_DIR}/_deps/${ep}"
-    BINARY_DIR "${bin}"
-    CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DMI_BUILD_TESTS=OFF -DMI_OVERRIDE=OFF
-      -DMI_WIN_REDIRECT=OFF -DMI_BUILD_STATIC=ON -DMI_BUILD_SHARED=ON -DMI_BUILD_OBJECT=OFF
-      -DCMAKE_TOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE}
+  tlsleak_mimalloc_project(ep bin VERSION "${S_VERSION}" ORIGIN "${S_ORIGIN}"
+    SOURCE_DIR "${S_SOURCE_DIR}"
+    BYPRODUCTS libmimalloc-static.a libmimalloc.dll.a libmimalloc.dll
+    CMAKE_ARGS -DMI_OVERRIDE=OFF -DMI_WIN_REDIRECT=OFF -DMI_BUILD_SHARED=ON
     # The DLL goes beside the programs that load it: Windows looks there first.
     INSTALL_COMMAND "${CMAKE_COMMAND}" -E make_directory "${dyn_dir}"
-      COMMAND "${CMAKE_COMMAND}" -E copy_if_different "${dll}" "${dyn_dir}/"
-    BUILD_BYPRODUCTS "${static_lib}" "${import_lib}" "${dll}")
+      COMMAND "${CMAKE_COMMAND}" -E copy_if_different "<BINARY_DIR>/libmimalloc.dll"
+        "${dyn_dir}/")
+  if(NOT ep)
+    return()
+  endif()
   set(wrap "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free")
+  # mimalloc_exports.c as on Linux: the exported mi_* wrappers allocid.c looks up.
   tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-static"
-    LINK_LIBRARIES tlsleak_mimalloc_api "${static_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+    LINK_LIBRARIES tlsleak_mimalloc_api tlsleak_mimalloc_exports "${bin}/libmimalloc-static.a"
+    LINK_OPTIONS "${wrap}" DEPENDS ${ep})
   tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE static ROUTE api
-    LIBRARY "${static_lib}" ORIGIN "${S_ORIGIN}")
+    LIBRARY "${bin}/libmimalloc-static.a" ORIGIN "${S_ORIGIN}")
   tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-dynamic"
-    LINK_LIBRARIES tlsleak_mimalloc_api "${import_lib}" LINK_OPTIONS "${wrap}" DEPENDS ${ep})
+    LINK_LIBRARIES tlsleak_mimalloc_api tlsleak_mimalloc_exports "${bin}/libmimalloc.dll.a"
+    LINK_OPTIONS "${wrap}" DEPENDS ${ep})
   tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE dynamic ROUTE api
-    LIBRARY "${dll}" ORIGIN "${S_ORIGIN}")
+    LIBRARY "${bin}/libmimalloc.dll" ORIGIN "${S_ORIGIN}")
 endfunction()
 
 set(tlsleak_built_any FALSE)

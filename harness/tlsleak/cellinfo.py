@@ -13,6 +13,7 @@ import shlex
 
 from . import UsageError
 from .checkpoints import series as _cp_series
+from .numtext import num, percent
 from . import report, results
 from .report import CONTROL_EXPECT
 from .results import SCHEMA_ID
@@ -160,21 +161,6 @@ def rate_text(rate: dict | None) -> str:
     low, high = rate["ci"]
     return "%s %s (%s CI %s..%s)" % (num(rate["value"]), rate.get("unit", "B/thread"),
                                      percent(rate.get("confidence")), num(low), num(high))
-
-
-def percent(fraction) -> str:
-    """0.99875 -> '99.875%' (a per-look confidence must not print as 100%)."""
-    return ("%.4f" % (100 * (fraction or 0))).rstrip("0").rstrip(".") + "%"
-
-
-def num(v) -> str:
-    if v is None:
-        return "-"
-    if abs(v) >= 100 or v == 0:
-        return "%.0f" % v
-    if abs(v) >= 1:
-        return "%.1f" % v
-    return "%.2g" % v
 
 
 def size_text(v) -> str:

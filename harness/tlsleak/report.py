@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Sequence
 
+from .numtext import num as _num
 from .verdict import VERDICTS
 
 # What a control cell must show (anything else means the detector is not working).
@@ -27,14 +28,6 @@ _COLOURS = {"ok": "32", "leak": "1;31", "inconclusive": "33", "crash": "1;35",
 
 # ---------------------------------------------------------------------------------------------
 # the table
-
-
-def _num(v: float) -> str:
-    if abs(v) >= 100 or v == 0:
-        return "%.0f" % v
-    if abs(v) >= 1:
-        return "%.1f" % v
-    return "%.2g" % v
 
 
 def _rate_text(cell: dict) -> str:

@@ -4,6 +4,7 @@ table (warm-up and settle point marked) and the command that reproduces it."""
 from __future__ import annotations
 
 from . import UsageError, cellinfo
+from .numtext import num
 from .signals import unit as signal_unit
 
 MAX_ROWS = 24  # longer series are shown evenly thinned, first and last rows always kept
@@ -47,7 +48,7 @@ def series_table(doc: dict, cell: dict) -> list[str]:
         out.append("  ".join(cells).rstrip())
     if len(rows) < len(cps):
         out.append("(%d of %d checkpoints shown)" % (len(rows), len(cps)))
-    out.append("w = warm-up, dropped before the fit (threads done < %s)" % cellinfo.num(warm))
+    out.append("w = warm-up, dropped before the fit (threads done < %s)" % num(warm))
     return out
 
 

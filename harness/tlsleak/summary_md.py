@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 
 from . import cellinfo, report
+from .numtext import num, percent
 
 FINDING_COLUMNS = ("cell", "verdict", "B/thread", "CI", "signal", "baseline", "why")
 
@@ -29,11 +30,11 @@ def _finding_row(cell: dict) -> tuple:
     rate = cell.get("rate") or {}
     ci = "-"
     if rate:
-        ci = "%s..%s (%s)" % (cellinfo.num(rate["ci"][0]), cellinfo.num(rate["ci"][1]),
-                              cellinfo.percent(rate.get("confidence")))
+        ci = "%s..%s (%s)" % (num(rate["ci"][0]), num(rate["ci"][1]),
+                              percent(rate.get("confidence")))
     status = (cell.get("baseline") or {}).get("status") or "-"
     return ("`%s`" % cell.get("id", "?"), cell.get("verdict", "?"),
-            cellinfo.num(rate.get("value")) if rate else "-", ci,
+            num(rate.get("value")) if rate else "-", ci,
             cell.get("signal") or "-", status, cell.get("reason", ""))
 
 

@@ -39,6 +39,7 @@ from . import signals as _signals
 from .checkpoints import series as _series
 from .checkpoints import signal_fields
 from .defaults import default
+from .numtext import num as _num, percent
 
 DEFAULT_FLOOR = default("floor")
 DEFAULT_STATS_FLOOR = default("stats_floor")
@@ -119,24 +120,12 @@ def rate_to_dict(rate: Rate | None) -> dict | None:
 # formatting
 
 
-def _num(v: float) -> str:
-    if not math.isfinite(v):
-        return str(v)
-    if abs(v) >= 100 or v == 0:
-        return "%.0f" % v
-    if abs(v) >= 1:
-        return "%.1f" % v
-    return "%.2g" % v
-
-
 def _unit(name: str) -> str:
     return _signals.unit(name)
 
 
 def _ci(rate: Rate) -> str:
-    # Per-look confidences of sequential judging (99.875 %) must not print as "100%".
-    pct = ("%.4f" % (rate.confidence * 100)).rstrip("0").rstrip(".")
-    return "%s%% CI %s..%s" % (pct, _num(rate.low), _num(rate.high))
+    return "%s CI %s..%s" % (percent(rate.confidence), _num(rate.low), _num(rate.high))
 
 
 # ---------------------------------------------------------------------------------------------

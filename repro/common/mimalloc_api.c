@@ -13,9 +13,9 @@
  * back to the CRT. emutls's blocks thus stay the CRT's, as in any MinGW program that links
  * mimalloc without routing.
  *
- * tlsleak_alloc_route tells allocid.c this program routes (the `alloc` line's mode=api), and
- * the exported tlsleak_export_mi_* let it find a statically linked mimalloc, whose API a
- * static library does not export, as mimalloc_exports.c does on Linux.
+ * tlsleak_alloc_route tells allocid.c this program routes (the `alloc` line's mode=api). These
+ * programs link mimalloc_exports.c too, so allocid.c finds a statically linked mimalloc here
+ * as on Linux.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,11 +30,7 @@ void *mi_malloc(size_t size);
 void *mi_calloc(size_t count, size_t size);
 void *mi_realloc(void *p, size_t size);
 void mi_free(void *p);
-int mi_version(void);
 bool mi_is_in_heap_region(const void *p);
-void mi_process_info(size_t *elapsed_msecs, size_t *user_msecs, size_t *system_msecs,
-                     size_t *current_rss, size_t *peak_rss, size_t *current_commit,
-                     size_t *peak_commit, size_t *page_faults);
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t count, size_t size);
@@ -114,25 +110,3 @@ void __wrap_free(void *p) {
 }
 
 PRIM_EXPORT const char *const tlsleak_alloc_route = "api";
-
-PRIM_EXPORT int tlsleak_export_mi_version(void);
-PRIM_EXPORT bool tlsleak_export_mi_is_in_heap_region(const void *p);
-PRIM_EXPORT void tlsleak_export_mi_process_info(size_t *elapsed_msecs, size_t *user_msecs,
-                                                size_t *system_msecs, size_t *current_rss,
-                                                size_t *peak_rss, size_t *current_commit,
-                                                size_t *peak_commit, size_t *page_faults);
-
-int tlsleak_export_mi_version(void) {
-    return mi_version();
-}
-
-bool tlsleak_export_mi_is_in_heap_region(const void *p) {
-    return mi_is_in_heap_region(p);
-}
-
-void tlsleak_export_mi_process_info(size_t *elapsed_msecs, size_t *user_msecs, size_t *system_msecs,
-                                    size_t *current_rss, size_t *peak_rss, size_t *current_commit,
-                                    size_t *peak_commit, size_t *page_faults) {
-    mi_process_info(elapsed_msecs, user_msecs, system_msecs, current_rss, peak_rss, current_commit,
-                    peak_commit, page_faults);
-}

@@ -111,13 +111,7 @@ int prim_module_path(const char *name, char *buf, size_t size) {
     uint32_t exe_size = sizeof exe;
     if (_NSGetExecutablePath(exe, &exe_size) != 0 || realpath(exe, real) == NULL)
         return -1;
-    char *slash = strrchr(real, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    /* CMake names a MODULE library .so on macOS too (CMAKE_SHARED_MODULE_SUFFIX). */
-    int len = snprintf(buf, size, "%s/%s.so", real, name);
-    return len > 0 && (size_t)len < size ? 0 : -1;
+    return prim_posix_module_path(real, name, buf, size);
 }
 
 /* macOS's C library is libSystem, which has no run-time version call. */

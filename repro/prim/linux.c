@@ -152,12 +152,7 @@ int prim_module_path(const char *name, char *buf, size_t size) {
     if (n <= 0)
         return -1;
     exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    int len = snprintf(buf, size, "%s/%s.so", exe, name);
-    return len > 0 && (size_t)len < size ? 0 : -1;
+    return prim_posix_module_path(exe, name, buf, size);
 }
 
 void prim_libc(char *buf, size_t size) {

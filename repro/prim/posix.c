@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,6 +155,17 @@ void *prim_module_open(const char *path) {
 
 void *prim_module_symbol(void *module, const char *name) {
     return dlsym(module, name);
+}
+
+/* CMake names a MODULE library .so on every POSIX target, macOS too
+ * (CMAKE_SHARED_MODULE_SUFFIX). */
+int prim_posix_module_path(char *exe, const char *name, char *buf, size_t size) {
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    int len = snprintf(buf, size, "%s/%s.so", exe, name);
+    return len > 0 && (size_t)len < size ? 0 : -1;
 }
 
 int prim_module_close(void *module) {

@@ -10,4 +10,8 @@
 /* The page size, read by prim_init. */
 uint64_t prim_posix_page_size(void);
 
+/* prim_module_path once the platform file has the executable's real path (exe, which it may
+ * overwrite): the module beside it. */
+int prim_posix_module_path(char *exe, const char *name, char *buf, size_t size);
+
 #endif
