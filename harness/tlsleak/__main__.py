@@ -16,15 +16,13 @@ def _writable(fd):
 
 
 def _take_interrupts():
-    """SIGINT and SIGTERM raise KeyboardInterrupt from now on; the launcher kept them blocked
-    (pending) while the interpreter started, so one sent then is taken here."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt from now on (interrupts.py); the launcher
+    kept them blocked (pending) while the interpreter started, so one sent then is taken
+    here."""
     import signal
 
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
-    for name in ("SIGINT", "SIGTERM"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _raise)
+    from tlsleak import interrupts
+    interrupts.install()
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 

@@ -3,16 +3,33 @@
 install() makes SIGTERM behave as Ctrl-C for the whole run (start-up, build, run). While
 `deferred()` is active (clean-up after a first interrupt, concluding and writing the results),
 a further interrupt is only noted: the clean-up and the writing finish, then the run ends as
-interrupted."""
+interrupted.
+
+While the cells run, the main thread waits for them with interrupts noted, not raised
+(as_completed): a KeyboardInterrupt raised inside concurrent.futures' own lock handling could
+leave a future's lock held and the pool deadlocked at shutdown. It raises the interrupt itself
+between waits, and waits at most TICK_S at a time: the kernel may hand a process's signal to
+any of its threads, and a main thread blocked without a timeout would take it only when the
+cell it meant to stop had run to its end (seen about once in 25 runs with a hung cell)."""
+import concurrent.futures
 import signal
 from contextlib import contextmanager
 
+TICK_S = 0.2  # how soon the main thread takes an interrupt another thread received
 SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None))
                 if s is not None)
-_state = {"noted": False}
+_state = {"noted": False, "raised": False}
 
 
 def _raise(signum, frame):
+    """The first interrupt raises KeyboardInterrupt; any later one (after one raised or noted)
+    is only noted, so that a second Ctrl-C cannot break into the clean-up, the writing or the
+    exit that the first one started (it once ended a run, its results written, killed by
+    SIGINT)."""
+    if _state["raised"] or _state["noted"]:
+        _state["noted"] = True
+        return
+    _state["raised"] = True
     raise KeyboardInterrupt
 
 
@@ -48,3 +65,18 @@ def deferred():
 
 def noted():
     return _state["noted"]
+
+
+def as_completed(futures):
+    """concurrent.futures.as_completed for the main thread, interrupts noted while it waits and
+    raised here as KeyboardInterrupt between waits (at most TICK_S apart)."""
+    pending = set(futures)
+    with deferred():
+        while pending:
+            if noted():
+                raise KeyboardInterrupt
+            done, pending = concurrent.futures.wait(
+                pending, timeout=TICK_S, return_when=concurrent.futures.FIRST_COMPLETED)
+            yield from done
+        if noted():
+            raise KeyboardInterrupt

@@ -49,6 +49,10 @@ def by_target(named):
 def merge(named, argv=()):
     """The merged document of the results `named` ([(path, doc)]); a UsageError (one line) when
     they do not belong together."""
+    for path, doc in named:
+        if doc.get("parts"):
+            raise UsageError(f"{path} is already a merge of several targets: give the runs it "
+                             f"was merged from instead")
     groups = by_target(named)
     merged = {label: _merge_shards(group, argv) for label, group in groups.items()}
     if len(merged) == 1:

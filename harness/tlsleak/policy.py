@@ -40,7 +40,9 @@ class Outcome:
     alloc: dict | None = None  # the `alloc` record
     end: dict | None = None  # the `end` record
     version_mismatch: str | None = None  # another checkpoint major version seen
-    settled_at: int | None = None  # sequential: checkpoints seen when the verdict settled
+    # Sequential: the checkpoints as judged when the verdict settled. Not an index into
+    # `checkpoints`: those may be thinned again by what arrives before the kill lands.
+    settled_on: tuple = ()
     stderr_tail: str = ""
     duration_s: float = 0.0
     probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
@@ -84,7 +86,7 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     cps = list(outcome.checkpoints)
     if sequential(criteria, role):
         seq = stats.Sequential(looks=looks, **criteria.judge_kw())
-        judged = seq.judge(cps[:outcome.settled_at] if outcome.settled_at else cps)
+        judged = seq.judge(list(outcome.settled_on) if outcome.settled_on else cps)
     else:
         judged = stats.judge_signals(cps, **criteria.judge_kw())
     timeline = [(c["t_recv"], c["done"]) for c in cps if c.get("t_recv") is not None]
@@ -251,8 +253,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
                        signals={**shown["signals"], **timed.signals},
                        attribution=shown["attribution"])
     if ours:
-        if outcome.settled_at:  # the threads it took, not those run before the kill landed
-            after = f"after {cps[outcome.settled_at - 1].get('done')} threads"
+        if outcome.settled_on:  # the threads it took, not those run before the kill landed
+            after = f"after {outcome.settled_on[-1].get('done')} threads"
         why = {"settled": "settled", "budget": f"time budget {criteria.budget_s:g} s reached",
                }.get(outcome.stop, f"stopped: {outcome.detail}")
         return Verdict(judged.verdict, f"{judged.reason} ({why} {after})",

@@ -54,8 +54,8 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         rec["runaway"] = True
     if verdict.stopped_early:
         rec["stopped_early"] = True
-    if outcome.settled_at:
-        rec["settled_at"] = cps[outcome.settled_at - 1].get("done")
+    if outcome.settled_on:
+        rec["settled_at"] = outcome.settled_on[-1].get("done")
     if outcome.probe is not None:
         rec["probe"] = outcome.probe
     return rec

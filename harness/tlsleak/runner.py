@@ -76,8 +76,11 @@ class _Live:
         self.stopping = False
 
     def start(self, argv, **kwargs):
-        """Popen, registered at once: a sweep of strays never takes a child just started."""
+        """Popen, registered at once: a sweep of strays never takes a child just started, and
+        an interrupt either finds it registered or keeps it from starting (None)."""
         with self._lock:
+            if self.stopping:
+                return None
             proc = subprocess.Popen(argv, **kwargs)
             self._procs.add(proc)
             return proc
@@ -97,8 +100,8 @@ class _Live:
             self._procs.discard(proc)
 
     def kill_all(self):
-        self.stopping = True
         with self._lock:
+            self.stopping = True
             for proc in list(self._procs):
                 host.kill_tree(proc)
 
@@ -107,19 +110,19 @@ LIVE = _Live()
 
 
 def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
-    """Sample the process until it exits. Returns (stop, detail, settled_at): stop is one of
-    policy.STOPS; settled_at the number of checkpoints at which sequential judging settled.
+    """Sample the process until it exits. Returns (stop, detail, settled_on): stop is one of
+    policy.STOPS; settled_on the checkpoints sequential judging settled on, else ().
     `hook` (exec_probe.Counter): pairs each sample with thread counts and may end the run."""
     n = seen = 0
     while proc.poll() is None:
         now = time.monotonic() - t0
         if now > limits.timeout_s:
             host.kill_tree(proc)
-            return "timeout", f"no exit within {limits.timeout_s:g} s", None
+            return "timeout", f"no exit within {limits.timeout_s:g} s", ()
         ended = hook.should_stop(now) if hook is not None else None
         if ended is not None:
             host.kill_tree(proc)
-            return (*ended, None)
+            return (*ended, ())
         looked = None
         if log.checkpoints or hook is None:  # the program's own (thinned) checkpoints
             if log.received > seen:
@@ -131,10 +134,10 @@ def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
         if seq is not None and looked is not None:
             if seq.look(looked) is not None:
                 host.kill_tree(proc)
-                return "settled", "", len(looked)
+                return "settled", "", tuple(looked)
             if now > criteria.budget_s:
                 host.kill_tree(proc)
-                return "budget", "", None
+                return "budget", "", ()
         if ps is not None:
             if hook is not None:
                 hook.before()
@@ -153,10 +156,10 @@ def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
                 broke = _cap_broken(s, limits)
                 if broke:
                     host.kill_tree(proc)
-                    return "cap", broke, None
+                    return "cap", broke, ()
         n += 1
         time.sleep(limits.sample_interval_s)
-    return "exited", "", None
+    return "exited", "", ()
 
 
 def _cap_broken(sample, limits):
@@ -226,6 +229,8 @@ def run_cell(cell, settings, env=None, hook=None):
     except OSError as e:
         return policy.Outcome(stop="not_started",
                               detail=f"cannot start {cell.argv[0]}: {e.strerror}")
+    if proc is None:  # an interrupt came between the check above and the start
+        return policy.Outcome(stop="interrupted")
     t0 = time.monotonic()
     reader = threading.Thread(target=_read_stdout, args=(proc.stdout, log, t0), daemon=True)
     reader.start()
@@ -241,7 +246,7 @@ def run_cell(cell, settings, env=None, hook=None):
     if hook is not None:
         hook.started(proc.pid)
     try:
-        stop, detail, settled_at = _watch(proc, ps, limits, criteria, samples, t0, log, seq,
+        stop, detail, settled_on = _watch(proc, ps, limits, criteria, samples, t0, log, seq,
                                           hook)
     finally:
         proc.wait()
@@ -257,7 +262,7 @@ def run_cell(cell, settings, env=None, hook=None):
     return policy.Outcome(
         stop=stop, detail=detail, returncode=proc.returncode,
         checkpoints=tuple(log.checkpoints or counted), samples=tuple(samples), alloc=log.alloc,
-        end=log.end, version_mismatch=log.version_mismatch, settled_at=settled_at,
+        end=log.end, version_mismatch=log.version_mismatch, settled_on=settled_on,
         stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
         probe=hook.record() if hook is not None else None, malformed=log.malformed,
         exit_reading=platforms.get(cell.target.platform).describe_exit(proc.returncode, log.end))

@@ -9,7 +9,7 @@ import secrets
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -166,7 +166,7 @@ def run_cells(cells, settings, jobs, progress=True):
     futures, interrupted = [], False
     try:
         futures = [pool.submit(one, c) for c in cells]
-        for fut in as_completed(futures):
+        for fut in interrupts.as_completed(futures):
             shown.finished(fut.result())
     except KeyboardInterrupt:
         interrupted = True

@@ -79,6 +79,38 @@ def test_an_interrupt_keeps_the_finished_cells_and_exits_130(tmp_path, signum):
     assert _leftovers("fault_hang_dtor") == []
 
 
+def test_an_interrupt_taken_by_another_thread_than_the_main_one_still_stops_the_cell(tmp_path):
+    """The kernel may hand a process's SIGINT to any of its threads (a sampling or reading
+    thread of the harness); Python runs the handler in the main thread only once it wakes. The
+    run must still stop within seconds, not when the hung cell reaches its timeout (it did,
+    about once in 25 interrupts). tgkill(2) gives the signal to one chosen thread."""
+    import ctypes
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system", "-j", "1",
+            "--no-controls", "-s", "control_flat", "-s", "fault_hang_dtor", "--timeout", "120",
+            "--no-report"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TLSLEAK_SKIP_SETUP="1"))
+    for line in proc.stderr:
+        if line.startswith("[  1/2]"):
+            break
+    time.sleep(1.0)  # the hanging cell is running, watched by the harness's threads
+    others = [t.id for t in psutil.Process(proc.pid).threads() if t.id != proc.pid]
+    assert others, "the harness runs its cells from threads beside the main one"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.tgkill(proc.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
+    t0 = time.monotonic()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)  # to the process: the main thread takes it in time
+        proc.wait(timeout=60)
+        pytest.fail("the interrupt was held until the cell's own end")
+    assert proc.returncode == 130 and time.monotonic() - t0 < 10
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert [c["id"] for c in doc["cells"]] == ["control_flat-system"]
+    assert _leftovers("fault_hang_dtor") == []
+
+
 def test_two_runs_at_once_share_the_build_and_keep_their_results_apart(tmp_path):
     env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
     runs = [subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / str(i)),

@@ -8,9 +8,9 @@ import math
 
 import pytest
 
-from tlsleak import UsageError, baseline, checkpoints, configs, policy, runner
+from tlsleak import UsageError, baseline, checkpoints, configs, policy, results, runner
 from tlsleak.commands.options import size
-from tlsleak.settings import Criteria, Limits
+from tlsleak.settings import Criteria, Limits, Settings
 
 pytestmark = pytest.mark.unit
 
@@ -150,3 +150,18 @@ def test_malformed_lines_are_shown_in_the_reason():
                                             end={"done": 10000}),
                              Criteria(sequential=False), "system")
     assert v.verdict == "ok" and "3 malformed TLSLEAK/1 line(s) ignored" in v.reason
+
+
+def test_a_settled_cell_is_recorded_when_its_kept_checkpoints_were_thinned_after_it_settled():
+    """A program printing checkpoints faster than the harness kills it: the kept checkpoints
+    are thinned again after the verdict settled, so fewer are kept than were judged. The cell
+    is still recorded with the threads it settled after (was an IndexError, an error cell)."""
+    seen = _cps(1024, n=3000, step=1)
+    kept = seen[::4] + seen[-1:]
+    out = policy.Outcome(stop="settled", returncode=-9, checkpoints=kept, settled_on=seen[:2500])
+    crit = Criteria()
+    verdict = policy.decide_safely(out, crit)
+    cell = runner.Cell(id="x-system", scenario="x", role="exec", config=SYSTEM, argv=["x"])
+    rec = results.cell_record(cell, Settings(criteria=crit), out, verdict, {})
+    assert verdict.verdict == "leak" and rec["settled_at"] == seen[2499]["done"] == 2499
+    assert len(rec["checkpoints"]) < 2500

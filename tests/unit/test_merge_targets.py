@@ -136,3 +136,8 @@ def test_one_target_merged_alone_keeps_its_ids(wine):
     m = merge.merge([("w", wine)])
     assert [c["id"] for c in m["cells"]] == [c["id"] for c in wine["cells"]]
     assert "parts" not in m and m["target"] == wine["target"]
+
+
+def test_a_merge_of_several_targets_is_not_merged_again(merged, wine):
+    with pytest.raises(UsageError, match="already a merge of several targets"):
+        merge.merge([("all.json", merged), ("wine.json", wine)])

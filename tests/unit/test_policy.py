@@ -61,12 +61,24 @@ def test_a_death_or_failing_exit_is_said_with_the_last_checkpoint(code, verdict,
 
 def test_the_harness_killing_a_settled_cell_is_not_a_crash():
     points = cps(1024)
-    v = decide(criteria=Criteria(), stop="settled", settled_at=12, returncode=-9, end=None,
-               checkpoints=points)
+    v = decide(criteria=Criteria(), stop="settled", settled_on=tuple(points[:12]),
+               returncode=-9, end=None, checkpoints=points)
     assert v.verdict == "leak" and v.stopped_early
     # The threads when it settled (the 12th checkpoint), not the last checkpoint before the kill.
     assert v.reason.endswith("(settled after %d threads)" % points[11]["done"])
     assert points[11]["done"] < points[-1]["done"]
+
+
+def test_a_settled_cell_whose_stored_checkpoints_were_thinned_after_the_verdict_is_judged():
+    """The checkpoints kept for storage are thinned again as more arrive between the verdict
+    settling and the kill landing (a program printing thousands of them): the verdict and the
+    threads it settled after come from what was judged, not from an index into what is kept."""
+    seen = cps(1024, n=60)
+    kept = seen[::4] + seen[-1:]  # fewer kept than were judged
+    v = decide(criteria=Criteria(), stop="settled", settled_on=seen[:50], returncode=-9,
+               end=None, checkpoints=kept)
+    assert v.verdict == "leak" and v.reason.endswith("(settled after %d threads)"
+                                                     % seen[49]["done"])
 
 
 def test_a_spent_budget_judges_what_arrived():
