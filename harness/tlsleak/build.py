@@ -10,7 +10,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from tlsleak import InfraError
+from tlsleak import InfraError, interrupts
 from tlsleak.host import current as host
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +38,15 @@ def _run_logged(cmd, log_path, what):
     with open(log_path, "a") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, **host.popen_kwargs())
+        proc = None
         try:
+            with interrupts.forking():
+                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, **host.popen_kwargs())
             rc = proc.wait()
         except BaseException:
-            host.kill_group_and_wait(proc)
+            if proc is not None:
+                host.kill_group_and_wait(proc)
             raise
     if rc != 0:
         tail = Path(log_path).read_text(errors="replace").splitlines()[-15:]

@@ -18,18 +18,15 @@ from contextlib import contextmanager
 TICK_S = 0.2  # how soon the main thread takes an interrupt another thread received
 SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None))
                 if s is not None)
-_state = {"noted": False, "raised": False}
+_state = {"noted": False}
 
 
 def _raise(signum, frame):
-    """The first interrupt raises KeyboardInterrupt; any later one (after one raised or noted)
-    is only noted, so that a second Ctrl-C cannot break into the clean-up, the writing or the
-    exit that the first one started (it once ended a run, its results written, killed by
-    SIGINT)."""
-    if _state["raised"] or _state["noted"]:
-        _state["noted"] = True
+    """An interrupt raises KeyboardInterrupt, unless one was already noted (while the cells
+    ran, or during clean-up and writing): then the run is already ending as interrupted, and
+    a second Ctrl-C must not break into that (it once killed a finished run by SIGINT)."""
+    if _state["noted"]:
         return
-    _state["raised"] = True
     raise KeyboardInterrupt
 
 
@@ -65,6 +62,20 @@ def deferred():
 
 def noted():
     return _state["noted"]
+
+
+@contextmanager
+def forking():
+    """Around a subprocess.Popen with a preexec_fn in the main thread. Python then runs its
+    at-fork callbacks (the logging module's lock: concurrent.futures imports logging), and a
+    KeyboardInterrupt raised inside one is swallowed with that lock still held, so the next
+    such fork, from any thread, hangs for ever (seen once in 60 interrupts at start-up).
+    Interrupts are noted while it forks and raised after it, where the caller can kill what
+    it started."""
+    with deferred():
+        yield
+    if noted():
+        raise KeyboardInterrupt
 
 
 def as_completed(futures):

@@ -5,11 +5,12 @@ import os
 import subprocess
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, environment, platforms, policy, verdict
+from tlsleak import checkpoints, configs, environment, interrupts, platforms, policy, verdict
 from tlsleak.host import current as host
 from tlsleak.target import PRELOAD_VARS, Target
 
@@ -78,7 +79,10 @@ class _Live:
     def start(self, argv, **kwargs):
         """Popen, registered at once: a sweep of strays never takes a child just started, and
         an interrupt either finds it registered or keeps it from starting (None)."""
-        with self._lock:
+        # From the main thread (bench), the fork must not take an interrupt mid-way
+        # (interrupts.forking); other threads never run signal handlers.
+        main = threading.current_thread() is threading.main_thread()
+        with self._lock, (interrupts.forking() if main else nullcontext()):
             if self.stopping:
                 return None
             proc = subprocess.Popen(argv, **kwargs)
