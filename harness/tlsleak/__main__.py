@@ -27,6 +27,18 @@ def _take_interrupts():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
+
+def _leave(code):
+    """Exit with the run's code. An interrupt arriving now has nothing left to stop, and
+    Python's finalisation puts back the default action for the signals it handled, which
+    would end a finished run killed by SIGINT (seen once in 40 triple Ctrl-Cs)."""
+    import signal
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    sys.exit(code)
+
+
 if not _writable(2):
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     sys.stderr = open(2, "w", closefd=False)
@@ -36,6 +48,10 @@ try:  # Ctrl-C while the imports load (numpy, scipy): exit 130, no traceback
     from tlsleak.cli import main  # noqa: E402
 except KeyboardInterrupt:
     print("tlsleak: interrupted", file=sys.stderr)
-    sys.exit(130)
+    _leave(130)
 
-sys.exit(main())
+try:
+    code = main()
+except KeyboardInterrupt:  # one that came as main() returned: the run was over
+    code = 130
+_leave(code)
