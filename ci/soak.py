@@ -234,6 +234,11 @@ def interrupts(tmp, i, tally):
 
 
 def main():
+    # Started in the background by a script (`nohup ... &`), this process inherits SIGINT
+    # ignored, and so would every harness it starts: a Ctrl-C sent before the harness takes
+    # SIGINT over would be dropped by the launcher's shell. Its runs are meant to get SIGINT
+    # as from a terminal, so the default action is put back for them.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--healthy-runs", type=int, default=20, help="runs of the healthy scenarios "
                     "on every configuration (20 x 4 x 13 configurations = 1040 cells)")
