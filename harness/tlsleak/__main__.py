@@ -15,16 +15,16 @@ def _writable(fd):
         return False
 
 
-def _take_interrupts():
-    """SIGINT and SIGTERM raise KeyboardInterrupt from now on (interrupts.py); the launcher
-    kept them blocked (pending) while the interpreter started, so one sent then is taken
-    here."""
+def _hold_interrupts(hold):
+    """Keep SIGINT and SIGTERM pending (hold=True) or take them (False). They stay held while
+    the modules load: an interrupt raised inside an import is not safe to raise (numpy's C
+    extension turned one into an ImportError; importlib swallowed another and the run went on,
+    each about once in 75 interrupts at start-up). The launcher holds them already where its
+    `env` can; this covers the rest."""
     import signal
-
-    from tlsleak import interrupts
-    interrupts.install()
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        how = signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK
+        signal.pthread_sigmask(how, {signal.SIGINT, signal.SIGTERM})
 
 
 def _leave(code):
@@ -51,9 +51,12 @@ if not _writable(2):
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     sys.stderr = open(2, "w", closefd=False)
 
-try:  # Ctrl-C while the imports load (numpy, scipy): exit 130, no traceback
-    _take_interrupts()
+try:  # Ctrl-C while the imports load (numpy, scipy): exit 130 once they have, no traceback
+    _hold_interrupts(True)
+    from tlsleak import interrupts  # noqa: E402
+    interrupts.install()  # from now on they raise KeyboardInterrupt (interrupts.py)
     from tlsleak.cli import main  # noqa: E402
+    _hold_interrupts(False)  # one sent meanwhile is raised here
 except KeyboardInterrupt:
     print("tlsleak: interrupted", file=sys.stderr)
     _leave(130)
