@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from tlsleak import policy, runner, signals
+from tlsleak import interrupts, policy, runner, signals
 
 from . import design, minimise, space
 
@@ -117,7 +117,14 @@ class Explorer:
         s = replace(s, limits=replace(s.limits, timeout_s=min(s.limits.timeout_s, left)),
                     criteria=replace(s.criteria, budget_s=min(s.criteria.budget_s, left)))
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            runs = list(pool.map(lambda c: self._run_one(point, c, s), self.confs))
+            futures = [pool.submit(self._run_one, point, c, s) for c in self.confs]
+            try:
+                for _ in interrupts.as_completed(futures):
+                    pass
+            except KeyboardInterrupt:
+                runner.LIVE.kill_all()  # the running cells end now, not at their budget
+                raise
+            runs = [f.result() for f in futures]
         if runner.LIVE.stopping:
             raise KeyboardInterrupt
         result = Point(point, runs, phase)
