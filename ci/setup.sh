@@ -52,7 +52,9 @@ up_to_date && exit 0
 # --- binary packages (the only step that needs root) --------------------------------------------
 apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-certificates python3 python3-venv python3-psutil
     python3-scipy python3-matplotlib "${alloc_packages[@]}")
-apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium)
+# clang: the tests compile include/tlsleak.h with a second compiler, as users' projects may.
+apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium
+    clang)
 # --platform wine: the mingw-w64 cross toolchain (cmake/mingw-w64.cmake) and Wine to run it.
 apt_wine=(mingw-w64 wine64)
 sudo=()
