@@ -26,6 +26,8 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+import procs  # noqa: E402  (the tests' process finder)
 TLSLEAK = str(ROOT / "tlsleak")
 HOSTILE = str(ROOT / "tests" / "programs" / "hostile.py")
 ENV = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
@@ -57,12 +59,11 @@ def survivors(words):
 
 
 def working_in(folder):
-    """Processes working in folder (the make and compilers of a build the soak started)."""
+    """(pid, command line) of the processes working in folder (a build the soak started)."""
     found = []
-    for p in psutil.process_iter():
+    for pid in procs.working_in(folder):
         try:
-            if p.cwd().startswith(str(folder)):
-                found.append((p.pid, " ".join(p.cmdline())[:120]))
+            found.append((pid, " ".join(psutil.Process(pid).cmdline())[:120]))
         except psutil.Error:
             pass
     return found

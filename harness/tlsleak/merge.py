@@ -85,7 +85,7 @@ def _merge_shards(named, argv):
 
     controls = _merged_controls([d["controls"] for d in docs])
     interrupted = any(d["interrupted"] for d in docs)
-    base = _merged_baseline(docs)
+    base = _merged_baseline([d.get("baseline") for d in docs])
     first = docs[0]
     doc = dict(first)
     doc.update({
@@ -113,16 +113,15 @@ def _side_by_side(merged, commands, argv):
     cells, parts = [], []
     for label, doc in merged.items():
         cells += [{**c, "id": f"{label}/{c['id']}"} for c in doc["cells"]]
-        ctl = doc["controls"]
         parts.append({
             "target": doc["target"], "commands": commands[label], "host": doc["host"],
             "build": doc["build"], "settings": doc["settings"], "plan": doc["plan"],
             "duration_s": doc["duration_s"], "interrupted": doc["interrupted"],
-            "controls": ctl, "exit_code": doc["exit_code"],
+            "controls": doc["controls"], "exit_code": doc["exit_code"],
             "baseline_file": (doc.get("baseline") or {}).get("file")})
     controls = _merged_controls([_qualified_controls(label, d["controls"])
                                  for label, d in merged.items()])
-    base = _merged_baseline([{"baseline": _qualified_baseline(label, d.get("baseline"))}
+    base = _merged_baseline([_qualified_baseline(label, d.get("baseline"))
                              for label, d in merged.items()])
     fingerprints = sorted(f"{p['target']['label']}={p['plan']['fingerprint']}" for p in parts)
     doc = dict(docs[0])
@@ -206,8 +205,9 @@ def missing_shards(doc):
     return missing
 
 
-def _merged_baseline(docs):
-    blocks = [d.get("baseline") for d in docs if d.get("baseline")]
+def _merged_baseline(blocks):
+    """One baseline block from the runs' blocks (None where a run had no baseline)."""
+    blocks = [b for b in blocks if b]
     if not blocks:
         return None
     merged = {"file": blocks[0].get("file")}

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from clihelp import ROOT, cell, run_cli
+from procs import working_in
 
 pytestmark = pytest.mark.integration
 
@@ -33,18 +34,6 @@ def survivors(*words):
         if all(w in line for w in words) and p.pid != os.getpid() \
                 and "tlsleak" not in argv[:3] and "run" not in argv[:4]:
             found.append(p.pid)
-    return found
-
-
-def working_in(folder):
-    """Processes whose working directory is in folder (make and the compilers of a build)."""
-    found = []
-    for p in psutil.process_iter():
-        try:
-            if p.cwd().startswith(str(folder)):
-                found.append(p.pid)
-        except psutil.Error:
-            pass
     return found
 
 
