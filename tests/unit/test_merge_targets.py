@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tlsleak import (UsageError, cellinfo, html_report, merge, plots, results, shard,
+from tlsleak import (UsageError, cellinfo, cli, html_report, merge, plots, results, shard,
                      summary_md, target)
 
 pytestmark = pytest.mark.unit
@@ -141,3 +141,17 @@ def test_one_target_merged_alone_keeps_its_ids(wine):
 def test_a_merge_of_several_targets_is_not_merged_again(merged, wine):
     with pytest.raises(UsageError, match="already a merge of several targets"):
         merge.merge([("all.json", merged), ("wine.json", wine)])
+
+
+def test_a_merge_that_cannot_be_written_says_so_in_one_line_after_its_summary(tmp_path, capsys):
+    """A full disk or a folder in the way: exit 3, one line, the summary already printed, and
+    junit.xml still written (was an 'internal error' with nothing said)."""
+    out = tmp_path / "m"
+    (out / "results.json").mkdir(parents=True)
+    rc = cli.main(["merge", str(DATA / "results.json"), str(DATA / "wine-results.json"),
+                   "--out", str(out), "--no-report"])
+    said = capsys.readouterr()
+    assert rc == 3 and "merged 2 file(s)" in said.out
+    lines = said.err.strip().splitlines()
+    assert len(lines) == 1 and "could not write results.json" in lines[0], said.err
+    assert (out / "junit.xml").is_file()

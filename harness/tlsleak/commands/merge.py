@@ -3,7 +3,7 @@ file, its JUnit XML and its reports (merge.py decides what belongs together)."""
 import sys
 from pathlib import Path
 
-from tlsleak import EXIT_INFRA, cellinfo, merge, report, session
+from tlsleak import EXIT_INFRA, cellinfo, merge, session
 from tlsleak.commands import report as report_cmd
 
 HELP = "combine the results of shards (run --shard K/N) into one results file and its reports"
@@ -28,10 +28,6 @@ def main(args):
     named = [(str(_file(p)), cellinfo.load_results(_file(p))) for p in args.results]
     out = session.check_out_dir(args.out)
     doc = merge.merge(named, args.argv)
-    out.mkdir(parents=True, exist_ok=True)
-    report.write_results(out / "results.json", doc)
-    report.write_junit(out / "junit.xml", doc)
-    failed = None if args.no_report else report_cmd.try_reports(doc, out)
     missing = merge.missing_shards(doc)
     print(f"merged {len(named)} file(s): {len(doc['cells'])} cells; "
           + ", ".join(f"{n} {v}" for v, n in doc["summary"].items()))
@@ -39,6 +35,9 @@ def main(args):
         print(f"incomplete: shard(s) {', '.join(missing)} not given")
     if not doc["controls"]["passed"]:
         print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
+    sys.stdout.flush()  # said before anything is written: a write failure hides nothing
+    session.write_outputs(out, doc)  # the pair, or one line and exit 3 (a full disk)
+    failed = None if args.no_report else report_cmd.try_reports(doc, out)
     print(f"results: {out / 'results.json'}  junit: {out / 'junit.xml'}")
     if failed:
         print(f"tlsleak: report failed: {failed}", file=sys.stderr)
