@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, baseline, session, sourcebuilds
+from tlsleak import InfraError, UsageError, baseline, interrupts, session, sourcebuilds
 from tlsleak.build import ROOT
 
 
@@ -44,7 +44,7 @@ def git(repo, *args):
 def judge(repo, commit, name, mode, scenario, settings, build_dir=None):
     """Build `commit` of `repo` and run `scenario` on it. BuildFailed gives a skipped step;
     an infrastructure failure (a tool missing) raises InfraError."""
-    from tlsleak import versions
+    versions = interrupts.load("tlsleak.versions")
     step = Step(commit=commit, subject=git(repo, "log", "-1", "--format=%s", commit))
     t0 = time.monotonic()
     try:

@@ -40,7 +40,7 @@ def _run_logged(cmd, log_path, what):
         log.flush()
         proc = None
         try:
-            with interrupts.forking():
+            with interrupts.held():
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, **host.popen_kwargs())
             rc = proc.wait()
@@ -131,8 +131,7 @@ class Build:
     def _write_built(self):
         """This run's source builds, rewritten before every configure (an empty list when
         none): CMake reads them from here, so nothing sticks in CMakeCache.txt."""
-        from tlsleak.versions import builtfile
-        builtfile.write(self.built_file(), self.built)
+        interrupts.load("tlsleak.versions.builtfile").write(self.built_file(), self.built)
 
     def _args_file(self):
         return self.dir / "tlsleak-cmake-args.json"

@@ -12,7 +12,9 @@ between waits, and waits at most TICK_S at a time: the kernel may hand a process
 any of its threads, and a main thread blocked without a timeout would take it only when the
 cell it meant to stop had run to its end (seen about once in 25 runs with a hung cell)."""
 import concurrent.futures
+import importlib
 import signal
+import threading
 from contextlib import contextmanager
 
 TICK_S = 0.2  # how soon the main thread takes an interrupt another thread received
@@ -65,17 +67,34 @@ def noted():
 
 
 @contextmanager
-def forking():
-    """Around a subprocess.Popen with a preexec_fn in the main thread. Python then runs its
-    at-fork callbacks (the logging module's lock: concurrent.futures imports logging), and a
-    KeyboardInterrupt raised inside one is swallowed with that lock still held, so the next
-    such fork, from any thread, hangs for ever (seen once in 60 interrupts at start-up).
-    Interrupts are noted while it forks and raised after it, where the caller can kill what
-    it started."""
+def held():
+    """Interrupts that come inside are noted, and raised as KeyboardInterrupt once it is done,
+    where the caller can kill what it started. For the main thread's steps that a
+    KeyboardInterrupt must not break into:
+    - a subprocess.Popen with a preexec_fn: Python then runs its at-fork callbacks (the logging
+      module's lock: concurrent.futures imports logging), and a KeyboardInterrupt raised inside
+      one is swallowed with that lock still held, so the next such fork, from any thread, hangs
+      for ever (seen once in 60 interrupts at start-up);
+    - an import (load()). Elsewhere than the main thread it does nothing: only the main thread
+      takes interrupts. One noted before it is the run's own: not raised again here."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = noted()
     with deferred():
         yield
-    if noted():
+    if noted() and not before:
         raise KeyboardInterrupt
+
+
+def load(name):
+    """importlib.import_module(name), whole, with an interrupt raised after it loaded. A
+    KeyboardInterrupt raised inside an import is not an interrupt any more: importlib swallowed
+    one (a run went on and exited 0), a C extension or __set_name__ turned others into
+    ImportError or RuntimeError (a report lost to a Ctrl-C). The modules loaded lazily, the
+    heavy ones (matplotlib, scipy) among them, come through here."""
+    with held():
+        return importlib.import_module(name)
 
 
 def as_completed(futures):

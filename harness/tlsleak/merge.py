@@ -182,8 +182,9 @@ def _qualified_controls(label, ctl):
 def _qualified_baseline(label, block):
     if not block:
         return None
-    return {k: ([f"{label}/{i}" for i in v] if isinstance(v, list) else v)
-            for k, v in block.items()}
+    block = {k: ([f"{label}/{i}" for i in v] if isinstance(v, list) else v)
+             for k, v in block.items()}
+    return {**block, "file": f"{label}: {block.get('file')}"}
 
 
 def _merged_unavailable(docs):
@@ -210,7 +211,8 @@ def _merged_baseline(blocks):
     blocks = [b for b in blocks if b]
     if not blocks:
         return None
-    merged = {"file": blocks[0].get("file")}
+    # Shards of one run share a file; runs of several targets may each name their own.
+    merged = {"file": "; ".join(dict.fromkeys(str(b.get("file")) for b in blocks))}
     for kind in (*_KINDS, "no_baseline_for_version"):
         merged[kind] = list(dict.fromkeys(i for b in blocks for i in b.get(kind) or []))
     if not merged["no_baseline_for_version"]:

@@ -5,7 +5,6 @@ import os
 import subprocess
 import threading
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import psutil
@@ -80,9 +79,8 @@ class _Live:
         """Popen, registered at once: a sweep of strays never takes a child just started, and
         an interrupt either finds it registered or keeps it from starting (None)."""
         # From the main thread (bench), the fork must not take an interrupt mid-way
-        # (interrupts.forking); other threads never run signal handlers.
-        main = threading.current_thread() is threading.main_thread()
-        with self._lock, (interrupts.forking() if main else nullcontext()):
+        # (interrupts.held); other threads never run signal handlers.
+        with self._lock, interrupts.held():
             if self.stopping:
                 return None
             proc = subprocess.Popen(argv, **kwargs)

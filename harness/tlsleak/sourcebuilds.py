@@ -10,7 +10,7 @@ nothing about this run is left for the next one.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs
+from tlsleak import InfraError, UsageError, configs, interrupts
 
 
 @dataclass
@@ -50,7 +50,7 @@ def build_one(name, spec, modes, root, jobs=None):
     """The versions.Built of allocator `name` from source `spec`, in `modes` (None: all).
     Bad specs are UsageError; a tool missing is InfraError; a tree that does not build raises
     versions.BuildFailed (bisect tells it apart from an infrastructure failure)."""
-    from tlsleak import versions  # only runs that build from source pay for it
+    versions = interrupts.load("tlsleak.versions")  # only runs that build from source pay
     try:
         recipe = versions.recipe(name)
     except KeyError:
@@ -69,7 +69,7 @@ def build_one(name, spec, modes, root, jobs=None):
 
 def prepare(allocators, repos, root, jobs=None):
     """Build what the specs name from source; the specs rewritten to configuration ids."""
-    from tlsleak import versions
+    versions = interrupts.load("tlsleak.versions")
     out = Prepared()
     by_entry = {}
     for text in allocators:

@@ -35,6 +35,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from . import interrupts
 from . import signals as _signals
 from .checkpoints import series as _series
 from .checkpoints import signal_fields
@@ -153,7 +154,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float], *, confidence: float = DEF
     xa, ya = _thin(xa[order], ya[order], max_points)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        from scipy import stats  # ~0.3 s to import: only when a slope is fitted
+        stats = interrupts.load("scipy.stats")  # ~0.3 s: only when a slope is fitted
         res = stats.theilslopes(ya, xa, alpha=confidence)
     slope, low, high = float(res[0]), float(res[2]), float(res[3])
     if not (math.isfinite(slope) and math.isfinite(low) and math.isfinite(high)):

@@ -172,10 +172,30 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while time.monotonic() - t0 < delay:
         time.sleep(0.01)
-    for p in psutil.Process(proc.pid).children():  # the launcher/harness, not the shell
+    harness = psutil.Process(proc.pid).children()  # the launcher/harness, not the shell
+    for p in harness:
         p.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
+    assert harness, f"the run ended before {delay} s: nothing was interrupted\n{err}"
     assert "status=130" in err and "Traceback" not in err, err
+
+
+def test_ctrl_c_while_the_report_is_written_exits_130_with_the_results_kept(tmp_path):
+    """The report's modules load lazily (matplotlib), and an interrupt raised inside an import
+    is not safe: importlib swallowed one and the run exited 0 (a Ctrl-C at 1 s in the test
+    above). The results are written and said before the report starts."""
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "-s", "control_flat"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+    for line in proc.stdout:
+        if line.startswith("results: "):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and "failed" not in err, err
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert len(doc["cells"]) == 3 and not doc["interrupted"]
 
 
 def test_a_second_interrupt_during_clean_up_keeps_the_finished_cells(tmp_path):

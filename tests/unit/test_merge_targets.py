@@ -96,6 +96,23 @@ def test_controls_and_exit_code_cover_both_targets(native, wine, merged):
     assert m["controls"]["invalid_configs"] == [{"config": f"{WINE}/system", "why": "grows"}]
 
 
+def test_each_target_names_the_baseline_it_was_compared_with(native, wine):
+    native, wine = copy.deepcopy(native), copy.deepcopy(wine)
+    empty = {"new": [], "fixed": [], "known": [], "changed": [], "unknown_cell": []}
+    native["baseline"] = {**empty, "file": "results/baseline/linux-x86_64-glibc.json",
+                          "known": ["control_leak-system"]}
+    wine["baseline"] = {**empty, "file": "results/baseline/windows-x86_64-wine.json",
+                        "new": ["seed_thread_local-mimalloc@2.0.9-static"]}
+    m = merge.merge([("n", native), ("w", wine)])
+    assert m["baseline"]["file"] == (f"{LINUX}: results/baseline/linux-x86_64-glibc.json; "
+                                     f"{WINE}: results/baseline/windows-x86_64-wine.json")
+    assert m["baseline"]["new"] == [f"{WINE}/seed_thread_local-mimalloc@2.0.9-static"]
+    assert [p["baseline_file"] for p in m["parts"]] == [
+        "results/baseline/linux-x86_64-glibc.json", "results/baseline/windows-x86_64-wine.json"]
+    md = summary_md.summary_markdown(m)
+    assert "linux-x86_64-glibc.json" in md and "windows-x86_64-wine.json" in md
+
+
 def test_the_grid_has_a_column_per_target_and_configuration_and_every_cell(merged):
     scenarios, columns, where = plots.grid_axes(merged)
     assert f"{WINE} system" in columns and f"{LINUX} system" in columns

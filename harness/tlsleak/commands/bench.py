@@ -1,5 +1,5 @@
 """tlsleak bench: calibrate the detector (false positives, power, speed); see bench.py."""
-from tlsleak import EXIT_OK, UsageError, catalog, configs, session
+from tlsleak import EXIT_OK, UsageError, catalog, configs, interrupts, session
 from tlsleak.build import ROOT
 from tlsleak.commands.options import add_param, int_in
 
@@ -26,7 +26,7 @@ def add_parser(sub):
 
 
 def main(args):
-    from tlsleak import bench  # scipy.stats and friends: only bench needs them here
+    bench = interrupts.load("tlsleak.bench")  # scipy.stats and friends: only bench needs them
     scenarios = catalog.load(ROOT)
     known = {s.name for s in scenarios}
     for name in args.healthy:

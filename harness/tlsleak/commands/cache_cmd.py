@@ -2,7 +2,7 @@
 import json
 import time
 
-from tlsleak import UsageError
+from tlsleak import UsageError, interrupts
 from tlsleak.build import ROOT
 
 HELP = "list or prune the allocator builds in .cache/builds"
@@ -35,7 +35,7 @@ def _size(path):
 
 
 def main(args):
-    from tlsleak.versions import cache
+    cache = interrupts.load("tlsleak.versions.cache")
     if args.action == "prune":
         if not (args.all or args.older_than or args.failed):
             raise UsageError("cache prune needs --all, --older-than AGE or --failed")

@@ -5,7 +5,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from tlsleak import EXIT_LEAK, EXIT_OK, UsageError, baseline, session, sourcebuilds
+from tlsleak import EXIT_LEAK, EXIT_OK, UsageError, baseline, interrupts, session, sourcebuilds
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.commands.run import settings_from
 from tlsleak.defaults import in_group
@@ -92,8 +92,8 @@ def label(a_cells, b_cells, floor):
         return "fixed", None
     ra, rb = _rates(a_cells), _rates(b_cells)
     if len(ra) >= 2 and len(rb) >= 2 and ra != rb:
-        from scipy.stats import mannwhitneyu  # only compare needs it
-        p = float(mannwhitneyu(ra, rb, alternative="two-sided").pvalue)
+        stats = interrupts.load("scipy.stats")  # only compare needs it
+        p = float(stats.mannwhitneyu(ra, rb, alternative="two-sided").pvalue)
         med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
         if p < ALPHA and abs(med(ra) - med(rb)) > floor:
             return "rate changed", p

@@ -3,7 +3,7 @@ reportfiles.py. `tlsleak run` and `tlsleak merge` write them too, through try_re
 import sys
 from pathlib import Path
 
-from tlsleak import EXIT_INFRA, EXIT_OK, cellinfo
+from tlsleak import EXIT_INFRA, EXIT_OK, cellinfo, interrupts
 
 HELP = "write the plots, summary.md and report.html of a results file"
 
@@ -23,7 +23,8 @@ def try_reports(doc, out, **where):
     """Write the reports of `doc` into `out`; None, or what failed in one line (the results
     already written are untouched: the caller says it and exits 3 at the end)."""
     try:
-        from tlsleak import reportfiles  # matplotlib: paid only when reports are written
+        # matplotlib: paid only when reports are written
+        reportfiles = interrupts.load("tlsleak.reportfiles")
         reportfiles.write_reports(doc, out, **where)
     except Exception as e:  # any failure of a view must not lose the run
         return f"{type(e).__name__}: {e}"
@@ -37,7 +38,7 @@ def main(args):
     if failed:
         print(f"tlsleak: report failed: {failed}", file=sys.stderr)
         return EXIT_INFRA
-    from tlsleak import reportfiles
+    reportfiles = interrupts.load("tlsleak.reportfiles")
     print(f"report: {args.html or out / reportfiles.REPORT_HTML}  "
           f"summary: {args.md or out / reportfiles.SUMMARY_MD}  "
           f"plots: {args.plots or out / reportfiles.PLOTS_DIR}")

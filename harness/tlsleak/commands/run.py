@@ -116,6 +116,9 @@ def main(args):
         overwrite=args.overwrite, platform=args.platform)
     done = session.run(req, show=lambda d: show(d, req, args.json))
     doc = done.doc
+    if not args.json:  # said first: an interrupt or a failure in the report still leaves it
+        print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
+              f"({doc['duration_s']:.1f} s)", flush=True)
     # results.json and junit.xml are written: a report that fails loses nothing measured.
     failed = None if args.no_report else report_cmd.try_reports(doc, done.out)
     code = EXIT_INFRA if failed else done.exit_code
@@ -123,8 +126,6 @@ def main(args):
         if failed:
             print(f"tlsleak: report failed: {failed}", file=sys.stderr)
         return code
-    print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
-          f"({doc['duration_s']:.1f} s)")
     if not args.no_report and not failed:
         print(f"report: {done.out / 'report.html'}  summary: {done.out / 'summary.md'}")
     if failed:  # said last, where it is seen
