@@ -4,6 +4,9 @@ misbehaving program is tests/programs/hostile.py."""
 import fcntl
 import json
 import os
+import pty
+import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -14,7 +17,7 @@ import psutil
 import pytest
 
 from clihelp import ROOT, cell, run_cli
-from procs import working_in
+from procs import harness_of, working_in
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +93,11 @@ def test_the_harness_memory_stays_bounded_whatever_the_child_prints(tmp_path, mo
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
             "--timeout", "60", "--exec", "--", HOSTILE, mode, str(n)]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    peak = PeakRSS(proc.pid)
+    launched = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 30
+    while harness_of(launched) is launched and time.monotonic() < deadline:
+        time.sleep(0.01)  # the warden splits off the harness once the interpreter is up
+    peak = PeakRSS(harness_of(launched).pid)
     peak.start()
     proc.communicate(timeout=120)
     peak.join(timeout=5)
@@ -108,18 +115,35 @@ def test_a_grandchild_that_escapes_with_setsid_is_killed_at_cell_end(tmp_path):
     assert survivors(HOSTILE, "setsid_escape") == []
 
 
-def test_a_hung_cell_dies_with_a_sigkilled_harness(tmp_path):
+WRAPPED_HANG = f"{shlex.quote(HOSTILE)} hang 0; exit 0"  # a shell forks it: a grandchild
+
+
+@pytest.mark.parametrize("killed", ["harness", "launched process"])
+@pytest.mark.parametrize("program, words, want", [
+    ([HOSTILE, "hang", "0"], [HOSTILE, "hang"], 1),
+    ([HOSTILE, "setsid_escape", "0"], [HOSTILE, "setsid_escape"], 2),  # and its parent
+    (["sh", "-c", WRAPPED_HANG], [HOSTILE, "hang", "0"], 2)],  # the shell and its child
+    ids=["hung cell", "grandchild gone with setsid", "program behind a wrapper script"])
+def test_nothing_a_cell_started_outlives_a_sigkill(tmp_path, program, words, want, killed):
+    """The cells die with the harness (PDEATHSIG); what they started comes back to a warden
+    that outlives it (Linux: a subreaper), or to the harness when the warden is the one
+    killed."""
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
-            "--timeout", "60", "--exec", "--", HOSTILE, "hang", "0"]
+            "--timeout", "60", "--exec", "--", *program]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     deadline = time.monotonic() + 60
-    while not survivors(HOSTILE, "hang") and time.monotonic() < deadline:
+    while len(survivors(*words)) < want and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert survivors(HOSTILE, "hang"), "the cell never started"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(0.5)
-    assert survivors(HOSTILE, "hang") == []
+    assert len(survivors(*words)) == want, "the cell never started"
+    launched = psutil.Process(proc.pid)
+    target = harness_of(launched) if killed == "harness" else launched
+    target.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while survivors(*words) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors(*words) == []
+    assert proc.returncode == -signal.SIGKILL  # the caller sees the harness's end
 
 
 def _interrupt_when(argv, ready, signum, times=1):
@@ -178,6 +202,37 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
     out, err = proc.communicate(timeout=120)
     assert harness, f"the run ended before {delay} s: nothing was interrupted\n{err}"
     assert "status=130" in err and "Traceback" not in err, err
+
+
+def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
+    """The terminal sends SIGINT to its whole foreground group (on Linux the warden and the
+    harness both get one; the warden passes on only what a process sent it)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a session of its own, the pty as its terminal
+        os.environ.update(ENV)
+        os.execv(str(ROOT / "tlsleak"), [
+            "tlsleak", "run", "--out", str(tmp_path), "-a", "system", "-j", "1", "--no-controls",
+            "-s", "control_flat", "--threads", "2000", "-s", "fault_hang_dtor", "--timeout", "60"])
+    shown, typed, deadline = b"", False, time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed and b"[  1/2]" in shown:
+            time.sleep(0.5)  # the hanging cell runs
+            os.write(fd, b"\x03")  # Ctrl-C, as typed
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = shown.decode(errors="replace")
+    assert typed and os.waitstatus_to_exitcode(status) == 130, text[-2000:]
+    assert "INTERRUPTED: 1 of 2 planned cells finished" in text and "Traceback" not in text
+    assert survivors("fault_hang_dtor") == []
 
 
 def test_ctrl_c_while_the_report_is_written_exits_130_with_the_results_kept(tmp_path):

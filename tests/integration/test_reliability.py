@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from clihelp import ROOT, cell, run_cli
+from procs import harness_of
 
 pytestmark = pytest.mark.integration
 
@@ -94,10 +95,11 @@ def test_an_interrupt_taken_by_another_thread_than_the_main_one_still_stops_the_
         if line.startswith("[  1/2]"):
             break
     time.sleep(1.0)  # the hanging cell is running, watched by the harness's threads
-    others = [t.id for t in psutil.Process(proc.pid).threads() if t.id != proc.pid]
+    harness = harness_of(psutil.Process(proc.pid))
+    others = [t.id for t in harness.threads() if t.id != harness.pid]
     assert others, "the harness runs its cells from threads beside the main one"
     libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.tgkill(proc.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
+    assert libc.tgkill(harness.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
     t0 = time.monotonic()
     try:
         proc.wait(timeout=30)

@@ -8,6 +8,8 @@ Every module offers the same small interface:
   count_maps(pid)            number of memory mappings, or None
   map_count_limit()          the OS limit on mappings, or None
   lock(fh), unlock(fh)       an exclusive lock on an open file
+  keep_watch()               at start-up: leave a warden that outlives the harness and kills
+                             what it left (Linux; elsewhere nothing)
   become_subreaper()         make orphaned descendants come back to the harness (where the OS can)
   reap_strays(keep)          kill and reap the harness's children not in keep (escaped ones)
   kill_group_and_wait(proc)  kill a child's group and wait until it is empty (a build)

@@ -1,14 +1,15 @@
 """Linux hosts: the POSIX parts, plus /proc for the mapping count and its limit, and prctl so
 nothing the harness starts outlives it: each child dies with the harness (PR_SET_PDEATHSIG,
 even when the harness is SIGKILLed), and the harness is a subreaper (PR_SET_CHILD_SUBREAPER) so
-a grandchild that escapes its group with setsid() is re-parented to it and swept at cell end."""
+a grandchild that escapes its group with setsid() is re-parented to it and swept at cell end;
+and a warden outlives the harness to kill what is left when the harness itself is killed."""
 import ctypes
 import os
 import signal
 
 import psutil
 
-from tlsleak.host import _posix
+from tlsleak.host import _posix, _warden
 from tlsleak.host._posix import (describe_exit, kill_tree, lock, sample, unlock)  # noqa: F401
 
 PR_SET_PDEATHSIG = 1
@@ -33,6 +34,11 @@ def _die_with_parent(parent=os.getpid()):
 def popen_kwargs():
     """A session of its own (the group kill), dying with the harness (PDEATHSIG)."""
     return {"preexec_fn": _die_with_parent(os.getpid()), "close_fds": True}
+
+
+def keep_watch():
+    """Split into the warden and the harness (_warden.py); returns in the harness."""
+    _warden.split(_prctl)
 
 
 def become_subreaper():
@@ -93,6 +99,6 @@ def map_count_limit():
         return None
 
 
-__all__ = ["become_subreaper", "count_maps", "describe_exit", "kill_group_and_wait",
-           "kill_tree", "lock", "map_count_limit", "popen_kwargs", "reap_strays", "sample",
+__all__ = ["become_subreaper", "count_maps", "describe_exit", "keep_watch",
+           "kill_group_and_wait", "kill_tree", "lock", "map_count_limit", "popen_kwargs", "reap_strays", "sample",
            "unlock"]

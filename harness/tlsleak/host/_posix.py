@@ -17,6 +17,10 @@ def kill_tree(proc):
         pass
 
 
+def keep_watch():
+    pass  # no subreaper (macOS, BSD): what a cell starts outside its group may outlive a kill -9
+
+
 def become_subreaper():
     return False  # no portable subreaper: only the group kill
 

@@ -1,0 +1,119 @@
+"""The warden (Linux): nothing the harness starts outlives it, even when the harness itself is
+SIGKILLed. The cells die with the harness by PDEATHSIG, but what they started does not: a
+grandchild that left with setsid(), the program behind a wrapper script of --exec. Those are
+re-parented to the nearest subreaper still alive, so one must outlive the harness.
+
+At start-up the process the user started splits in two. The parent stays as the warden: a
+subreaper that only waits, with nothing loaded but what start-up had. The child goes on as the
+harness. When the harness ends, however it ends, the warden kills whatever came back to it,
+then ends as the harness did (the same exit status, or the same signal).
+- A signal sent to the warden's pid (kill, a CI runner's SIGTERM) is passed on to the harness;
+  one sent by the terminal reached the whole foreground group, the harness with it already.
+- When the warden is the one SIGKILLed, the harness gets SIGTERM (its PDEATHSIG) and cleans up
+  as on any interrupt, its own subreaper sweep included."""
+import os
+import resource
+import signal
+import time
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+SENT_BY_A_PROCESS = (0, -1, -6)  # SI_USER (kill), SI_QUEUE, SI_TKILL; a terminal's is SI_KERNEL
+PASSED_ON = (signal.SIGINT, signal.SIGTERM)
+CLEAN_UP_S = 10.0  # a process stuck in the kernel (state D) is given up on after this
+
+
+def split(prctl):
+    """Returns in the harness (the child); the warden never returns. The caller holds SIGINT
+    and SIGTERM blocked (they stay pending for whichever process takes them). Without a
+    subreaper there is nothing to gain: no split."""
+    if prctl is None or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        return
+    watched = {*PASSED_ON, signal.SIGCHLD}
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # an inherited SIG_IGN would reap for us
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    warden = os.getpid()
+    harness = os.fork()
+    if harness == 0:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # programs must not inherit CHLD held
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != warden:  # the warden died before prctl took effect: an interrupt
+            os.kill(os.getpid(), signal.SIGTERM)
+        return
+    status = _watch(harness, watched)
+    _kill_what_came_back()
+    _end_as(status)
+
+
+def _watch(harness, watched):
+    """Wait for the harness to end, reaping what else ends meanwhile; pass signals on."""
+    while True:
+        info = signal.sigwaitinfo(watched)
+        if info.si_signo == signal.SIGCHLD:
+            status = _reap(harness)
+            if status is not None:
+                return status
+        elif info.si_code in SENT_BY_A_PROCESS and info.si_pid != harness:
+            try:
+                os.kill(harness, info.si_signo)
+            except ProcessLookupError:  # ended meanwhile: its SIGCHLD is pending
+                pass
+
+
+def _reap(harness=None):
+    """Reap every child that ended; the harness's wait status if it is one of them."""
+    found = None
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if pid == 0:
+            return found
+        if pid == harness:
+            found = status
+
+
+def _children():
+    """Pids whose parent is this process, from /proc/PID/stat (the field after the name)."""
+    me, kids = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            kids.append(int(name))
+    return kids
+
+
+def _kill_what_came_back():
+    """SIGKILL every child until none is left: each one killed hands its own children to us."""
+    deadline = time.monotonic() + CLEAN_UP_S
+    while time.monotonic() < deadline:
+        _reap()
+        kids = _children()
+        if not kids:
+            return
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _end_as(status):
+    """Leave with the harness's exit status, or die of its signal (without a core of ours)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if sig != signal.SIGKILL:  # its action cannot be set (nor needs to be)
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)  # a signal that does not end a process by default
+    os._exit(os.waitstatus_to_exitcode(status))
