@@ -176,16 +176,24 @@ def hostile(tmp, i, overrides, tally):
         tally.check_survivors([HOSTILE], f"hostile {mode}")
 
 
-def interrupted(argv, ready, signals, timeout=180):
+def interrupted(argv, ready, signals, timeout=180, to_harness=False):
+    """Run, wait until ready(proc), send the signals to the process started (on Linux, the
+    warden) or to the harness itself; (exit status, stderr)."""
     proc = subprocess.Popen([TLSLEAK, *argv], env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while not ready(proc) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
+    target = proc
+    if to_harness:
+        try:
+            target = procs.harness_of(psutil.Process(proc.pid))
+        except psutil.Error:  # already over
+            pass
     for s in signals:
         try:
-            proc.send_signal(s)
-        except ProcessLookupError:
+            target.send_signal(s)
+        except (ProcessLookupError, psutil.Error):
             pass
         time.sleep(0.02)
     out, err = proc.communicate(timeout=timeout)
@@ -232,6 +240,23 @@ def interrupts(tmp, i, tally):
             tally.lose(f"{what} interrupt: exit {rc}, cells {got}, lines seen {seen[-3:]}, "
                        f"stderr {err.strip()[-300:]}")
         tally.check_survivors(["fault_hang_dtor", "control_flat"], f"{what} interrupt")
+    # SIGKILL, of the harness (even rounds) or of the process started (odd: on Linux the
+    # warden, and the harness cleans up after it), while a grandchild that left its group
+    # with setsid() runs: nothing it started may live on
+    to_harness = i % 2 == 0
+    rc, err = interrupted(["run", "--out", str(Path(tmp) / f"int-kill-{i}"), "-a", "system",
+                           "--timeout", "60", "--exec", "--", HOSTILE, "setsid_escape", "0"],
+                          lambda p: len([x for x in survivors(["setsid_escape"])
+                                         if "-m tlsleak" not in x[1]]) == 2,  # it escaped
+                          [signal.SIGKILL], to_harness=to_harness)
+    tally.runs += 1
+    deadline = time.monotonic() + 10  # the harness's own clean-up, when the warden was killed
+    while survivors(["setsid_escape"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if rc != -signal.SIGKILL:
+        tally.lose(f"kill -9 of the {'harness' if to_harness else 'process started'}: "
+                   f"exit {rc} {err.strip()[-200:]}")
+    tally.check_survivors(["setsid_escape"], "kill -9")
 
 
 def main():
@@ -246,6 +271,9 @@ def main():
     ap.add_argument("--fault-rounds", type=int, default=3)
     ap.add_argument("--json", help="write the figures here too")
     args = ap.parse_args()
+    # The runs skip the launcher's set-up (it would be timed with them): done once here, so
+    # the soak also runs in a fresh clone.
+    subprocess.run([str(ROOT / "ci" / "setup.sh"), "run"], check=True, stdin=subprocess.DEVNULL)
     overrides = available("override")
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tlsleak-soak-") as tmp:
