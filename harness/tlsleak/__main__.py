@@ -53,6 +53,8 @@ if not _writable(2):
 
 try:  # Ctrl-C while the imports load (numpy, scipy): exit 130 once they have, no traceback
     _hold_interrupts(True)
+    from tlsleak import streams  # noqa: E402
+    streams.guard()  # a reader that goes away must not end the run before it is written
     from tlsleak.host import current as host  # noqa: E402
     host.keep_watch()  # Linux: from here on this is the harness, its parent the warden
     from tlsleak import interrupts  # noqa: E402

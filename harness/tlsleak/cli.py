@@ -7,7 +7,7 @@ import os
 import sys
 
 from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, InfraError, UsageError,
-                     __version__, interrupts)
+                     __version__, interrupts, streams)
 from tlsleak.commands import COMMANDS
 
 
@@ -51,10 +51,11 @@ def main(argv=None):
         args.argv = argv
         code = args.main(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
-        return code
-    except BrokenPipeError:
         # The reader went away (`tlsleak list --json | head -1`): end quietly, as a program
-        # killed by SIGPIPE would, and keep Python from complaining again at exit.
+        # killed by SIGPIPE would, once everything is written (streams.py).
+        return EXIT_PIPE if streams.stdout_lost() else code
+    except BrokenPipeError:  # the same, where the streams are not guarded (called in-process)
+        # Keep Python from complaining again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PIPE
     except UsageError as e:

@@ -204,6 +204,24 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
     assert "status=130" in err and "Traceback" not in err, err
 
 
+@pytest.mark.parametrize("lost, code", [("stdout", 141), ("stderr", 0)])
+def test_a_run_whose_reader_went_away_still_writes_everything(tmp_path, lost, code):
+    """`tlsleak run | head`, a `2>&1 | tee` cut short: the first write that fails used to end
+    the run before anything was written. Lost standard output ends as SIGPIPE would (141);
+    lost standard error changes nothing but the messages."""
+    r, w = os.pipe()
+    os.close(r)  # a reader gone before the first line
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, lost: w}
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "-s", "control_flat"]
+    proc = subprocess.run(argv, env=ENV, timeout=120, **streams)
+    os.close(w)
+    assert proc.returncode == code
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert len(doc["cells"]) == 3 and doc["controls"]["passed"]
+    assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
+
+
 def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
     """The terminal sends SIGINT to its whole foreground group (on Linux the warden and the
     harness both get one; the warden passes on only what a process sent it)."""
