@@ -9,6 +9,10 @@ EXIT_USAGE = 2
 EXIT_INFRA = 3
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
+# The signals that interrupt a run (exit 130, the finished cells kept), by name: Windows has
+# no SIGHUP. SIGHUP is a closed terminal or a dropped SSH session. (The launcher's shell lists
+# them too.)
+INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 class UsageError(Exception):

@@ -53,7 +53,8 @@ def main(argv=None):
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         # The reader went away (`tlsleak list --json | head -1`): end quietly, as a program
         # killed by SIGPIPE would, once everything is written (streams.py).
-        return EXIT_PIPE if streams.stdout_lost() else code
+        lost = streams.stdout_lost() and code != EXIT_INTERRUPTED  # interrupted says more
+        return EXIT_PIPE if lost else code
     except BrokenPipeError:  # the same, where the streams are not guarded (called in-process)
         # Keep Python from complaining again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

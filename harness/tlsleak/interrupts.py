@@ -1,6 +1,7 @@
-"""Interrupts (SIGINT, SIGTERM) at any moment end a run with exit 130 and whatever finished.
+"""Interrupts (SIGINT, SIGTERM, SIGHUP) at any moment end a run with exit 130 and whatever
+finished.
 
-install() makes SIGTERM behave as Ctrl-C for the whole run (start-up, build, run). While
+install() makes SIGTERM and SIGHUP behave as Ctrl-C for the whole run (start-up, build, run). While
 `deferred()` is active (clean-up after a first interrupt, concluding and writing the results),
 a further interrupt is only noted: the clean-up and the writing finish, then the run ends as
 interrupted.
@@ -17,9 +18,14 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from tlsleak import INTERRUPT_SIGNALS
+
 TICK_S = 0.2  # how soon the main thread takes an interrupt another thread received
-SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None))
-                if s is not None)
+SIGNALS = tuple(getattr(signal, n) for n in INTERRUPT_SIGNALS if hasattr(signal, n))
+# nohup: a SIGHUP ignored when the harness started stays ignored. (SIGINT is taken even then:
+# a script's background job inherits it ignored, and `kill -INT` must still stop it.)
+_KEPT_IGNORED = {s for s in SIGNALS
+                 if s != signal.SIGINT and signal.getsignal(s) == signal.SIG_IGN}
 _state = {"noted": False}
 
 
@@ -37,9 +43,10 @@ def _note(signum, frame):
 
 
 def install():
-    """SIGTERM and SIGINT raise KeyboardInterrupt (a harness's default SIGTERM would exit 143
-    and leave its children)."""
-    for s in SIGNALS:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (a harness's default SIGTERM would
+    exit 143 and leave its children; its default SIGHUP lost a run when an SSH session
+    dropped)."""
+    for s in set(SIGNALS) - _KEPT_IGNORED:
         try:
             signal.signal(s, _raise)
         except ValueError:  # not the main thread (tests calling in): leave as is
@@ -50,7 +57,7 @@ def install():
 def deferred():
     """Interrupts are noted, not raised, inside; noted() says whether one came."""
     previous = {}
-    for s in SIGNALS:
+    for s in set(SIGNALS) - _KEPT_IGNORED:
         try:
             previous[s] = signal.signal(s, _note)
         except ValueError:

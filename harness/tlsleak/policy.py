@@ -22,7 +22,7 @@ STOPS = ("exited",       # it ended by itself
          "duration",     # --exec: --duration ran out; killed
          "timeout",      # no exit within the limit; killed
          "cap",          # past an RSS, address-space or mapping cap; killed (a runaway)
-         "interrupted",  # the run was interrupted (SIGINT, SIGTERM): not a finished cell
+         "interrupted",  # the run was interrupted (SIGINT, SIGTERM, SIGHUP): not a finished cell
          "not_started")  # it could not be started (detail says why)
 # Stops where the harness itself killed the process: the signal that ended it was ours, so the
 # results record `stopped_by_harness`, never a crash's exit code or signal.

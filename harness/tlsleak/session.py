@@ -150,7 +150,7 @@ def _judge_cell(cell, settings):
 
 
 def run_cells(cells, settings, jobs, progress=True):
-    """Every cell, jobs at a time. An interrupt (SIGINT, SIGTERM) kills the running programs
+    """Every cell, jobs at a time. An interrupt (SIGINT, SIGTERM, SIGHUP) kills the running programs
     and keeps only the cells that had finished. Returns (records in plan order, interrupted)."""
     interrupts.install()
     shown = progress_mod.for_stream(sys.stderr, len(cells)) if progress else progress_mod.Silent()

@@ -222,17 +222,25 @@ def test_a_run_whose_reader_went_away_still_writes_everything(tmp_path, lost, co
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
 
 
-def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
-    """The terminal sends SIGINT to its whole foreground group (on Linux the warden and the
-    harness both get one; the warden passes on only what a process sent it)."""
+HUNG_SECOND = ["-a", "system", "-j", "1", "--no-controls", "-s", "control_flat",
+               "--threads", "2000", "-s", "fault_hang_dtor", "--timeout", "60"]
+
+
+def _on_a_terminal(argv, act):
+    """Run argv on a pty (a session of its own, the pty its terminal); once the first of two
+    cells is done and the second runs, act(master fd). (exit status, what the terminal
+    showed)."""
     pid, fd = pty.fork()
-    if pid == 0:  # the child: a session of its own, the pty as its terminal
+    if pid == 0:
         os.environ.update(ENV)
-        os.execv(str(ROOT / "tlsleak"), [
-            "tlsleak", "run", "--out", str(tmp_path), "-a", "system", "-j", "1", "--no-controls",
-            "-s", "control_flat", "--threads", "2000", "-s", "fault_hang_dtor", "--timeout", "60"])
-    shown, typed, deadline = b"", False, time.monotonic() + 120
+        os.execv(argv[0], argv)
+    shown, acted, deadline = b"", False, time.monotonic() + 120
     while time.monotonic() < deadline:
+        if not acted and b"[  1/2]" in shown:
+            time.sleep(0.5)  # the hanging cell runs
+            acted = True
+            if act(fd) == "closed":
+                break
         if select.select([fd], [], [], 0.1)[0]:
             try:
                 chunk = os.read(fd, 4096)
@@ -241,16 +249,71 @@ def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
             if not chunk:
                 break
             shown += chunk
-        if not typed and b"[  1/2]" in shown:
-            time.sleep(0.5)  # the hanging cell runs
-            os.write(fd, b"\x03")  # Ctrl-C, as typed
-            typed = True
     _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    text = shown.decode(errors="replace")
-    assert typed and os.waitstatus_to_exitcode(status) == 130, text[-2000:]
+    if acted != "closed":
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
+    """The terminal sends SIGINT to its whole foreground group (on Linux the warden and the
+    harness both get one; the warden passes on only what a process sent it)."""
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
+    code, text = _on_a_terminal(argv, lambda fd: os.write(fd, b"\x03"))  # Ctrl-C, as typed
+    assert code == 130, text[-2000:]
     assert "INTERRUPTED: 1 of 2 planned cells finished" in text and "Traceback" not in text
     assert survivors("fault_hang_dtor") == []
+
+
+def test_a_closed_terminal_stops_the_run_and_keeps_the_finished_cells(tmp_path):
+    """A dropped SSH session: the terminal hangs up (SIGHUP to its foreground group), and
+    every later write to it fails. The run stops as on Ctrl-C and writes what finished."""
+    def hang_up(fd):
+        os.close(fd)
+        return "closed"
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
+    code, _ = _on_a_terminal(argv, hang_up)
+    assert code == 130
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["interrupted"] and [c["id"] for c in doc["cells"]] == ["control_flat-system"]
+    assert survivors("fault_hang_dtor") == []
+
+
+def test_a_hangup_sent_to_the_job_stops_the_run_and_keeps_the_finished_cells(tmp_path):
+    """What a login shell does when its SSH session drops: SIGHUP to each job's process group.
+    By default it killed the harness at once and lost every finished cell."""
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    for line in proc.stderr:
+        if line.startswith("[  1/2]"):
+            break
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGHUP)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["interrupted"] and [c["id"] for c in doc["cells"]] == ["control_flat-system"]
+    assert survivors("fault_hang_dtor") == []
+
+
+def test_under_nohup_a_hangup_changes_nothing(tmp_path):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
+            "--no-controls", "-s", "control_flat", "--threads", "20000"]
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGHUP,
+                                                                        signal.SIG_IGN))
+    for line in proc.stderr:
+        if line.startswith("tlsleak: building"):
+            break
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert not doc["interrupted"] and len(doc["cells"]) == 1
 
 
 def test_ctrl_c_while_the_report_is_written_exits_130_with_the_results_kept(tmp_path):

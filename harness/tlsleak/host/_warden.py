@@ -7,8 +7,11 @@ At start-up the process the user started splits in two. The parent stays as the 
 subreaper that only waits, with nothing loaded but what start-up had. The child goes on as the
 harness. When the harness ends, however it ends, the warden kills whatever came back to it,
 then ends as the harness did (the same exit status, or the same signal).
-- A signal sent to the warden's pid (kill, a CI runner's SIGTERM) is passed on to the harness;
-  one sent by the terminal reached the whole foreground group, the harness with it already.
+- The interrupt signals the warden gets are passed on to the harness: one sent to the warden's
+  pid (kill, a CI runner's SIGTERM), and the SIGHUP of a terminal that hangs up, which the
+  kernel sends to the session leader only (the warden, when tlsleak was started as a
+  session's program). A Ctrl-C reaches the whole foreground group, the harness with it: the
+  copy passed on is only noted (interrupts.py: a second interrupt changes nothing).
 - When the warden is the one SIGKILLed, the harness gets SIGTERM (its PDEATHSIG) and cleans up
   as on any interrupt, its own subreaper sweep included."""
 import os
@@ -18,14 +21,13 @@ import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-SENT_BY_A_PROCESS = (0, -1, -6)  # SI_USER (kill), SI_QUEUE, SI_TKILL; a terminal's is SI_KERNEL
-PASSED_ON = (signal.SIGINT, signal.SIGTERM)
+PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # tlsleak.INTERRUPT_SIGNALS
 CLEAN_UP_S = 10.0  # a process stuck in the kernel (state D) is given up on after this
 
 
 def split(prctl):
-    """Returns in the harness (the child); the warden never returns. The caller holds SIGINT
-    and SIGTERM blocked (they stay pending for whichever process takes them). Without a
+    """Returns in the harness (the child); the warden never returns. The caller holds the
+    interrupt signals blocked (they stay pending for whichever process takes them). Without a
     subreaper there is nothing to gain: no split."""
     if prctl is None or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         return
@@ -53,7 +55,7 @@ def _watch(harness, watched):
             status = _reap(harness)
             if status is not None:
                 return status
-        elif info.si_code in SENT_BY_A_PROCESS and info.si_pid != harness:
+        elif info.si_pid != harness:
             try:
                 os.kill(harness, info.si_signo)
             except ProcessLookupError:  # ended meanwhile: its SIGCHLD is pending
