@@ -1,4 +1,5 @@
 """tlsleak: reproduce and judge memory leaks at thread-local-storage teardown."""
+import signal
 
 __version__ = "0.1.0"
 
@@ -9,10 +10,10 @@ EXIT_USAGE = 2
 EXIT_INFRA = 3
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
-# The signals that interrupt a run (exit 130, the finished cells kept), by name: Windows has
-# no SIGHUP. SIGHUP is a closed terminal or a dropped SSH session. (The launcher's shell lists
-# them too.)
-INTERRUPT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+# The signals that interrupt a run (exit 130, the finished cells kept): SIGHUP is a closed
+# terminal or a dropped SSH session (Windows has none). The launcher's shell lists them too.
+INTERRUPT_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                          if hasattr(signal, n))
 
 
 class UsageError(Exception):

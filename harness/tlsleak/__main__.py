@@ -1,6 +1,8 @@
 import os
 import sys
 
+from tlsleak import INTERRUPT_SIGNALS
+
 
 def _writable(fd):
     """Whether fd is open for writing. A shell started with 2>&- may hand us its script file,
@@ -15,15 +17,8 @@ def _writable(fd):
         return False
 
 
-def _interrupt_signals():
-    """The signals that interrupt a run (tlsleak.INTERRUPT_SIGNALS) that this OS has."""
-    import signal
-    from tlsleak import INTERRUPT_SIGNALS
-    return {getattr(signal, n) for n in INTERRUPT_SIGNALS if hasattr(signal, n)}
-
-
 def _hold_interrupts(hold):
-    """Keep SIGINT, SIGTERM, SIGHUP pending (hold=True) or take them (False). They stay held while
+    """Keep INTERRUPT_SIGNALS pending (hold=True) or take them (False). They stay held while
     the modules load: an interrupt raised inside an import is not safe to raise (numpy's C
     extension turned one into an ImportError; importlib swallowed another and the run went on,
     each about once in 75 interrupts at start-up). The launcher holds them already where its
@@ -31,7 +26,7 @@ def _hold_interrupts(hold):
     import signal
     if hasattr(signal, "pthread_sigmask"):
         how = signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK
-        signal.pthread_sigmask(how, _interrupt_signals())
+        signal.pthread_sigmask(how, INTERRUPT_SIGNALS)
 
 
 def _leave(code):
@@ -42,7 +37,7 @@ def _leave(code):
     import signal
     if not hasattr(signal, "pthread_sigmask"):  # Windows
         sys.exit(code)
-    late = _interrupt_signals()
+    late = set(INTERRUPT_SIGNALS)
     signal.pthread_sigmask(signal.SIG_BLOCK, late)
     for stream in (sys.stdout, sys.stderr):
         try:

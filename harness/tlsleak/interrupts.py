@@ -15,17 +15,18 @@ cell it meant to stop had run to its end (seen about once in 25 runs with a hung
 import concurrent.futures
 import importlib
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
 from tlsleak import INTERRUPT_SIGNALS
 
 TICK_S = 0.2  # how soon the main thread takes an interrupt another thread received
-SIGNALS = tuple(getattr(signal, n) for n in INTERRUPT_SIGNALS if hasattr(signal, n))
-# nohup: a SIGHUP ignored when the harness started stays ignored. (SIGINT is taken even then:
-# a script's background job inherits it ignored, and `kill -INT` must still stop it.)
-_KEPT_IGNORED = {s for s in SIGNALS
-                 if s != signal.SIGINT and signal.getsignal(s) == signal.SIG_IGN}
+# The interrupt signals the harness takes. nohup: a SIGHUP ignored when the harness started
+# stays ignored. (SIGINT is taken even then: a script's background job inherits it ignored,
+# and `kill -INT` must still stop it.)
+TAKEN = tuple(s for s in INTERRUPT_SIGNALS
+              if s == signal.SIGINT or signal.getsignal(s) != signal.SIG_IGN)
 _state = {"noted": False}
 
 
@@ -46,7 +47,7 @@ def install():
     """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (a harness's default SIGTERM would
     exit 143 and leave its children; its default SIGHUP lost a run when an SSH session
     dropped)."""
-    for s in set(SIGNALS) - _KEPT_IGNORED:
+    for s in TAKEN:
         try:
             signal.signal(s, _raise)
         except ValueError:  # not the main thread (tests calling in): leave as is
@@ -57,7 +58,7 @@ def install():
 def deferred():
     """Interrupts are noted, not raised, inside; noted() says whether one came."""
     previous = {}
-    for s in set(SIGNALS) - _KEPT_IGNORED:
+    for s in TAKEN:
         try:
             previous[s] = signal.signal(s, _note)
         except ValueError:
@@ -100,6 +101,9 @@ def load(name):
     one (a run went on and exited 0), a C extension or __set_name__ turned others into
     ImportError or RuntimeError (a report lost to a Ctrl-C). The modules loaded lazily, the
     heavy ones (matplotlib, scipy) among them, come through here."""
+    loaded = sys.modules.get(name)  # nothing to guard (verdict fits ask on every slope),
+    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
+        return loaded  # unless another thread is still loading it: then importlib waits
     with held():
         return importlib.import_module(name)
 

@@ -29,7 +29,7 @@ os.register_at_fork(after_in_parent=_interrupt_inside_the_fork_callback)
 
 @pytest.fixture
 def handlers():
-    old = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    old = {s: signal.getsignal(s) for s in interrupts.TAKEN}
     interrupts.install()
     yield
     for s, h in old.items():

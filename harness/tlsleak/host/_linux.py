@@ -21,12 +21,18 @@ except (OSError, AttributeError):
     _prctl = None
 
 
-def _die_with_parent(parent=os.getpid()):
+def _dies_with(parent, sig):
+    """In a child just forked: get `sig` when `parent` dies. False when it died already,
+    before the request took effect."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    return os.getppid() == parent
+
+
+def _die_with_parent(parent):
     def preexec():
         os.setsid()
-        if _prctl is not None:
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the harness died before prctl took effect
+        if not _dies_with(parent, signal.SIGKILL):
             os._exit(1)
     return preexec
 
@@ -38,7 +44,7 @@ def popen_kwargs():
 
 def keep_watch():
     """Split into the warden and the harness (_warden.py); returns in the harness."""
-    _warden.split(_prctl)
+    _warden.split(become_subreaper, _dies_with)
 
 
 def become_subreaper():
@@ -100,5 +106,5 @@ def map_count_limit():
 
 
 __all__ = ["become_subreaper", "count_maps", "describe_exit", "keep_watch",
-           "kill_group_and_wait", "kill_tree", "lock", "map_count_limit", "popen_kwargs", "reap_strays", "sample",
-           "unlock"]
+           "kill_group_and_wait", "kill_tree", "lock", "map_count_limit", "popen_kwargs",
+           "reap_strays", "sample", "unlock"]

@@ -19,27 +19,26 @@ import resource
 import signal
 import time
 
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
-PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # tlsleak.INTERRUPT_SIGNALS
+from tlsleak import INTERRUPT_SIGNALS
+
 CLEAN_UP_S = 10.0  # a process stuck in the kernel (state D) is given up on after this
 
 
-def split(prctl):
+def split(become_subreaper, dies_with):
     """Returns in the harness (the child); the warden never returns. The caller holds the
     interrupt signals blocked (they stay pending for whichever process takes them). Without a
-    subreaper there is nothing to gain: no split."""
-    if prctl is None or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    subreaper there is nothing to gain: no split. The OS's part is the caller's (_linux.py):
+    become_subreaper() -> bool, and dies_with(parent, signal) -> False if parent is gone."""
+    if not become_subreaper():
         return
-    watched = {*PASSED_ON, signal.SIGCHLD}
+    watched = {*INTERRUPT_SIGNALS, signal.SIGCHLD}
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # an inherited SIG_IGN would reap for us
     before = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
     warden = os.getpid()
     harness = os.fork()
     if harness == 0:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)  # programs must not inherit CHLD held
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != warden:  # the warden died before prctl took effect: an interrupt
+        if not dies_with(warden, signal.SIGTERM):  # the warden is gone already: an interrupt
             os.kill(os.getpid(), signal.SIGTERM)
         return
     status = _watch(harness, watched)
