@@ -53,8 +53,14 @@ def main(argv=None):
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         # The reader went away (`tlsleak list --json | head -1`): end quietly, as a program
         # killed by SIGPIPE would, once everything is written (streams.py).
-        lost = streams.stdout_lost() and code != EXIT_INTERRUPTED  # interrupted says more
-        return EXIT_PIPE if lost else code
+        lost = streams.stdout_lost()
+        if lost is None or code == EXIT_INTERRUPTED:  # interrupted says more
+            return code
+        if isinstance(lost, BrokenPipeError):
+            return EXIT_PIPE
+        print(f"tlsleak: could not write the output: {lost.strerror or lost} (anything the "
+              f"command writes to files is written)", file=sys.stderr)
+        return EXIT_INFRA
     except BrokenPipeError:  # the same, where the streams are not guarded (called in-process)
         # Keep Python from complaining again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

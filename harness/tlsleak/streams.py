@@ -1,8 +1,9 @@
 """Standard output and error that a reader going away cannot break. `tlsleak run | head`, a
 `2>&1 | tee` cut short, a terminal closed mid-run: a write then fails (EPIPE, EIO), and left
 alone that exception ended the run before its results were written. Guarded, the stream goes
-quiet instead and the run goes on to write everything; the command line ends with EXIT_PIPE
-when it was standard output that was lost (as a program killed by SIGPIPE would)."""
+quiet instead and the run goes on to write everything; the command line then ends with
+EXIT_PIPE when standard output's reader went away (as a program killed by SIGPIPE would), and
+as an infrastructure failure when it could not be written (a full disk)."""
 import sys
 
 
@@ -41,4 +42,5 @@ def guard():
 
 
 def stdout_lost():
-    return getattr(sys.stdout, "lost", None) is not None
+    """The OSError that ended standard output, or None."""
+    return getattr(sys.stdout, "lost", None)

@@ -204,22 +204,29 @@ def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
     assert "status=130" in err and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize("lost, code", [("stdout", 141), ("stderr", 0)])
+@pytest.mark.parametrize("lost, code", [("stdout", 141), ("stderr", 0), ("full stdout", 3)])
 def test_a_run_whose_reader_went_away_still_writes_everything(tmp_path, lost, code):
-    """`tlsleak run | head`, a `2>&1 | tee` cut short: the first write that fails used to end
-    the run before anything was written. Lost standard output ends as SIGPIPE would (141);
-    lost standard error changes nothing but the messages."""
+    """`tlsleak run | head`, a `2>&1 | tee` cut short, `> file` on a full disk: the first
+    write that fails used to end the run before anything was written. Lost standard output
+    ends as SIGPIPE would (141); lost standard error changes nothing but the messages; output
+    that cannot be written (/dev/full: ENOSPC) is an infrastructure failure, said in one line."""
     r, w = os.pipe()
     os.close(r)  # a reader gone before the first line
-    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, lost: w}
-    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
-            "-s", "control_flat"]
-    proc = subprocess.run(argv, env=ENV, timeout=120, **streams)
+    err, out = tmp_path / "stderr", tmp_path / "out"
+    with open("/dev/full", "w") as full, open(err, "w") as said:
+        stdout = {"stdout": w, "stderr": subprocess.DEVNULL, "full stdout": full}[lost]
+        stderr = w if lost == "stderr" else said
+        argv = [str(ROOT / "tlsleak"), "run", "--out", str(out), "-a", "system",
+                "-s", "control_flat"]
+        proc = subprocess.run(argv, env=ENV, timeout=120, stdout=stdout, stderr=stderr)
     os.close(w)
-    assert proc.returncode == code
-    doc = json.loads((tmp_path / "results.json").read_text())
+    assert proc.returncode == code, err.read_text()
+    if lost == "full stdout":
+        assert err.read_text().splitlines()[-1].startswith(
+            "tlsleak: could not write the output: No space left on device")
+    doc = json.loads((out / "results.json").read_text())
     assert len(doc["cells"]) == 3 and doc["controls"]["passed"]
-    assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
+    assert (out / "junit.xml").exists() and (out / "report.html").exists()
 
 
 HUNG_SECOND = ["-a", "system", "-j", "1", "--no-controls", "-s", "control_flat",
