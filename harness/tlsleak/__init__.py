@@ -3,13 +3,6 @@ import signal
 
 __version__ = "0.1.0"
 
-# Exit codes of the CLI (README "Exit codes").
-EXIT_OK = 0
-EXIT_LEAK = 1
-EXIT_USAGE = 2
-EXIT_INFRA = 3
-EXIT_INTERRUPTED = 130
-EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
 # The signals that interrupt a run (exit 130, the finished cells kept): SIGHUP is a closed
 # terminal or a dropped SSH session (Windows has none). The launcher's shell lists them too.
 INTERRUPT_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")

@@ -11,10 +11,10 @@ import os
 import tempfile
 
 from tlsleak import UsageError
+from tlsleak.vocab import FINDINGS, is_control
 
 FORMAT = "tlsleak-baseline/2"
 RESULTS_SCHEMA = "tlsleak-results/2"  # results.SCHEMA_ID, without importing the writer
-FINDINGS = ("leak", "crash", "timeout")
 TODO = "TODO: explain which teardown ordering and link mode make this cell leak"
 
 
@@ -46,7 +46,7 @@ def compare(cells, base):
     measured = {(e.get("scenario"), *_name_mode(e.get("config", "")))
                 for e in base["cells"].values()}
     for cell in cells:
-        if cell["role"].startswith("control-"):
+        if is_control(cell["role"]):
             continue  # controls are judged against what they must show, not a baseline
         entry = base["cells"].get(cell["id"])
         if entry is not None and entry.get("version") not in (None, cell["allocator"]["version"]):
@@ -90,7 +90,7 @@ def _entries(doc, old):
                  "config": cell["allocator"]["id"], "version": cell["allocator"]["version"]}
         if cell["rate"]:
             entry["rate"] = {"value": cell["rate"]["value"], "unit": cell["rate"]["unit"]}
-        if cell["verdict"] in FINDINGS and not cell["role"].startswith("control-"):
+        if cell["verdict"] in FINDINGS and not is_control(cell["role"]):
             entry["explanation"] = old.get(cell["id"], {}).get("explanation") or TODO
         if cell["allocator"].get("commit"):
             entry["commit"] = cell["allocator"]["commit"]

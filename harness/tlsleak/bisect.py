@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, baseline, interrupts, session, sourcebuilds
+from tlsleak import InfraError, UsageError, interrupts, session, sourcebuilds
 from tlsleak.build import ROOT
+from tlsleak.vocab import FINDINGS
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Step:
 
     @property
     def leaking(self):
-        return self.verdict in baseline.FINDINGS
+        return self.verdict in FINDINGS
 
 
 def git(repo, *args):

@@ -2,7 +2,7 @@
 
 CMake reads the same tags (repro/CMakeLists.txt, docs/DESIGN.md section 1) with the same strict
 rule, written here once for Python: the file starts with its /* header */; one `@role` in
-ROLES; `@scenario NAME [tls=MECH]` lines, NAME [a-z0-9_]+, MECH in MECHANISMS; no name twice.
+vocab.SCENARIO_ROLES; `@scenario NAME [tls=MECH]` lines, NAME [a-z0-9_]+, MECH in MECHANISMS; no name twice.
 A header that breaks the rule is an infrastructure error, as it is a CMake error. Which of the
 scenarios this toolchain can build is the manifest's word (target.Target.scenarios).
 """
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlsleak import InfraError
+from tlsleak.vocab import SCENARIO_ROLES, is_control
 
-ROLES = ("control-leak", "control-flat", "scenario", "fault")
 # The last four are registered by a Windows scenario itself (repro/CMakeLists.txt).
 MECHANISMS = ("none", "pthread", "c11", "cxx", "fls", "tlscb", "emutls", "dllmain")
 _TAG = re.compile(r"^\s*\*?\s*@(\w+)\s+(.*?)\s*$")
@@ -30,7 +30,7 @@ class Scenario:
 
     @property
     def is_control(self):
-        return self.role.startswith("control-")
+        return is_control(self.role)
 
 
 def _header(text, rel):
@@ -52,7 +52,7 @@ def parse_source(path, root):
     if not tags["role"]:
         raise InfraError(f"{rel}: no @role")
     role = tags["role"][0]
-    if role not in ROLES:
+    if role not in SCENARIO_ROLES:
         raise InfraError(f"{rel}: bad @role '{role}'")
     if not tags["scenario"]:
         raise InfraError(f"{rel}: no @scenario line")
@@ -84,5 +84,5 @@ def load(root):
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InfraError(f"scenario {twice[0]} is declared twice")
-    order = {"control-leak": 0, "control-flat": 1, "scenario": 2, "fault": 3}
+    order = {role: i for i, role in enumerate(SCENARIO_ROLES)}
     return sorted(found, key=lambda s: (order.get(s.role, 9), s.name))

@@ -15,7 +15,7 @@ from . import UsageError
 from .checkpoints import series as _cp_series
 from .numtext import num, percent
 from . import report, results
-from .report import CONTROL_EXPECT
+from .vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS
 from .results import SCHEMA_ID
 from .verdict import DECIDING, EXTERNAL, samples_to_series
 
@@ -26,8 +26,6 @@ MISSING_COLOUR = "#f0f0f0"
 # Verdicts on which white text reads better than black.
 DARK_VERDICTS = frozenset({"leak", "crash", "error"})
 
-# What a control must show, in words (CONTROL_EXPECT is the rule).
-CONTROL_NOTE = {"control-leak": "must leak", "control-flat": "must be ok"}
 # Baseline statuses that are news (a cell the baseline did not expect to look like this).
 NEWS = ("new", "fixed", "changed")
 
@@ -280,17 +278,12 @@ def provenance_line(doc: dict) -> str:
                       "finished %s" % (doc.get("finished") or "?")])
 
 
-# Words for exit.stop, when the harness stopped the process itself.
-HARNESS_STOPS = {"settled": "once the verdict was settled", "budget": "at the time budget",
-                 "timeout": "at the timeout", "cap": "past a memory cap"}
-
-
 def exit_text(cell: dict) -> str:
     """How the process ended: 'stopped by the harness once the verdict was settled', or its own
     exit code and signal."""
     ex = cell.get("exit") or {}
     if ex.get("stopped_by_harness"):
-        return "stopped by the harness %s" % HARNESS_STOPS.get(ex.get("stop"), "")
+        return "stopped by the harness %s" % STOPS.get(ex.get("stop"), "")
     return "code %s, signal %s" % (ex.get("code"), ex.get("signal"))
 
 

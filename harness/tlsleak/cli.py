@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, InfraError, UsageError,
-                     __version__, interrupts, streams)
+from tlsleak import InfraError, UsageError, __version__, interrupts, streams
+from tlsleak.vocab import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE
 from tlsleak.commands import COMMANDS
 
 

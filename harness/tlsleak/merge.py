@@ -13,7 +13,8 @@ each target's runs said of themselves (host, build, settings, plan, controls).
 """
 import hashlib
 
-from tlsleak import UsageError, report, results, session, shard
+from tlsleak import UsageError, report, results, session
+from tlsleak.vocab import is_control
 
 _KINDS = ("new", "fixed", "known", "changed", "unknown_cell")  # lists in a baseline block
 
@@ -72,7 +73,7 @@ def _merge_shards(named, argv):
     for path, doc in named:
         for cell in doc["cells"]:
             if cell["id"] in owner:
-                if cell["role"] in shard.CONTROL_ROLES:
+                if is_control(cell["role"]):
                     continue  # every shard ran the controls: one copy is kept
                 raise UsageError(f"cell {cell['id']} is in both {owner[cell['id']]} and {path}")
             owner[cell["id"]] = path

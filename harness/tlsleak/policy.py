@@ -12,21 +12,9 @@ import re
 from dataclasses import dataclass, field, replace
 
 from tlsleak import verdict as stats
+from tlsleak.vocab import STOPPED_ON_PURPOSE
 from tlsleak.host import current as host
 
-# Why the runner stopped a process (Outcome.stop).
-STOPS = ("exited",       # it ended by itself
-         "settled",      # sequential judging settled the verdict; the harness killed it
-         "budget",       # sequential judging's time budget ran out; the harness killed it
-         "threads",      # --exec: --threads threads finished (the probe's count); killed
-         "duration",     # --exec: --duration ran out; killed
-         "timeout",      # no exit within the limit; killed
-         "cap",          # past an RSS, address-space or mapping cap; killed (a runaway)
-         "interrupted",  # the run was interrupted (SIGINT, SIGTERM, SIGHUP): not a finished cell
-         "not_started")  # it could not be started (detail says why)
-# Stops where the harness itself killed the process: the signal that ended it was ours, so the
-# results record `stopped_by_harness`, never a crash's exit code or signal.
-STOPPED_BY_HARNESS = frozenset({"settled", "budget", "threads", "duration", "timeout", "cap"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +50,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A cell's verdict (verdict.VERDICTS), one-line reason, the deciding signal and its rate
+    """A cell's verdict (vocab.VERDICTS), one-line reason, the deciding signal and its rate
     (None for crash/timeout/error), every judged signal, and what else grew."""
     verdict: str
     reason: str
@@ -224,7 +212,7 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     memory = dict(signal=judged.signal, rate=judged.rate, **shown)
     cps = outcome.checkpoints
     after = f"after {outcome.threads_done or 0} threads"
-    ours = outcome.stop in ("settled", "budget", "threads", "duration")  # stopped on purpose
+    ours = outcome.stop in STOPPED_ON_PURPOSE
 
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tlsleak.vocab import EXIT_MEANING
+
 LAUNCHER = Path(__file__).resolve().parents[2] / "tlsleak"
-EXIT_MEANING = {1: "leak found", 2: "usage error", 3: "infrastructure failure",
-                130: "interrupted"}
 
 
 def describe(doc: dict | None, returncode: int, stderr: str = "") -> str:

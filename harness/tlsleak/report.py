@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Sequence
 
 from .numtext import num as _num
-from .verdict import VERDICTS
+from .vocab import CONTROL_EXPECT, CONTROL_MARK, VERDICTS
 
 # What a control cell must show (anything else means the detector is not working).
-CONTROL_EXPECT = {"control-leak": "leak", "control-flat": "ok"}
-CONTROL_MARK = {"control-leak": "[ctl+]", "control-flat": "[ctl-]"}
 
 _COLOURS = {"ok": "32", "leak": "1;31", "inconclusive": "33", "crash": "1;35",
             "timeout": "1;35", "error": "1;35"}

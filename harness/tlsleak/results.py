@@ -3,7 +3,7 @@ record per cell, and the provenance every cell carries. Built here and nowhere e
 import datetime as dt
 from pathlib import Path
 
-from tlsleak import policy, provenance, report, target
+from tlsleak import provenance, report, target, vocab
 from tlsleak.verdict import rate_to_dict
 
 SCHEMA_ID = "tlsleak-results/2"
@@ -65,7 +65,7 @@ def exit_record(outcome):
     """How the process ended: its own exit code or signal, or `stopped_by_harness` (with the
     stop: settled, budget, threads, duration, timeout, cap) when the harness killed it, whose signal says
     nothing about the program."""
-    if outcome.stop in policy.STOPPED_BY_HARNESS:
+    if outcome.stop in vocab.STOPPED_BY_HARNESS:
         return {"code": None, "signal": None, "stopped_by_harness": True, "stop": outcome.stop}
     return {"code": outcome.returncode, "signal": outcome.signal}
 

@@ -113,7 +113,7 @@ LIVE = _Live()
 
 def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
     """Sample the process until it exits. Returns (stop, detail, settled_on): stop is one of
-    policy.STOPS; settled_on the checkpoints sequential judging settled on, else ().
+    vocab.STOPS; settled_on the checkpoints sequential judging settled on, else ().
     `hook` (exec_probe.Counter): pairs each sample with thread counts and may end the run."""
     n = seen = 0
     while proc.poll() is None:

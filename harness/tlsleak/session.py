@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tlsleak import (EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK, InfraError, UsageError,
+from tlsleak.vocab import (CONTROL_EXPECT, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK,
+                           FINDINGS, is_control)
+from tlsleak import (InfraError, UsageError,
                      baseline, catalog, configs, exec_probe, interrupts, platforms, policy, report,
                      results, runner, shard, sourcebuilds, target)
 from tlsleak import progress as progress_mod
@@ -187,7 +189,7 @@ def check_controls(cells):
     verdicts say nothing of the scenarios until that cost is explained."""
     failures, invalid = [], {}
     for cell in cells:
-        want = report.CONTROL_EXPECT.get(cell["role"])
+        want = CONTROL_EXPECT.get(cell["role"])
         if want and cell["verdict"] != want:
             failures.append(f"{cell['id']}: expected {want}, got {cell['verdict']}")
             rate = cell.get("rate") or {}
@@ -211,8 +213,7 @@ def exit_code(cells, controls, interrupted, changes=None):
         return EXIT_INFRA
     if changes is not None:  # with a baseline, only what it does not expect counts
         return EXIT_LEAK if changes["new"] else EXIT_OK
-    findings = [c for c in cells if not c["role"].startswith("control-")
-                and c["verdict"] in baseline.FINDINGS]
+    findings = [c for c in cells if not is_control(c["role"]) and c["verdict"] in FINDINGS]
     return EXIT_LEAK if findings else EXIT_OK
 
 

@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict
 
 from tlsleak import UsageError
+from tlsleak.vocab import is_control
 
-CONTROL_ROLES = ("control-leak", "control-flat")
 
 
 def parse(text):
@@ -29,9 +29,9 @@ def parse(text):
 
 def select(cells, k, n):
     """The cells of shard k of n (1-based), in plan order. `cells` have `.id` and `.role`."""
-    dealt = sorted(c.id for c in cells if c.role not in CONTROL_ROLES)
+    dealt = sorted(c.id for c in cells if not is_control(c.role))
     mine = set(dealt[k - 1::n])
-    return [c for c in cells if c.role in CONTROL_ROLES or c.id in mine]
+    return [c for c in cells if is_control(c.role) or c.id in mine]
 
 
 def fingerprint(cells, settings):

@@ -52,7 +52,6 @@ MIN_POINTS = 6
 MAX_POINTS = 1000
 EXTERNAL = _signals.EXTERNAL
 
-VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from faultyrepo import ROOT, git, make_faulty_repo
-from tlsleak import policy, versions
+from tlsleak import policy, versions, vocab
 from tlsleak.versions import sources
 
 pytestmark = pytest.mark.integration
@@ -65,7 +65,7 @@ def test_bad_specs_are_one_line_usage_errors(faulty_repo, cache_root, tmp_path):
         with pytest.raises(versions.SourceError) as e:
             versions.resolve(spec, "faulty", cache_root)
         assert words in str(e.value) and "\n" not in str(e.value)
-        assert e.value.exit_code == versions.EXIT_USAGE
+        assert e.value.exit_code == vocab.EXIT_USAGE
 
 
 def test_offline_upstream_is_an_infrastructure_error(cache_root, monkeypatch):
@@ -73,7 +73,7 @@ def test_offline_upstream_is_an_infrastructure_error(cache_root, monkeypatch):
     with pytest.raises(versions.SourceError) as e:
         versions.resolve("upstream:v9.9.9", "faulty", cache_root,
                          upstream_url=f"file://{cache_root}/no-such-upstream.git")
-    assert e.value.exit_code == versions.EXIT_INFRA and "network needed" in str(e.value)
+    assert e.value.exit_code == vocab.EXIT_INFRA and "network needed" in str(e.value)
 
 
 def test_two_commits_with_one_version_are_two_builds(faulty_repo, cache_root):

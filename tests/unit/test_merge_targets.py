@@ -13,8 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tlsleak import (UsageError, cellinfo, cli, html_report, merge, plots, results, shard,
-                     summary_md, target)
+from tlsleak import (UsageError, cellinfo, cli, html_report, merge, plots, results,
+                     summary_md, target, vocab)
 
 pytestmark = pytest.mark.unit
 
@@ -131,7 +131,7 @@ def test_shards_of_one_target_merge_beside_another_target_and_a_missing_one_is_n
         part = copy.deepcopy(native)
         part["plan"]["shard"] = [k, 2]
         part["cells"] = [c for i, c in enumerate(part["cells"])
-                         if c["role"] in shard.CONTROL_ROLES or i % 2 == k - 1]
+                         if vocab.is_control(c["role"]) or i % 2 == k - 1]
         shards.append((f"shard{k}.json", part))
     m = merge.merge([*shards, ("wine.json", wine)])
     assert sorted(c["id"] for c in m["cells"] if c["target"] == LINUX) == \

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from tlsleak import report, results
+from tlsleak import report, results, vocab
 from tlsleak.checkpoints import CheckpointLog
 from tlsleak.verdict import judge_signals
 
@@ -115,7 +115,7 @@ def test_table_has_a_row_per_cell_with_its_verdict():
 def test_table_details_name_each_unexpected_cell_by_id():
     text = report.render_table(CELLS)
     for c in CELLS:
-        expected = report.CONTROL_EXPECT.get(c["role"], "ok")
+        expected = vocab.CONTROL_EXPECT.get(c["role"], "ok")
         note = "  %s: %s: " % (c["id"], c["verdict"])
         assert (note in text) == (c["verdict"] != expected), c["id"]
     missed = dict(CELLS[0], verdict="ok", reason="rss flat")  # a positive control that missed

@@ -1,5 +1,6 @@
 """tlsleak bench: calibrate the detector (false positives, power, speed); see bench.py."""
-from tlsleak import EXIT_OK, UsageError, catalog, configs, interrupts, session
+from tlsleak import UsageError, catalog, configs, interrupts, session
+from tlsleak.vocab import EXIT_OK
 from tlsleak.build import ROOT
 from tlsleak.commands.options import add_param, int_in
 

@@ -1,7 +1,8 @@
 """tlsleak list: the scenario catalog and every allocator configuration."""
 import json
 
-from tlsleak import EXIT_OK, catalog, session, target
+from tlsleak import catalog, session, target
+from tlsleak.vocab import EXIT_OK
 from tlsleak.build import ROOT
 from tlsleak.commands.run import add_platform
 

@@ -5,7 +5,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from tlsleak import EXIT_LEAK, EXIT_OK, UsageError, baseline, interrupts, session, sourcebuilds
+from tlsleak import UsageError, interrupts, session, sourcebuilds
+from tlsleak.vocab import EXIT_LEAK, EXIT_OK, FINDINGS, is_control
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.commands.run import settings_from
 from tlsleak.defaults import in_group
@@ -39,7 +40,7 @@ def _from_results(path, scenarios):
         raise UsageError(f"{path}: not a readable results.json ({e})")
     by = {}
     for c in doc.get("cells", []):
-        if c["role"].startswith("control-") or (scenarios and c["scenario"] not in scenarios):
+        if is_control(c["role"]) or (scenarios and c["scenario"] not in scenarios):
             continue
         by.setdefault(c["scenario"], []).append(c)
     label = ", ".join(sorted({c["allocator"]["id"] for cs in by.values() for c in cs}))
@@ -55,12 +56,12 @@ def _run_side(spec, args, settings, repos):
                 controls=False, out=Path(out), progress=False, build_dir=args.build_dir,
                 repos=repos, argv=args.argv))
         ids = {c["allocator"]["id"] for c in done.doc["cells"]
-               if not c["role"].startswith("control-")}
+               if not is_control(c["role"])}
         if len(ids) > 1:
             raise UsageError(f"{spec} names {len(ids)} configurations ({', '.join(sorted(ids))}): "
                              "compare takes one per side, e.g. NAME@VERSION:MODE")
         for c in done.doc["cells"]:
-            if c["role"].startswith("control-"):
+            if is_control(c["role"]):
                 continue
             by.setdefault(c["scenario"], []).append(c)
             label = c["allocator"]["id"]
@@ -74,7 +75,7 @@ def side(spec, args, settings, repos):
 
 
 def _leaks(cells):
-    return sum(c["verdict"] in baseline.FINDINGS for c in cells)
+    return sum(c["verdict"] in FINDINGS for c in cells)
 
 
 def _rates(cells):

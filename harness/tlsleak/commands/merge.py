@@ -3,7 +3,8 @@ file, its JUnit XML and its reports (merge.py decides what belongs together)."""
 import sys
 from pathlib import Path
 
-from tlsleak import EXIT_INFRA, cellinfo, merge, session
+from tlsleak import cellinfo, merge, session
+from tlsleak.vocab import EXIT_INFRA
 from tlsleak.commands import report as report_cmd
 
 HELP = "combine the results of shards (run --shard K/N) into one results file and its reports"

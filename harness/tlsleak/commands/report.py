@@ -3,7 +3,8 @@ reportfiles.py. `tlsleak run` and `tlsleak merge` write them too, through try_re
 import sys
 from pathlib import Path
 
-from tlsleak import EXIT_INFRA, EXIT_OK, cellinfo, interrupts
+from tlsleak import cellinfo, interrupts
+from tlsleak.vocab import EXIT_INFRA, EXIT_OK
 
 HELP = "write the plots, summary.md and report.html of a results file"
 

@@ -6,8 +6,9 @@ import os
 import sys
 from dataclasses import replace
 
-from tlsleak import (EXIT_INFRA, UsageError, __version__, environment, platforms, report,
-                     session, shard, signals, sourcebuilds)
+from tlsleak import (UsageError, __version__, environment, platforms, report, session, shard,
+                     signals, sourcebuilds)
+from tlsleak.vocab import EXIT_INFRA
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import PLATFORM_DEFAULTS, default, in_group, platform_dependent

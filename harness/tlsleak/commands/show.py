@@ -1,5 +1,6 @@
 """tlsleak show: one cell of a results file on the terminal (show.py renders it)."""
-from tlsleak import EXIT_OK, cellinfo, session
+from tlsleak import cellinfo, session
+from tlsleak.vocab import EXIT_OK
 from tlsleak import show as view
 
 HELP = "one cell in detail: verdict, signals, series, provenance, how to reproduce it"

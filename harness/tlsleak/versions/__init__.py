@@ -9,7 +9,7 @@
 from .builtfile import config_ids, write as write_built_file
 from .cache import BuildFailed, Built, config_version, ensure_built, prune
 from .recipes import RECIPES, mimalloc_decode, recipe
-from .sources import EXIT_INFRA, EXIT_USAGE, SPEC_KINDS, Source, SourceError, resolve, resolve_git
+from .sources import SPEC_KINDS, Source, SourceError, resolve, resolve_git
 
 
 def spec_for(name, ref, repos=None):
@@ -33,7 +33,7 @@ def resolve_for(name, spec, root):
                    debian_package=r.debian_source or name)
 
 
-__all__ = ["BuildFailed", "Built", "EXIT_INFRA", "EXIT_USAGE", "RECIPES", "Source",
+__all__ = ["BuildFailed", "Built", "RECIPES", "Source",
            "SourceError", "config_ids", "config_version", "ensure_built", "mimalloc_decode",
            "prune", "recipe", "resolve", "resolve_for", "resolve_git", "spec_for",
            "write_built_file"]

@@ -23,10 +23,10 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from tlsleak.vocab import EXIT_INFRA, EXIT_USAGE
+
 # Exit codes of the CLI (README, "Exit codes"): a spec that names nothing is a usage error; a
 # source that exists but cannot be reached (no network, a broken clone) is infrastructure.
-EXIT_USAGE = 2
-EXIT_INFRA = 3
 
 SPEC_KINDS = ("debian", "git", "dir", "tar", "upstream")
 
