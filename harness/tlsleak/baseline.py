@@ -7,36 +7,58 @@ records, so a baseline only ever speaks for the version it measured (the system 
 `system`, carries no version: the libc's is recorded beside it).
 `tlsleak run --write-baseline FILE` records a run, keeping the explanations already written."""
 import json
-import os
-import tempfile
+from pathlib import Path
 
-from tlsleak import UsageError
-from tlsleak.vocab import FINDINGS, is_control
+from tlsleak import UsageError, atomic, results
+from tlsleak.escape import terminal as safe
+from tlsleak.results.store import clean
+from tlsleak.vocab import FINDINGS, VERDICTS, is_control
 
 FORMAT = "tlsleak-baseline/2"
-RESULTS_SCHEMA = "tlsleak-results/2"  # results.SCHEMA_ID, without importing the writer
 TODO = "TODO: explain which teardown ordering and link mode make this cell leak"
+# The text fields of an entry: each a string when present (version, explanation: or null).
+_TEXT = {"scenario": False, "config": False, "version": True, "explanation": True,
+         "commit": True}
 
 
 def load(path):
     """The baseline at path, or a previous run's results.json taken as one; a usage error (one
-    line) when it cannot be used."""
+    line) when it cannot be used: read, parsed and checked before anything runs."""
     try:
-        with open(path) as fh:
-            doc = json.load(fh)
-    except OSError as e:
-        raise UsageError(f"baseline {path}: {e.strerror}")
-    except ValueError as e:
-        raise UsageError(f"baseline {path} is not valid JSON ({e})")
-    if isinstance(doc, dict) and doc.get("schema") == RESULTS_SCHEMA:
-        return {"format": FORMAT, "cells": _entries(doc, {}), "from_results": str(path)}
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"baseline {path}: {getattr(e, 'strerror', None) or e}")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise UsageError(f"baseline {path} is not valid JSON ({str(e)[:120]})")
+    if isinstance(doc, dict) and "schema" in doc:  # a run's results, read as results are
+        return {"format": FORMAT, "cells": _entries(results.loads(text, path), {}),
+                "from_results": str(path)}
     if not isinstance(doc, dict) or doc.get("format") != FORMAT \
             or not isinstance(doc.get("cells"), dict):
         raise UsageError(f"baseline {path} is not a {FORMAT} file")
-    for cid, entry in doc["cells"].items():  # checked now, not after the run
-        if not isinstance(entry, dict) or not isinstance(entry.get("verdict", ""), str):
-            raise UsageError(f"baseline {path}: cell '{cid}' is not an object with a verdict")
+    for cid, entry in doc["cells"].items():
+        problem = _entry_problem(entry)
+        if problem:
+            raise UsageError(f"baseline {path}: cell {safe(cid)!r} {problem}")
     return doc
+
+
+def _entry_problem(entry):
+    """What is wrong with one baseline entry, or None."""
+    if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
+        return "is not an object with a verdict (" + ", ".join(VERDICTS) + ")"
+    for key, nullable in _TEXT.items():
+        value = entry.get(key)
+        if key in entry and not (isinstance(value, str) or (nullable and value is None)):
+            return f"has a {key} that is not a string"
+    rate = entry.get("rate")
+    if rate is not None and not (isinstance(rate, dict) and isinstance(rate.get("unit"), str)
+                                 and isinstance(rate.get("value"), (int, float))
+                                 and not isinstance(rate.get("value"), bool)):
+        return "has a rate that is not {value: number, unit: string}"
+    return None
 
 
 def compare(cells, base):
@@ -108,12 +130,5 @@ def write(path, doc, previous=None):
                         "settings": doc["settings"], "finished": doc["finished"]},
         "cells": dict(sorted(cells.items())),
     }
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".baseline-")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(out, fh, indent=2)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    atomic.write_json(path, clean(out))
     return out

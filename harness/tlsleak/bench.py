@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from scipy import stats
 
-from tlsleak import provenance, report, runner, session, signals
+from tlsleak import atomic, provenance, runner, session, signals
 from tlsleak.build import ROOT
 from tlsleak.settings import Settings, Workload
 
@@ -261,7 +261,7 @@ def run(opts, scenarios, confs, build_manifest):
     (out / "bench.json").write_text(json.dumps(doc, indent=2) + "\n")
     table = render(doc)
     (out / "bench.md").write_text("# tlsleak bench\n\n" + table + "\n")
-    report.point_latest(out, out.parent / "latest")
+    atomic.symlink(out, out.parent / "latest")
     if opts.update_readme:  # the README's table, and beside it the committed figures it shows
         update_readme(table)
         for name in ("bench.json", "bench.md"):

@@ -8,16 +8,13 @@ signal's series, and the command that reproduces it. Pure functions over the res
 
 from __future__ import annotations
 
-import json
 import shlex
 
-from . import UsageError
-from .checkpoints import series as _cp_series
-from .numtext import num, percent
-from . import report, results
-from .vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS
-from .results import SCHEMA_ID
-from .verdict import DECIDING, EXTERNAL, samples_to_series
+from tlsleak.checkpoints import series as _cp_series
+from tlsleak.numtext import num, percent
+from tlsleak.results.model import target_of
+from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS, is_control as _role_is_control
+from tlsleak.verdict import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
 VERDICT_COLOURS = {"ok": "#a6d96a", "leak": "#d7191c", "inconclusive": "#fdae61",
@@ -31,7 +28,7 @@ NEWS = ("new", "fixed", "changed")
 
 
 def is_control(cell: dict) -> bool:
-    return cell.get("role") in CONTROL_EXPECT
+    return _role_is_control(cell.get("role"))
 
 
 def scenario_label(cell: dict) -> str:
@@ -80,21 +77,6 @@ def cells_to_plot(doc: dict) -> list[dict]:
     for c in interesting_cells(doc):
         wanted.update(id(k) for k in controls_for(doc, c))
     return [c for c in doc.get("cells") or [] if id(c) in wanted]
-
-
-def load_results(path) -> dict:
-    """The results document at `path`; a UsageError (one line) when it is not one."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as e:
-        raise UsageError("results %s: %s" % (path, e.strerror))
-    except ValueError as e:
-        raise UsageError("results %s is not valid JSON (%s)" % (path, e))
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_ID \
-            or not isinstance(doc.get("cells"), list):
-        raise UsageError("results %s is not a %s file" % (path, SCHEMA_ID))
-    return doc
 
 
 def find_cell(doc: dict, query: str) -> dict | None:
@@ -152,24 +134,12 @@ def settled_at(cell: dict) -> float | None:
 # words
 
 
-def rate_text(rate: dict | None) -> str:
-    """'1040 B/thread (95% CI 1022..1040)' or '-': a results rate, in its own unit."""
-    if not rate:
-        return "-"
-    low, high = rate["ci"]
-    return "%s %s (%s CI %s..%s)" % (num(rate["value"]), rate.get("unit", "B/thread"),
-                                     percent(rate.get("confidence")), num(low), num(high))
-
-
-def size_text(v) -> str:
-    """A size in binary units: 1.5 MiB, 57 KiB, 144 B."""
-    for div, suffix in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
-        if abs(v) >= div:
-            return "%.3g %s" % (v / div, suffix)
-    return "%.0f B" % v
-
-
-command_line = report.command_line
+def command_line(cell: dict) -> str:
+    """The exact program command of the cell, with the environment the harness set (the
+    preload variable among it), ready to paste into a POSIX shell."""
+    env = ["%s=%s" % (k, shlex.quote(str(v))) for k, v in sorted((cell.get("env") or {}).items())]
+    argv = [shlex.quote(str(a)) for a in cell.get("command") or []]
+    return " ".join((["env"] + env if env else []) + argv)
 
 
 def part_of(doc: dict, cell: dict) -> dict:
@@ -190,7 +160,7 @@ def tlsleak_command(doc: dict, cell: dict) -> str:
     platform."""
     s = settings_of(doc, cell)
     words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
-    platform = results.target_of(part_of(doc, cell)).get("platform", "native")
+    platform = target_of(part_of(doc, cell)).get("platform", "native")
     if platform != "native":
         words += ["--platform", platform]
     for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),

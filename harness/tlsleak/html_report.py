@@ -9,9 +9,10 @@ the file can be attached to a CI run or mailed and opens anywhere.
 from __future__ import annotations
 
 import base64
-from html import escape
+import html
 
-from . import cellinfo, plots, report
+from tlsleak import cellinfo, plots, table
+from tlsleak.escape import md_code, md_fence, md_text, terminal
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1400px;color:#222;
@@ -37,6 +38,12 @@ table.kv td{padding:1px 8px;vertical-align:top}table.kv td:first-child{color:#55
 """
 
 
+def _h(text) -> str:
+    """Text from a program or a results file, on one line of the page: controls shown as
+    \\xNN, markup escaped."""
+    return html.escape(terminal(text))
+
+
 def _style_for(verdict) -> str:
     dark = verdict in cellinfo.DARK_VERDICTS
     return "background:%s;color:%s" % (cellinfo.VERDICT_COLOURS.get(verdict, "#fff"),
@@ -48,7 +55,7 @@ def anchor(cell: dict) -> str:
 
 
 def _badge(verdict) -> str:
-    return '<span class="badge" style="%s">%s</span>' % (_style_for(verdict), escape(str(verdict)))
+    return '<span class="badge" style="%s">%s</span>' % (_style_for(verdict), _h(str(verdict)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,7 +67,7 @@ def grid_html(doc: dict) -> str:
     interesting cells linking to their section."""
     scenarios, configs, where = plots.grid_axes(doc)
     shown = {id(c) for c in cellinfo.interesting_cells(doc)}
-    head = "".join("<th scope=col>%s</th>" % escape(k) for k in configs)
+    head = "".join("<th scope=col>%s</th>" % _h(k) for k in configs)
     rows = []
     for s in scenarios:
         tds = []
@@ -69,15 +76,15 @@ def grid_html(doc: dict) -> str:
             if c is None:
                 tds.append('<td class="missing" title="not run"></td>')
                 continue
-            text = escape(plots.grid_label(c) + ("!" if cellinfo.control_missed(c) else ""))
+            text = _h(plots.grid_label(c) + ("!" if cellinfo.control_missed(c) else ""))
             if id(c) in shown:
                 text = '<a href="#%s">%s</a>' % (anchor(c), text or "&#8599;")
             tds.append('<td data-cell="%s" data-verdict="%s" style="%s" title="%s">%s</td>' % (
-                escape(c.get("id", "?")), escape(str(c.get("verdict"))),
+                _h(c.get("id", "?")), _h(str(c.get("verdict"))),
                 _style_for(c.get("verdict")),
-                escape("%s: %s: %s" % (c.get("id"), c.get("verdict"), c.get("reason", ""))),
+                _h("%s: %s: %s" % (c.get("id"), c.get("verdict"), c.get("reason", ""))),
                 text))
-        rows.append("<tr><th scope=row>%s</th>%s</tr>" % (escape(s), "".join(tds)))
+        rows.append("<tr><th scope=row>%s</th>%s</tr>" % (_h(s), "".join(tds)))
     legend = "".join('<span style="%s">%s</span>' % (_style_for(v), v)
                      for v in cellinfo.VERDICT_COLOURS)
     return ('<table id="grid" class="grid"><thead><tr><th></th>%s</tr></thead><tbody>%s'
@@ -92,7 +99,7 @@ def grid_html(doc: dict) -> str:
 
 def _img(data: bytes, alt: str) -> str:
     return '<img alt="%s" src="data:image/png;base64,%s">' % (
-        escape(alt), base64.b64encode(data).decode("ascii"))
+        _h(alt), base64.b64encode(data).decode("ascii"))
 
 
 def _figure(doc: dict, cell: dict, caption: str, cache: dict) -> str:
@@ -110,23 +117,25 @@ def issue_text(doc: dict, cell: dict) -> str:
     host, build = doc.get("host") or {}, doc.get("build") or {}
     flat = cellinfo.flat_control(doc, cell)
     th = (cell.get("threads") or {}).get("finished")
-    lines = ["**%s under %s: %s**" % (cell.get("scenario"), a.get("id", cell.get("config")),
-                                      cell.get("verdict")), "",
-             "%s, measured over %s threads created and joined." % (cell.get("reason", ""), th)]
+    lines = ["**%s under %s: %s**" % (md_text(cell["scenario"]), md_text(a["id"]),
+                                      cell["verdict"]), "",
+             "%s, measured over %s threads created and joined." % (md_text(cell["reason"]), th)]
     if flat is not None:
-        lines.append("The negative control under the same configuration (`%s`, thread churn "
-                     "that must not leak) is %s." % (flat.get("id"), flat.get("verdict")))
-    shown = ("library", "observed") + (("exit",) if cell.get("verdict") in
+        lines.append("The negative control under the same configuration (%s, thread churn "
+                     "that must not leak) is %s." % (md_code(flat["id"]), flat["verdict"]))
+    shown = ("library", "observed") + (("exit",) if cell["verdict"] in
                                          ("crash", "timeout", "error") else ())
-    lines += ["", "- program: tlsleak's scenario `%s` (repro/scenarios/ in tlsleak)"
-              % cell.get("scenario"),
-              "- allocator: %s (%s)" % (a.get("id", "?"), a.get("origin") or "?")]
-    lines += ["- %s: %s" % (k, v) for k, v in cellinfo.cell_provenance(cell) if k in shown]
-    lines += ["- OS: %s, kernel %s, %s, %s" % (host.get("os"), host.get("kernel"),
-                                               host.get("machine"), host.get("libc")),
-              "- compiler: %s, flags `%s`" % (build.get("c_compiler"), build.get("c_flags")),
-              "- found with tlsleak %s" % ((doc.get("harness") or {}).get("version")), "",
-              "Reproduce:", "", "```sh", cellinfo.command_line(cell), "```"]
+    lines += ["", "- program: tlsleak's scenario %s (repro/scenarios/ in tlsleak)"
+              % md_code(cell["scenario"]),
+              "- allocator: %s (%s)" % (md_text(a["id"]), md_text(a["origin"] or "?"))]
+    lines += ["- %s: %s" % (k, md_text(v)) for k, v in cellinfo.cell_provenance(cell)
+              if k in shown]
+    lines += ["- OS: %s" % md_text("%s, kernel %s, %s, %s" % (
+                  host.get("os"), host.get("kernel"), host.get("machine"), host.get("libc"))),
+              "- compiler: %s, flags %s" % (md_text(build.get("c_compiler")),
+                                            md_code(build.get("c_flags"))),
+              "- found with tlsleak %s" % md_text((doc.get("harness") or {}).get("version")),
+              "", "Reproduce:", "", md_fence(cellinfo.command_line(cell), "sh")]
     return "\n".join(lines)
 
 
@@ -134,11 +143,11 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
     """One interesting cell: verdict and reason, its plot beside its flat control's, what ran,
     and how to run it again."""
     flat = cellinfo.flat_control(doc, cell)
-    pair = _figure(doc, cell, "this cell: %s" % escape(cell.get("id", "?")), cache)
+    pair = _figure(doc, cell, "this cell: %s" % _h(cell.get("id", "?")), cache)
     if flat is not None:
         pair += _figure(doc, flat, "its control: %s (%s)" % (
-            escape(flat.get("id", "?")), escape(str(flat.get("verdict")))), cache)
-    kv = "".join("<tr><td>%s</td><td>%s</td></tr>" % (escape(k), escape(str(v)))
+            _h(flat.get("id", "?")), _h(str(flat.get("verdict")))), cache)
+    kv = "".join("<tr><td>%s</td><td>%s</td></tr>" % (_h(k), _h(str(v)))
                  for k, v in cellinfo.cell_provenance(cell))
     grew = cell.get("attribution") or []
     return ('<article class="cell" id="%s"><h3>%s %s</h3><p>%s</p>%s'
@@ -147,11 +156,11 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
             '<p>Through tlsleak, with this run\'s settings:</p><pre>%s</pre>'
             '<details><summary>Text for an upstream issue (Markdown)</summary><pre>%s</pre>'
             '</details></article>') % (
-        anchor(cell), escape(cell.get("id", "?")), _badge(cell.get("verdict")),
-        escape(cell.get("reason", "")),
-        "<p>Also grew: %s</p>" % escape(", ".join(grew)) if grew else "", pair, kv,
-        escape(cellinfo.command_line(cell)), escape(cellinfo.tlsleak_command(doc, cell)),
-        escape(issue_text(doc, cell)))
+        anchor(cell), _h(cell.get("id", "?")), _badge(cell.get("verdict")),
+        _h(cell.get("reason", "")),
+        "<p>Also grew: %s</p>" % _h(", ".join(grew)) if grew else "", pair, kv,
+        _h(cellinfo.command_line(cell)), _h(cellinfo.tlsleak_command(doc, cell)),
+        html.escape(issue_text(doc, cell)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,20 +170,20 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
 def status_html(doc: dict) -> str:
     """Controls, the baseline and what changed against it, configurations not run."""
     passed, sentence, failures = cellinfo.controls_status(doc)
-    parts = ['<p id="controls"><b>Controls.</b> %s</p>' % escape(sentence)]
+    parts = ['<p id="controls"><b>Controls.</b> %s</p>' % _h(sentence)]
     if failures:
-        parts.append("<ul>%s</ul>" % "".join("<li>%s</li>" % escape(f) for f in failures))
+        parts.append("<ul>%s</ul>" % "".join("<li>%s</li>" % _h(f) for f in failures))
     changes = cellinfo.baseline_changes(doc)
     if changes:
-        items = "".join("<li>%s: %s</li>" % (escape(words), escape(", ".join(ids) or "none"))
+        items = "".join("<li>%s: %s</li>" % (_h(words), _h(", ".join(ids) or "none"))
                         for words, ids in changes)
         parts.append('<p id="baseline"><b>Baseline</b> <code>%s</code>:</p><ul>%s</ul>'
-                     % (escape(doc["baseline"].get("file", "?")), items))
+                     % (_h(doc["baseline"].get("file", "?")), items))
     else:
         parts.append('<p id="baseline"><b>No baseline</b>: every finding counts.</p>')
     missing = doc.get("unavailable") or []
     if missing:
-        parts.append("<p><b>Not run</b> (unavailable): %s</p>" % escape("; ".join(
+        parts.append("<p><b>Not run</b> (unavailable): %s</p>" % _h("; ".join(
             "%s: %s" % (u.get("config"), u.get("reason", "")) for u in missing)))
     return "".join(parts)
 
@@ -187,7 +196,7 @@ def html_report(doc: dict, pngs: dict | None = None) -> str:
     title = cellinfo.headline(doc)
     findings = "".join(finding_html(doc, c, cache) for c in found) or \
         "<p>Nothing leaked, crashed or surprised.</p>"
-    stopped = '<p id="interrupted" class="alert">%s.</p>' % escape(report.interrupted_text(doc)) \
+    stopped = '<p id="interrupted" class="alert">%s.</p>' % _h(table.interrupted_text(doc)) \
         if doc.get("interrupted") else ""
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -196,7 +205,7 @@ def html_report(doc: dict, pngs: dict | None = None) -> str:
             '<section id="verdicts"><h2>Verdicts</h2>%s%s</section>'
             '<section id="findings"><h2>Findings and surprises (%d)</h2>%s</section>'
             '<footer class="prov"><p>command: <code>%s</code></p></footer></body></html>\n') % (
-        escape(title), CSS, escape(title), stopped, escape(cellinfo.counts_text(doc)),
-        escape(cellinfo.settings_text(doc)), escape(cellinfo.provenance_line(doc)),
+        _h(title), CSS, _h(title), stopped, _h(cellinfo.counts_text(doc)),
+        _h(cellinfo.settings_text(doc)), _h(cellinfo.provenance_line(doc)),
         grid_html(doc), status_html(doc), len(found), findings,
-        escape(" ".join(doc.get("command") or [])))
+        _h(" ".join(doc.get("command") or [])))

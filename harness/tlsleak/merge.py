@@ -13,7 +13,8 @@ each target's runs said of themselves (host, build, settings, plan, controls).
 """
 import hashlib
 
-from tlsleak import UsageError, report, results, session
+from tlsleak import UsageError, results
+from tlsleak.escape import terminal as safe
 from tlsleak.vocab import is_control
 
 _KINDS = ("new", "fixed", "known", "changed", "unknown_cell")  # lists in a baseline block
@@ -50,7 +51,12 @@ def by_target(named):
 def merge(named, argv=()):
     """The merged document of the results `named` ([(path, doc)]); a UsageError (one line) when
     they do not belong together."""
+    seen = {}
     for path, doc in named:
+        if doc.get("run_id") and doc["run_id"] in seen:
+            raise UsageError(f"{path} and {seen[doc['run_id']]} are the same run "
+                             f"({safe(doc['run_id'])}): give each once")
+        seen.setdefault(doc.get("run_id"), path)
         if doc.get("parts"):
             raise UsageError(f"{path} is already a merge of several targets: give the runs it "
                              f"was merged from instead")
@@ -75,7 +81,8 @@ def _merge_shards(named, argv):
             if cell["id"] in owner:
                 if is_control(cell["role"]):
                     continue  # every shard ran the controls: one copy is kept
-                raise UsageError(f"cell {cell['id']} is in both {owner[cell['id']]} and {path}")
+                raise UsageError(f"cell {safe(cell['id'])} is in both {owner[cell['id']]} "
+                                 f"and {path}")
             owner[cell["id"]] = path
             cells.append({"target": tgt["label"], **cell})
     plan = docs[0]["plan"]
@@ -98,7 +105,7 @@ def _merge_shards(named, argv):
         "target": tgt,
         "cells": cells,
         "unavailable": _merged_unavailable(docs),
-        "summary": report.summary_counts(cells),
+        "summary": results.summary_counts(cells),
         "controls": controls,
         "plan": {**first["plan"], "shard": None, "selected": len(cells),
                  "merged": sorted(d["plan"]["shard"] for d in docs if d["plan"]["shard"])},
@@ -138,7 +145,7 @@ def _side_by_side(merged, commands, argv):
         "unavailable": [{**u, "id": f"{label}/{u['id']}", "config": f"{label} {u['config']}"}
                         for label, d in merged.items()
                         for u in d.get("unavailable") or []],
-        "summary": report.summary_counts(cells),
+        "summary": results.summary_counts(cells),
         "controls": controls,
         "plan": {"fingerprint": hashlib.sha256("\n".join(fingerprints).encode())
                  .hexdigest()[:16], "cells": sum(p["plan"]["cells"] for p in parts),
@@ -157,7 +164,7 @@ def _finish(doc, base):
     changes = {k: base[k] for k in _KINDS} if base else None
     if base:
         doc["baseline"] = base
-    doc["exit_code"] = session.exit_code(doc["cells"], doc["controls"], doc["interrupted"],
+    doc["exit_code"] = results.exit_code(doc["cells"], doc["controls"], doc["interrupted"],
                                          changes)
     assert doc["schema"] == results.SCHEMA_ID
     return doc

@@ -25,9 +25,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from . import cellinfo  # noqa: E402
-from .signals import unit as signal_unit  # noqa: E402
-from .verdict import theil_sen  # noqa: E402
+from tlsleak import cellinfo, numtext  # noqa: E402
+from tlsleak.escape import plot as safe  # noqa: E402
+from tlsleak.signals import unit as signal_unit  # noqa: E402
+from tlsleak.verdict import theil_sen  # noqa: E402
 
 FORMATS = ("png", "svg")
 PNG_DPI = 90
@@ -74,9 +75,9 @@ def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) ->
     if settled is not None:
         ax.axvline(settled, color="#333333", ls="--", lw=0.9, label="verdict settled")
     if signal_unit(name) == "B":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: cellinfo.size_text(v)))
-    ax.set_title("%s: %s, %s" % (name, judged.get("verdict", "?"),
-                                 cellinfo.rate_text(rate or None).split(" (")[0]),
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: numtext.size(v)))
+    ax.set_title(safe("%s: %s, %s" % (name, judged.get("verdict", "?"),
+                                      numtext.rate_value(rate or None))),
                  fontsize=9, color=_title_colour(judged.get("verdict")))
     # Few ticks: creating tick artists is most of the rendering time.
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -109,7 +110,7 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
     for ax in axes.flat[len(names) - cols:len(names)]:
         ax.set_xlabel("threads finished", fontsize=8)
     if not names:
-        axes[0, 0].text(0.5, 0.5, "no checkpoints: %s" % cell.get("reason", ""), ha="center",
+        axes[0, 0].text(0.5, 0.5, safe("no checkpoints: %s" % cell["reason"]), ha="center",
                         va="center", wrap=True, fontsize=9)
     else:
         marks = {}  # one legend entry per kind of mark, from whichever panel has it
@@ -118,9 +119,9 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
                 marks.setdefault(label, handle)
         fig.legend(marks.values(), marks.keys(), loc="upper center", ncols=len(marks), fontsize=7,
                    frameon=False, bbox_to_anchor=(0.5, 1 - 0.4 / height))
-    rate = cellinfo.rate_text(cell.get("rate"))
-    why = cell.get("reason", "") if rate == "-" else "%s %s" % (cell.get("signal"), rate)
-    fig.suptitle("%s: %s, %s" % (cell.get("id", "?"), str(cell.get("verdict", "?")).upper(), why),
+    rate = numtext.rate(cell.get("rate"))
+    why = cell["reason"] if rate == "-" else "%s %s" % (cell.get("signal"), rate)
+    fig.suptitle(safe("%s: %s, %s" % (cell["id"], cell["verdict"].upper(), why)),
                  fontsize=10, y=1 - 0.08 / height, va="top",
                  color=_title_colour(cell.get("verdict")))
     return fig
@@ -147,7 +148,7 @@ def grid_axes(doc: dict) -> tuple[list[str], list[str], dict]:
 
 def grid_label(cell: dict) -> str:
     if cell.get("verdict") == "leak" and cell.get("rate"):
-        return cellinfo.size_text(cell["rate"]["value"])
+        return numtext.size(cell["rate"]["value"])
     return "" if cell.get("verdict") == "ok" else str(cell.get("verdict"))[:5]
 
 
@@ -170,18 +171,20 @@ def grid_figure(doc: dict) -> Figure:
         i, j = scenarios.index(s), configs.index(k)
         rgb[i, j] = to_rgb(cellinfo.VERDICT_COLOURS.get(c.get("verdict"), "#ffffff"))
         text = grid_label(c) + ("!" if cellinfo.control_missed(c) else "")
-        ax.text(j, i, text, ha="center", va="center", fontsize=7,
+        ax.text(j, i, safe(text), ha="center", va="center", fontsize=7,
                 color="white" if c.get("verdict") in cellinfo.DARK_VERDICTS else "black")
     ax.imshow(rgb, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(len(configs)), configs, rotation=40, ha="right", fontsize=8)
-    ax.set_yticks(range(len(scenarios)), scenarios, fontsize=8)
+    ax.set_xticks(range(len(configs)), [safe(k) for k in configs], rotation=40, ha="right",
+                  fontsize=8)
+    ax.set_yticks(range(len(scenarios)), [safe(s) for s in scenarios], fontsize=8)
     ax.set_xticks(np.arange(-0.5, len(configs)), minor=True)
     ax.set_yticks(np.arange(-0.5, len(scenarios)), minor=True)
     ax.grid(which="minor", color="white", lw=1.5)
     ax.tick_params(which="minor", length=0)
     counts = ", ".join("%d %s" % (n, v) for v, n in (doc.get("summary") or {}).items() if n)
     fig.suptitle("tlsleak: %d cells (%s)\nleaking cells show bytes per thread; ! = a control "
-                 "that missed" % (len(where), counts), fontsize=9, y=1 - 0.08 / height, va="top")
+                 "that missed" % (len(where), safe(counts)), fontsize=9, y=1 - 0.08 / height,
+                 va="top")
     present = {c.get("verdict") for c in where.values()}
     handles = [Patch(color=col, label=v) for v, col in cellinfo.VERDICT_COLOURS.items()
                if v in present]

@@ -13,10 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tlsleak.vocab import (CONTROL_EXPECT, EXIT_INFRA, EXIT_INTERRUPTED, EXIT_LEAK, EXIT_OK,
-                           FINDINGS, is_control)
-from tlsleak import (InfraError, UsageError,
-                     baseline, catalog, configs, exec_probe, interrupts, platforms, policy, report,
+from tlsleak import (InfraError, UsageError, atomic,
+                     baseline, catalog, configs, exec_probe, interrupts, platforms, policy,
                      results, runner, shard, sourcebuilds, target)
 from tlsleak import progress as progress_mod
 from tlsleak.host import current as host
@@ -47,6 +45,7 @@ class Request:
     built: list = field(default_factory=list)  # [(versions.Built, modes)] built by the caller
     env: dict = field(default_factory=dict)  # given explicitly (--env): every cell gets it
     overwrite: bool = False  # replace another run's results in `out`
+    report: bool = True  # the views (summary.md, report.html, plots/) will be written in `out`
 
 
 @dataclass
@@ -182,92 +181,6 @@ def run_cells(cells, settings, jobs, progress=True):
     return [r for r in finished if r is not None], interrupted
 
 
-def check_controls(cells):
-    """Whether every control came out as it must; and, per configuration whose control failed,
-    what that means: a configuration whose negative control grows (the MinGW mimalloc DLL
-    keeps ~64 KiB per exited thread) measures its own cost per thread in every cell, so its
-    verdicts say nothing of the scenarios until that cost is explained."""
-    failures, invalid = [], {}
-    for cell in cells:
-        want = CONTROL_EXPECT.get(cell["role"])
-        if want and cell["verdict"] != want:
-            failures.append(f"{cell['id']}: expected {want}, got {cell['verdict']}")
-            rate = cell.get("rate") or {}
-            grows = f" ({rate['value']:.0f} {rate['unit']})" if rate.get("value") is not None \
-                else ""
-            why = (f"{cell['scenario']} {cell['verdict']}{grows}: the configuration's own cost "
-                   f"per thread; its other cells carry it too"
-                   if cell["role"] == "control-flat" and cell["verdict"] == "leak"
-                   else f"{cell['scenario']} expected {want}, got {cell['verdict']}: the "
-                        f"detector is not proven for this configuration")
-            invalid.setdefault(cell["allocator"]["id"], []).append(why)
-    return {"passed": not failures, "failures": failures,
-            "invalid_configs": [{"config": cid, "why": "; ".join(whys)}
-                                for cid, whys in invalid.items()]}
-
-
-def exit_code(cells, controls, interrupted, changes=None):
-    if interrupted:
-        return EXIT_INTERRUPTED
-    if not controls["passed"] or any(c["verdict"] == "error" for c in cells):
-        return EXIT_INFRA
-    if changes is not None:  # with a baseline, only what it does not expect counts
-        return EXIT_LEAK if changes["new"] else EXIT_OK
-    findings = [c for c in cells if not is_control(c["role"]) and c["verdict"] in FINDINGS]
-    return EXIT_LEAK if findings else EXIT_OK
-
-
-def check_out_dir(out):
-    """Refuse an output folder that cannot be written, before anything runs."""
-    path = Path(out).resolve()
-    probe = path
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"output folder {out} cannot be written")
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"output folder {out} is a file")
-    return path
-
-
-OUTPUTS = ("results.json", "junit.xml")  # written as a pair, one run id in both
-
-
-def claim_out_dir(out, overwrite=False):
-    """check_out_dir, and refuse a folder holding another run's results unless asked."""
-    path = check_out_dir(out)
-    held = [name for name in OUTPUTS if (path / name).exists() or (path / name).is_symlink()]
-    if held and not overwrite:
-        raise UsageError(f"output folder {out} holds another run's {' and '.join(held)} "
-                         f"(use --overwrite to replace them, or another --out)")
-    return path
-
-
-def write_outputs(out, doc):
-    """Write results.json and junit.xml (the same run id in both) after removing whatever pair
-    was there; every file that can be written is. InfraError (one line) when one could not."""
-    failures = []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InfraError(f"cannot create the output folder {out}: {e.strerror or e}; "
-                         f"nothing written (the verdicts are above)")
-    for name in OUTPUTS:  # never leave one file of another run beside this run's
-        try:
-            if not (out / name).is_dir():
-                (out / name).unlink(missing_ok=True)
-        except OSError:
-            pass
-    for name, write in zip(OUTPUTS, (report.write_results, report.write_junit)):
-        try:
-            write(out / name, doc)
-        except (OSError, ValueError) as e:
-            failures.append(f"{name}: {getattr(e, 'strerror', None) or e}")
-    if failures:
-        raise InfraError(f"could not write {'; '.join(failures)} in {out} (the verdicts are "
-                         f"above)")
-
-
 def exec_program_problem(argv):
     """Why the --exec program cannot be started, or None (checked before any build)."""
     prog = argv[0]
@@ -297,14 +210,14 @@ def run(req, show=None):
     if req.shard and req.write_baseline:
         raise UsageError("--write-baseline records a whole run, not a shard: merge the shards "
                          "(tlsleak merge) and run without --shard to write a baseline")
-    out = claim_out_dir(req.out, req.overwrite) if req.out else None
+    out = results.claim_out_dir(req.out, req.overwrite, views=req.report) if req.out else None
     if req.exec_argv is not None:
         problem = exec_program_problem(req.exec_argv)
         if problem:
             raise UsageError(problem)
     base = baseline.load(req.baseline) if req.baseline else None
     if req.write_baseline:
-        check_out_dir(os.path.dirname(os.path.abspath(req.write_baseline)))
+        results.check_out_dir(os.path.dirname(os.path.abspath(req.write_baseline)))
         if os.path.exists(req.write_baseline):
             baseline.load(req.write_baseline)  # refuse a broken one before running
     scenarios = catalog.load(ROOT)
@@ -355,13 +268,13 @@ def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
               unavailable, base, show, planned, tgt):
     order = {c.id: i for i, c in enumerate(cells)}
     records.sort(key=lambda r: order[r["id"]])
-    controls = check_controls(records)
+    controls = results.check_controls(records)
     changes = baseline.compare(records, base) if base is not None else None
     doc = results.document(
         argv=req.argv, started=started, duration_s=time.monotonic() - t0,
         interrupted=interrupted, manifest=manifest, settings=settings, cells=records,
         unavailable=unavailable, controls=controls,
-        exit_code=exit_code(records, controls, interrupted, changes),
+        exit_code=results.exit_code(records, controls, interrupted, changes),
         baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
                                             **changes}, plan=planned, tgt=tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
@@ -370,9 +283,9 @@ def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
     done = Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
     if show is not None:
         show(done)
-    write_outputs(out, doc)
+    results.write_outputs(out, doc)
     if default_out:  # `tlsleak show` and people look here first
-        report.point_latest(out, LATEST)
+        atomic.symlink(out, LATEST)
     if req.write_baseline and not interrupted:
         # Explanations already written survive: from the file being replaced, else --baseline.
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)

@@ -1,26 +1,21 @@
 """One cell for the terminal: verdict, reasoning, every signal's trend, the series as a compact
-table (warm-up and settle point marked) and the command that reproduces it."""
+table (warm-up and settle point marked) and the command that reproduces it. Every text from
+the program or the results file goes through escape.terminal: a program's escape codes are
+shown, never sent."""
 
 from __future__ import annotations
 
-from . import UsageError, cellinfo
-from .numtext import num
-from .signals import unit as signal_unit
+from tlsleak import UsageError, cellinfo, numtext, thinning
+from tlsleak.escape import terminal as safe, terminal_lines
+from tlsleak.signals import unit as signal_unit
 
 MAX_ROWS = 24  # longer series are shown evenly thinned, first and last rows always kept
-
-
-def _rows(n: int, limit: int = MAX_ROWS) -> list[int]:
-    if n <= limit:
-        return list(range(n))
-    step = (n - 1) / (limit - 1)
-    return sorted({round(i * step) for i in range(limit)})
 
 
 def _value(name: str, v) -> str:
     if v is None:
         return "-"
-    return cellinfo.size_text(v) if signal_unit(name) == "B" else str(v)
+    return numtext.size(v) if signal_unit(name) == "B" else safe(v)
 
 
 def series_table(doc: dict, cell: dict) -> list[str]:
@@ -32,9 +27,9 @@ def series_table(doc: dict, cell: dict) -> list[str]:
         return ["(no checkpoints)"]
     warm = cellinfo.warmup_end(doc, cell, [c["done"] for c in cps])
     settled = cellinfo.settled_at(cell)
-    header = ["done", ""] + names
+    header = ["done", ""] + [safe(n) for n in names]
     rows = []
-    for i in _rows(len(cps)):
+    for i in thinning.evenly(len(cps), MAX_ROWS):
         cp = cps[i]
         mark = "w" if warm is not None and cp["done"] < warm else ""
         row = [str(cp["done"]), mark] + [_value(n, cp.get(n)) for n in names]
@@ -48,7 +43,7 @@ def series_table(doc: dict, cell: dict) -> list[str]:
         out.append("  ".join(cells).rstrip())
     if len(rows) < len(cps):
         out.append("(%d of %d checkpoints shown)" % (len(rows), len(cps)))
-    out.append("w = warm-up, dropped before the fit (threads done < %s)" % num(warm))
+    out.append("w = warm-up, dropped before the fit (threads done < %s)" % numtext.num(warm))
     return out
 
 
@@ -57,25 +52,24 @@ def signals_lines(cell: dict) -> list[str]:
     for name in cellinfo.signal_names(cell) or list(cell.get("signals") or {}):
         j = (cell.get("signals") or {}).get(name) or {}
         mark = "*" if name == cell.get("signal") else " "
-        out.append("%s %-13s %-12s %s" % (mark, name, j.get("verdict", "?"),
-                                          cellinfo.rate_text(j.get("rate"))))
+        out.append("%s %-13s %-12s %s" % (mark, safe(name), j["verdict"],
+                                          numtext.rate(j["rate"])))
     return out
 
 
 def show_cell(doc: dict, cell: dict) -> str:
     """The text rendering of one cell."""
-    lines = ["%s: %s" % (cell.get("id", "?"), str(cell.get("verdict", "?")).upper()),
-             "  %s" % cell.get("reason", "")]
+    lines = ["%s: %s" % (safe(cell["id"]), cell["verdict"].upper()), "  " + safe(cell["reason"])]
     if cell.get("attribution"):
-        lines.append("  also grew: %s" % ", ".join(cell["attribution"]))
+        lines.append("  also grew: %s" % safe(", ".join(cell["attribution"])))
     lines += ["", "signals (* decided the verdict):"] + ["  " + s for s in signals_lines(cell)]
     lines += ["", "series:"] + ["  " + s for s in series_table(doc, cell)]
     lines += ["", "provenance:"]
-    lines += ["  %-13s %s" % (k, v) for k, v in cellinfo.cell_provenance(cell)]
-    lines += ["", "reproduce:", "  " + cellinfo.command_line(cell),
-              "  " + cellinfo.tlsleak_command(doc, cell)]
+    lines += ["  %-13s %s" % (k, safe(v)) for k, v in cellinfo.cell_provenance(cell)]
+    lines += ["", "reproduce:", "  " + safe(cellinfo.command_line(cell)),
+              "  " + safe(cellinfo.tlsleak_command(doc, cell))]
     if cell.get("stderr_tail"):
-        lines += ["", "stderr (tail):"] + ["  " + s for s in cell["stderr_tail"].splitlines()]
+        lines += ["", "stderr (tail):"] + ["  " + s for s in terminal_lines(cell["stderr_tail"])]
     return "\n".join(lines)
 
 
@@ -88,6 +82,6 @@ def show(doc: dict, query: str) -> str:
     if not found:
         raise UsageError("no cell matches %r (%d cells; `tlsleak list` names the scenarios)"
                          % (query, len(doc.get("cells") or [])))
-    names = ", ".join(c.get("id", "?") for c in found[:5])
+    names = ", ".join(safe(c["id"]) for c in found[:5])
     raise UsageError("%r matches %d cells (%s%s): give more of the id"
                      % (query, len(found), names, ", ..." if len(found) > 5 else ""))

@@ -7,67 +7,63 @@ from __future__ import annotations
 
 import shlex
 
-from . import cellinfo, report
-from .numtext import num, percent
+from tlsleak import cellinfo, numtext, table
+from tlsleak.escape import md_code, md_text
 
 FINDING_COLUMNS = ("cell", "verdict", "B/thread", "CI", "signal", "baseline", "why")
 
 
-def md_escape(text) -> str:
-    """Text safe inside a GFM table cell: pipes escaped, line breaks as spaces."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
-
-
 def md_table(header, rows) -> list[str]:
-    """A GFM table: header row, delimiter row, one line per row (cells escaped)."""
-    lines = ["| " + " | ".join(md_escape(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in rows]
+    """A GFM table: header row, delimiter row, one line per row. Each cell is Markdown
+    already (md_text, md_code with table=True): nothing in it may end the row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
 
 def _finding_row(cell: dict) -> tuple:
-    rate = cell.get("rate") or {}
-    ci = "-"
-    if rate:
-        ci = "%s..%s (%s)" % (num(rate["ci"][0]), num(rate["ci"][1]),
-                              percent(rate.get("confidence")))
+    rate = cell.get("rate")
+    ci = "%s..%s (%s)" % (numtext.num(rate["ci"][0]), numtext.num(rate["ci"][1]),
+                          numtext.percent(rate["confidence"])) if rate else "-"
     status = (cell.get("baseline") or {}).get("status") or "-"
-    return ("`%s`" % cell.get("id", "?"), cell.get("verdict", "?"),
-            num(rate.get("value")) if rate else "-", ci,
-            cell.get("signal") or "-", status, cell.get("reason", ""))
+    return (md_code(cell["id"], table=True), cell["verdict"],
+            numtext.num(rate["value"]) if rate else "-", ci,
+            md_text(cell.get("signal") or "-"), md_text(status), md_text(cell["reason"]))
 
 
 def _baseline_section(doc: dict) -> list[str]:
     changes = cellinfo.baseline_changes(doc)
     if not changes:
         return ["No baseline given: every finding counts."]
-    lines = ["Baseline: `%s`" % doc["baseline"].get("file", "?"), ""]
-    lines += ["- **%s**: %s" % (words, ", ".join("`%s`" % i for i in ids) or "none")
+    lines = ["Baseline: %s" % md_code(doc["baseline"]["file"]), ""]
+    lines += ["- **%s**: %s" % (words, ", ".join(md_code(i) for i in ids) or "none")
               for words, ids in changes]
     return lines
 
 
 def _controls_section(doc: dict) -> list[str]:
     passed, sentence, failures = cellinfo.controls_status(doc)
+    sentence = md_text(sentence)
     if passed is False:
         sentence = sentence.replace("FAILED", "**FAILED**", 1)
-    return [md_escape(sentence)] + ["- %s" % md_escape(f) for f in failures]
+    return [sentence] + ["- %s" % md_text(f) for f in failures]
 
 
 def provenance(doc: dict) -> str:
-    command = " ".join(shlex.quote(str(w)) for w in doc.get("command") or [])
-    return "<sub>%s; command: <code>%s</code></sub>" % (
-        md_escape(cellinfo.provenance_line(doc)), md_escape(command).replace("<", "&lt;"))
+    command = " ".join(shlex.quote(str(w)) for w in doc["command"])
+    return "<sub>%s; command: %s</sub>" % (md_text(cellinfo.provenance_line(doc)),
+                                           md_code(command))
 
 
 def summary_markdown(doc: dict) -> str:
-    """The job-summary Markdown of a results document."""
+    """The job-summary Markdown of a results document. Its first line is the headline
+    (`## tlsleak: ...`), by which tlsleak knows the file for its own (results.outdir)."""
     found = cellinfo.interesting_cells(doc)
-    lines = ["## " + cellinfo.headline(doc), ""]
+    lines = ["## " + md_text(cellinfo.headline(doc)), ""]
     if doc.get("interrupted"):
-        lines += ["**%s.**" % report.interrupted_text(doc), ""]
-    lines += ["%s. %s." % (cellinfo.counts_text(doc), cellinfo.settings_text(doc)), ""]
+        lines += ["**%s.**" % table.interrupted_text(doc), ""]
+    lines += ["%s. %s." % (md_text(cellinfo.counts_text(doc)),
+                           md_text(cellinfo.settings_text(doc))), ""]
     lines += ["### Findings", ""]
     if found:
         lines += md_table(FINDING_COLUMNS, [_finding_row(c) for c in found])
@@ -78,6 +74,6 @@ def summary_markdown(doc: dict) -> str:
     missing = doc.get("unavailable") or []
     if missing:
         lines += ["", "Not run (unavailable): " + "; ".join(
-            "`%s`: %s" % (u.get("config"), md_escape(u.get("reason", ""))) for u in missing)]
+            "%s: %s" % (md_code(u["config"]), md_text(u["reason"])) for u in missing)]
     lines += ["", provenance(doc), ""]
     return "\n".join(lines)

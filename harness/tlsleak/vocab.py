@@ -54,9 +54,14 @@ EXIT_OK = 0
 EXIT_LEAK = 1
 EXIT_USAGE = 2
 EXIT_INFRA = 3
+# No leak and no error, but a scenario cell (not a control) is `inconclusive`: never a silent
+# pass (results.model.exit_code).
+EXIT_INCONCLUSIVE = 4
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
 # What each exit code means, in the words a wrapper (pytest, CTest, the Action) prints.
 EXIT_MEANING = {EXIT_OK: "no leak", EXIT_LEAK: "leak found", EXIT_USAGE: "usage error",
-                EXIT_INFRA: "infrastructure failure", EXIT_INTERRUPTED: "interrupted",
+                EXIT_INFRA: "infrastructure failure",
+                EXIT_INCONCLUSIVE: "no leak found, but a cell was inconclusive",
+                EXIT_INTERRUPTED: "interrupted",
                 EXIT_PIPE: "the reader of the output went away"}

@@ -1,9 +1,12 @@
-"""Baseline comparison matches like with like: the same cell id and the same allocator version."""
+"""Baselines (baseline.py): comparison matches like with like, the same cell id and the same
+allocator version; a baseline, or a results file taken as one, is checked when it is read."""
 import json
 
 import pytest
 
-from tlsleak import baseline
+import resultsdocs
+from tlsleak import UsageError, baseline
+from tlsleak.build import ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -53,13 +56,36 @@ def test_a_version_the_baseline_never_measured_is_not_a_new_leak():
 
 
 def test_a_results_json_serves_as_a_baseline(tmp_path):
-    doc = {"schema": "tlsleak-results/2", "cells": [
-        {"id": "last_round_alloc-tcmalloc@2.10-override", "scenario": "last_round_alloc",
-         "role": "scenario", "verdict": "leak", "rate": None,
-         "allocator": {"id": "tcmalloc@2.10:override", "name": "tcmalloc", "mode": "override",
-                       "version": "2.10", "commit": None}}]}
+    c = resultsdocs.cell("last_round_alloc", "tcmalloc:override", "scenario", "leak")
+    c.update(id="last_round_alloc-tcmalloc@2.10-override")
+    c["allocator"].update(id="tcmalloc@2.10:override", version="2.10")
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(resultsdocs.make_doc([c])))
     base = baseline.load(path)
     cell = _cell("last_round_alloc-tcmalloc@2.10-override", "leak")
     assert baseline.compare([cell], base)["known"] == [cell["id"]]
+
+
+@pytest.mark.parametrize("content, words", [
+    ("", "not valid JSON"), ("[]", "is not a tlsleak-baseline/2 file"),
+    ('{"schema": "tlsleak-results/2", "cells": [7]}', "not a valid tlsleak-results/2 file"),
+    ('{"format": "tlsleak-baseline/2", "cells": {"a-system": 7}}', "is not an object"),
+    ('{"format": "tlsleak-baseline/2", "cells": {"a-system": {"verdict": "leaky"}}}',
+     "is not an object with a verdict"),
+    ('{"format": "tlsleak-baseline/2", "cells": {"a-system": {"verdict": "ok", "config": 3}}}',
+     "has a config that is not a string"),
+    ('{"format": "tlsleak-baseline/2", "cells": {"a-system": {"verdict": "ok", '
+     '"rate": "1 B/thread"}}}', "has a rate that is not"),
+])
+def test_a_baseline_with_wrong_types_is_one_line_of_bad_input(tmp_path, content, words):
+    """Read before anything runs: a wrong type would otherwise end the run after every cell
+    had run, as an internal error."""
+    path = tmp_path / "b.json"
+    path.write_text(content)
+    with pytest.raises(UsageError) as e:
+        baseline.load(path)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_committed_baseline_loads():
+    assert baseline.load(ROOT / "results" / "baseline" / "linux-x86_64-glibc.json")["cells"]

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs, session, target
+from tlsleak import InfraError, UsageError, configs, results, session, target
 from tlsleak.build import ROOT
 from tlsleak.commands.options import int_in
 from tlsleak.explore import output, promote, search, space
@@ -90,7 +90,7 @@ def main(args):
         return 0
     dims = _dims(args.dims)
     env = dict(args.env)
-    out = session.check_out_dir(args.out) if args.out else \
+    out = results.check_out_dir(args.out) if args.out else \
         ROOT / "results" / "explore" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     build, manifest, confs = session.load(args.build_dir)
     if not manifest.get("explore"):

@@ -6,8 +6,8 @@ import os
 import sys
 from dataclasses import replace
 
-from tlsleak import (UsageError, __version__, environment, platforms, report, session, shard,
-                     signals, sourcebuilds)
+from tlsleak import (UsageError, __version__, environment, platforms, session, shard, signals,
+                     sourcebuilds, table)
 from tlsleak.vocab import EXIT_INFRA
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
@@ -114,14 +114,15 @@ def main(args):
         exec_argv=args.exec_argv, out=args.out, baseline=args.baseline,
         write_baseline=args.write_baseline, repos=sourcebuilds.parse_repos(args.repo),
         build_dir=args.build_dir, argv=args.argv, shard=args.shard, env=env_from(args.env),
-        overwrite=args.overwrite, platform=args.platform)
+        overwrite=args.overwrite, platform=args.platform, report=not args.no_report)
     done = session.run(req, show=lambda d: show(d, req, args.json))
     doc = done.doc
     if not args.json:  # said first: an interrupt or a failure in the report still leaves it
         print(f"results: {done.out / 'results.json'}  junit: {done.out / 'junit.xml'}  "
               f"({doc['duration_s']:.1f} s)", flush=True)
     # results.json and junit.xml are written: a report that fails loses nothing measured.
-    failed = None if args.no_report else report_cmd.try_reports(doc, done.out)
+    failed = None if args.no_report else report_cmd.try_reports(doc, done.out,
+                                                                overwrite=args.overwrite)
     code = EXIT_INFRA if failed else done.exit_code
     if args.json:
         if failed:
@@ -148,30 +149,4 @@ def show(done, req, as_json=False):
           f"{w.size} B blocks; Theil-Sen slope after {c.warmup:.0%} warm-up, "
           f"{c.confidence:.0%} CI, floor {c.floor:g} B/thread "
           f"({c.stats_floor:g} for allocator statistics)\n")
-    print(report.render_table(cells))
-    if doc["interrupted"]:
-        print(report.interrupted_text(doc))
-    for u in done.unavailable:
-        print(f"unavailable: {u.label} ({u.id}): {u.reason}")
-    if done.changes is not None:
-        print_changes(done.changes)
-    if not doc["controls"]["passed"]:
-        print("detector self-check FAILED: " + "; ".join(doc["controls"]["failures"]))
-        for bad in doc["controls"].get("invalid_configs", ()):
-            print(f"  controls failed for {bad['config']}: {bad['why']}")
-    sys.stdout.flush()
-
-
-def print_changes(changes):
-    for cid in changes["new"]:
-        print(f"NEW (not in the baseline): {cid}")
-    for cid in changes["fixed"]:
-        print(f"fixed (leaked in the baseline, ok now): {cid}")
-    for cid in changes["changed"]:
-        print(f"changed verdict: {cid}")
-    for cid in changes.get("no_baseline_for_version", []):
-        print(f"no baseline for this version: {cid}")
-    if changes["known"]:
-        print(f"known leaks (explained in the baseline): {', '.join(changes['known'])}")
-    if not changes["new"]:
-        print("baseline: no new leak")
+    print(table.run_text(doc), flush=True)

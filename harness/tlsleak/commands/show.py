@@ -1,5 +1,5 @@
 """tlsleak show: one cell of a results file on the terminal (show.py renders it)."""
-from tlsleak import cellinfo, session
+from tlsleak import results, session
 from tlsleak.vocab import EXIT_OK
 from tlsleak import show as view
 
@@ -10,11 +10,11 @@ def add_parser(sub):
     p = sub.add_parser("show", help=HELP)
     p.add_argument("cell", metavar="CELL", help="a cell id, or a part of exactly one")
     p.add_argument("results", metavar="RESULTS.json", nargs="?",
-                   help="a results file (default: results/runs/latest/results.json)")
+                   help="a results file, or a run folder (default: results/runs/latest)")
     return p
 
 
 def main(args):
-    doc = cellinfo.load_results(args.results or session.LATEST / "results.json")
+    doc = results.load(args.results or session.LATEST)
     print(view.show(doc, args.cell))
     return EXIT_OK

@@ -1,22 +1,13 @@
-"""The results document (docs/RESULTS.md, schema/results-2.schema.json): its schema id, one
-record per cell, and the provenance every cell carries. Built here and nowhere else."""
+"""The results document built from a run (docs/RESULTS.md, schema/results-2.schema.json):
+one record per cell, the document around them, and the provenance every cell carries. Built
+here and nowhere else."""
 import datetime as dt
-from pathlib import Path
 
-from tlsleak import provenance, report, target, vocab
+from tlsleak import provenance, thinning, vocab
+from tlsleak.results.model import SCHEMA_ID, summary_counts
 from tlsleak.verdict import rate_to_dict
 
-SCHEMA_ID = "tlsleak-results/2"
-SCHEMA_PATH = Path(__file__).with_name("schema") / "results-2.schema.json"
 MAX_SAMPLES_KEPT = 400
-
-
-def _downsample(samples, keep=MAX_SAMPLES_KEPT):
-    samples = list(samples)
-    if len(samples) <= keep:
-        return samples
-    step = len(samples) / keep
-    return [samples[int(i * step)] for i in range(keep)] + [samples[-1]]
 
 
 def cell_record(cell, settings, outcome, verdict, env_set):
@@ -45,7 +36,7 @@ def cell_record(cell, settings, outcome, verdict, env_set):
                                           default=None)},
         "exit": exit_record(outcome),
         "duration_s": outcome.duration_s, "command": list(cell.argv), "env": env_set,
-        "checkpoints": cps, "samples": _downsample(outcome.samples),
+        "checkpoints": cps, "samples": thinning.thin(outcome.samples, MAX_SAMPLES_KEPT),
         "stderr_tail": outcome.stderr_tail, "malformed_lines": outcome.malformed,
     }
     if outcome.stop != "not_started":
@@ -92,7 +83,7 @@ def document(*, argv, started, duration_s, interrupted, manifest, settings, cell
         "cells": cells,
         "unavailable": [{"config": c.label, "id": c.id, "reason": c.reason}
                         for c in unavailable],
-        "summary": report.summary_counts(cells),
+        "summary": summary_counts(cells),
         "controls": controls,
         "exit_code": exit_code,
     }
@@ -104,20 +95,6 @@ def document(*, argv, started, duration_s, interrupted, manifest, settings, cell
         doc["plan"] = plan
     stamp_provenance(doc)
     return doc
-
-
-def target_of(doc):
-    """The `target` object of a results document; for one written before it was recorded, the
-    same facts read from its build system, its host and its command's --platform."""
-    if doc.get("target"):
-        return doc["target"]
-    argv = list(doc.get("command") or [])
-    plat = argv[argv.index("--platform") + 1] if "--platform" in argv[:-1] else "native"
-    system = (doc.get("build") or {}).get("system", "")
-    os_name = target.os_of_system(system)
-    arch = (doc.get("host") or {}).get("machine", "") if plat == "native" else ""
-    return {"label": target.label(os_name, arch, plat), "platform": plat, "os": os_name,
-            "arch": target.arch_name(arch) or None, "system": system}
 
 
 def stamp_provenance(doc):

@@ -1,0 +1,118 @@
+"""Results files read back and written (results/store.py): whatever is not a results document
+of this format, or breaks its schema, is refused in one line (UsageError, exit 2) by the one
+load() every command uses; dump() writes atomically, never NaN."""
+import json
+import math
+import os
+
+import pytest
+
+from resultsdocs import RECORDED, make_doc, recorded
+from tlsleak import UsageError, atomic, results
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "No such file"),
+    ("", "is empty"),
+    ("  \n", "is empty"),
+    ("{", "not valid JSON"),
+    ("[]", "not a tlsleak-results/2 file (the JSON is a list)"),
+    ("null", "not a tlsleak-results/2 file (the JSON is None)"),
+    ("42", "not a tlsleak-results/2 file"),
+    ('{"format": "tlsleak-baseline/2", "cells": {}}', "an object without a schema key"),
+    ('{"schema": "x"}', "its schema is 'x'"),
+    ('{"schema": "tlsleak-results/2"}', "is not a valid tlsleak-results/2 file"),
+    (b"\xff\xfe{}", "not UTF-8"),
+    ("[" * 100000, "not valid JSON"),
+])
+def test_what_is_not_a_results_file_is_refused_in_one_line(tmp_path, content, words):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(UsageError) as e:
+        results.load(path)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("mutate, where", [
+    (lambda d: d["cells"].__setitem__(0, 7), "cells[0]"),
+    (lambda d: d["cells"][2].update(rate="2048 B/thread"), "cells[2].rate"),
+    (lambda d: d["cells"][2]["rate"].update(value="2048"), "cells[2].rate.value"),
+    (lambda d: d["cells"][3].update(verdict=None), "cells[3].verdict"),
+    (lambda d: d.update(controls=[]), "controls"),
+])
+def test_wrong_types_are_bad_input_naming_where(tmp_path, mutate, where):
+    doc = make_doc()
+    mutate(doc)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UsageError) as e:
+        results.load(path)
+    assert ("valid tlsleak-results/2 file: %s:" % where) in str(e.value)
+
+
+def test_a_number_json_does_not_have_is_refused(tmp_path):
+    """Python's json reads NaN and Infinity; JSON has neither, and the harness never writes
+    them."""
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(make_doc()).replace('"duration_s": 120.0', '"duration_s": NaN'))
+    with pytest.raises(UsageError, match="NaN is not a JSON number"):
+        results.load(path)
+
+
+def test_the_same_cell_id_twice_is_refused(tmp_path):
+    doc = make_doc()
+    doc["cells"].append(doc["cells"][0])
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match=r"cells\[7\]: id .* is there twice"):
+        results.load(path)
+
+
+def test_the_recorded_run_loads_from_its_file_or_its_folder():
+    assert results.load(RECORDED) == recorded()
+    assert results.load(RECORDED.parent) == recorded()
+
+
+def test_dump_then_load_is_the_document(tmp_path):
+    path = tmp_path / "out" / "results.json"
+    results.dump(path, make_doc())
+    assert results.load(path) == make_doc()
+
+
+def test_dump_is_atomic_and_keeps_key_order(tmp_path):
+    path = tmp_path / "out" / "results.json"
+    doc = make_doc()
+    results.dump(path, doc)
+    text = path.read_text()
+    assert json.loads(text) == json.loads(json.dumps(doc))
+    assert text.index('"schema"') < text.index('"harness"') < text.index('"cells"')
+    assert '\n  "harness": {' in text  # indent 2
+    assert os.listdir(path.parent) == ["results.json"]  # no temporary file left
+    assert (path.stat().st_mode & 0o777) == 0o644
+
+
+def test_dump_replaces_and_never_writes_nan(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text("old")
+    doc = make_doc()
+    doc["duration_s"] = float("nan")
+    doc["cells"][0]["rate"]["ci"] = [-math.inf, math.inf]
+    results.dump(path, doc)
+    back = json.loads(path.read_text())
+    assert back["duration_s"] is None and back["cells"][0]["rate"]["ci"] == [None, None]
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    path.write_text("old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+    monkeypatch.setattr(atomic.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        results.dump(path, make_doc())
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["results.json"]

@@ -1,0 +1,46 @@
+"""One cell on the terminal (show.py), on the recorded run (resultsdocs.py)."""
+import re
+
+import pytest
+
+from resultsdocs import LEAK, cell_of, hostile_doc
+from tlsleak import UsageError, cellinfo, show, thinning
+
+pytestmark = pytest.mark.unit
+
+
+def test_show_prints_every_checkpoint_with_warmup_and_settle_marks(doc):
+    leak = cell_of(doc, LEAK)
+    text = show.show_cell(doc, leak)
+    rows = [ln.split() for ln in text.splitlines() if re.match(r"\s+\d+\s", ln)]
+    assert [int(r[0]) for r in rows] == [c["done"] for c in leak["checkpoints"]]
+    assert [r[1] == "w" for r in rows] == [c["done"] < 400 for c in leak["checkpoints"]]
+    assert rows[-1][-2:] == ["<-", "settled"]
+    assert leak["reason"] in text and cellinfo.command_line(leak) in text
+
+
+def test_show_thins_a_long_series_keeping_first_and_last(doc):
+    c = dict(cell_of(doc, LEAK))
+    c["checkpoints"] = [dict(c["checkpoints"][0], done=i) for i in range(1000)]
+    c.pop("settled_at")
+    text = show.show_cell(doc, c)
+    rows = [int(ln.split()[0]) for ln in text.splitlines() if re.match(r"\s+\d+\s", ln)]
+    assert rows == thinning.evenly(1000, show.MAX_ROWS) and rows[0] == 0 and rows[-1] == 999
+    assert "(%d of 1000 checkpoints shown)" % show.MAX_ROWS in text
+
+
+@pytest.mark.parametrize("query, words", [("nothing_like_it", "no cell matches"),
+                                          ("control_flat", "matches 2 cells")])
+def test_show_says_in_one_line_when_a_query_names_no_cell_or_several(doc, query, words):
+    with pytest.raises(UsageError) as e:
+        show.show(doc, query)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_programs_escape_codes_are_shown_never_sent_to_the_terminal():
+    """`show` writes what a program printed (its stderr, its name, the reason): an escape
+    sequence there would act on the reader's terminal."""
+    doc = hostile_doc()
+    text = show.show(doc, "seedev")
+    assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text
+    assert "\\x1b[2J" in text and "err ev``il" in text
