@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tlsleak import cli, results, signals
+from tlsleak import cli, results, signals, vocab
 from tlsleak.build import ROOT
 from tlsleak.defaults import in_group
 from tlsleak.settings import Settings
@@ -103,3 +103,13 @@ def test_workload_ranges_stay_within_the_repro_programs():
         assert lo <= p.lo and p.hi <= hi, p.name
     assert program["concurrency"] == (1, 4096) == (in_group("workload")[1].lo,
                                                    in_group("workload")[1].hi)
+
+
+def test_the_readme_exit_codes_are_vocabs():
+    """Every exit code the CLI gives (vocab.EXIT_*) has its row in README "Exit codes", and no
+    other row is there."""
+    text = README[README.index("### Exit codes"):]
+    text = text[:text.index("\n### ", 1)]
+    rows = {int(m) for m in re.findall(r"^\| (\d+) \|", text, re.M)}
+    assert rows == {v for k, v in vars(vocab).items() if k.startswith("EXIT_")
+                    and isinstance(v, int)}
