@@ -121,3 +121,12 @@ def test_types_are_json_schema_types(validator, value, kind, ok):
     else:
         with pytest.raises(schemacheck.Invalid):
             check(value)
+
+
+def test_a_program_whose_name_holds_a_space_gives_a_valid_cell_id(validator, check):
+    """`run --exec -- "./my prog"` makes the cell `my prog-system`: the harness must be able
+    to read its own results back."""
+    doc = make_doc()
+    doc["cells"][2].update(id="my prog-system", scenario="my prog", role="exec")
+    validator.validate(doc)
+    check(doc)

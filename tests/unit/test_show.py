@@ -1,10 +1,11 @@
 """One cell on the terminal (show.py), on the recorded run (resultsdocs.py)."""
+import json
 import re
 
 import pytest
 
-from resultsdocs import LEAK, cell_of, hostile_doc
-from tlsleak import UsageError, cellinfo, show, thinning
+from resultsdocs import LEAK, cell_of, hostile_doc, make_doc
+from tlsleak import UsageError, cellinfo, cli, show, thinning
 
 pytestmark = pytest.mark.unit
 
@@ -44,3 +45,18 @@ def test_a_programs_escape_codes_are_shown_never_sent_to_the_terminal():
     text = show.show(doc, "seedev")
     assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text
     assert "\\x1b[2J" in text and "err ev``il" in text
+
+
+@pytest.mark.parametrize("command", [["show", "seed"], ["report"]])
+def test_a_results_file_with_wrong_types_is_one_line_exit_2(tmp_path, capsys, command):
+    """A rate that is a string (or a cell that is not an object) was an internal error, exit 3,
+    from show and report: it is bad input."""
+    doc = make_doc()
+    doc["cells"][2]["rate"] = "2048 B/thread"
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    assert cli.main([*command, str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tlsleak: error: results {path} is not a valid tlsleak-results/2 file: "
+                   "cells[2].rate: '2048 B/thread' is not an object"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
