@@ -21,6 +21,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from tlsleak import atomic
+
 ENV = "TLSLEAK_PROBE_FILE"
 MAGIC = b"TLSPROBE"
 VERSION = 1
@@ -89,15 +91,8 @@ def decode(data: bytes) -> Counts | None:
 
 def create(path: str | os.PathLike) -> Path:
     """Write a fresh, unclaimed probe file at `path` (replacing one left there), mode 0600."""
-    path = Path(path)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)  # never a half-written page under the name the program opens
-    return path
+    # never a half-written page under the name the program opens
+    return atomic.write_bytes(path, encode(), mode=0o600)
 
 
 def read_file(path: str | os.PathLike) -> Counts | None:

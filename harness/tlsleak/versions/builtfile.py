@@ -9,6 +9,8 @@ section 4b): {"format": 1, "allocators": [entry, ...]}, each entry the fields be
 import json
 from pathlib import Path
 
+from tlsleak import atomic
+
 FORMAT = 1
 FIELDS = ("name", "version", "label", "commit", "source", "modes", "static_lib", "shared_lib",
           "preload_lib", "include_dir", "static_link", "static_link_options", "static_libs",
@@ -30,9 +32,7 @@ def write(path, items):
                       indent=2) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        atomic.write_text(path, text)
     return path
 
 

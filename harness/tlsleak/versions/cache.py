@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from tlsleak import atomic
+
 from . import recipes
 
 # Bumped when a recipe changes what it produces, so older entries are not reused.
@@ -149,12 +151,6 @@ def _tail(path, lines=LOG_TAIL_LINES):
         return ""
 
 
-def _write_json(path, data):
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
-
-
 def _touch(entry):
     (entry / ".used").touch()
 
@@ -230,7 +226,7 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
         if not isinstance(e, recipes.StepFailed) or e.infrastructure:
             raise BuildFailed(f"{recipe.name} from {source.spec}: cannot build here: {e} "
                               f"(log: {log})", tail, str(entry), infrastructure=True) from None
-        _write_json(entry / "failed.json", {
+        atomic.write_json(entry / "failed.json", {
             "format": 1, "name": recipe.name, "source": source.spec, "commit": source.commit,
             "source_key": source.key, "compiler": compiler, "error": str(e),
             "seconds": seconds, "log": str(log), "log_tail": tail, "failed_at": time.time()})
@@ -246,7 +242,7 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
         seconds=round(time.monotonic() - start, 2), steps=ctx.steps, log=str(log),
         entry=str(entry), built_at=time.time())
     shutil.rmtree(work, ignore_errors=True)
-    _write_json(entry / "build.json", built.to_json())
+    atomic.write_json(entry / "build.json", built.to_json())
     _touch(entry)
     return built
 
