@@ -1,7 +1,8 @@
 """The report commands on real runs of a tiny matrix: `run` writes plots/, summary.md and
 report.html beside results.json; two shards (`run --shard K/2`) merged hold the cells of the
-unsharded run; `show` prints a real cell; `report` rewrites the views of a results file; a
-closed output pipe ends quietly."""
+unsharded run; `show` prints a real cell; `report` rewrites the views of a results file; no
+command replaces a file it did not write; a run whose scenario cell could not be judged exits
+4 and says so last; a closed output pipe ends quietly."""
 import os
 import subprocess
 
@@ -96,6 +97,44 @@ def test_report_rewrites_the_views_where_asked(whole, tmp_path):
     assert (tmp_path / "s.md").read_text().startswith("## tlsleak: ")
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
     assert (tmp_path / "p" / "grid.png").is_file()
+
+
+def test_a_cell_too_short_to_judge_exits_4_and_the_tables_last_line_says_why(tmp_path):
+    """Twelve threads give three checkpoints, too few to fit a trend: inconclusive, which is
+    never a silent pass (README "Exit codes")."""
+    r = run_cli("run", "-s", "tss_dtor_free", "-a", "system", "--threads", "12", "--interval",
+                "4", "--no-controls", "--no-report", out=tmp_path / "out")
+    assert r.rc == 4, r.stdout + r.stderr
+    assert r.doc["exit_code"] == 4 and r.doc["cells"][0]["verdict"] == "inconclusive"
+    table = r.stdout[:r.stdout.index("\nresults: ")].splitlines()
+    assert table[-1].startswith("exit 4: no leak found, but 1 cell could not be judged "
+                                "(tss_dtor_free-system)")
+
+
+def test_run_refuses_a_folder_holding_a_summary_it_did_not_write_before_running(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.md").write_text("# release notes\n")
+    r = run_cli("run", "-s", "control_flat", "-a", "system", "--threads", "2000", out=out)
+    assert r.rc == 2 and r.stderr.strip().splitlines() == [
+        f"tlsleak: error: {out / 'summary.md'} is not tlsleak's: not replaced (use --overwrite "
+        "to replace, or write elsewhere)"], r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["summary.md"]  # nothing ran or was written
+    r = run_cli("run", "-s", "control_flat", "-a", "system", "--threads", "2000", "--no-report",
+                out=out)
+    assert r.rc == 0 and (out / "summary.md").read_text() == "# release notes\n"
+
+
+def test_merge_and_report_keep_what_they_did_not_write(whole, tmp_path):
+    r = run_cli("merge", whole.out, "--out", whole.out)
+    assert r.rc == 2 and "holds one of the inputs, results.json" in r.stderr
+    mine = tmp_path / "notes.html"
+    mine.write_text("<html>mine</html>")
+    r = run_cli("report", whole.out / "results.json", "--html", mine)
+    assert r.rc == 2 and "notes.html is not tlsleak's" in r.stderr
+    assert mine.read_text() == "<html>mine</html>"
+    r = run_cli("report", whole.out / "results.json", "--html", mine, "--overwrite")
+    assert r.rc == 0 and mine.read_text().startswith("<!DOCTYPE html>")
 
 
 def test_a_closed_output_pipe_ends_quietly():
