@@ -130,3 +130,21 @@ def test_a_program_whose_name_holds_a_space_gives_a_valid_cell_id(validator, che
     doc["cells"][2].update(id="my prog-system", scenario="my prog", role="exec")
     validator.validate(doc)
     check(doc)
+
+
+@pytest.mark.parametrize("schema, value", [
+    ({"type": "string", "maxLength": 3}, "abc"), ({"type": "string", "maxLength": 3}, "abcd"),
+    ({"allOf": [{"type": "integer"}, {"minimum": 2}]}, 3),
+    ({"allOf": [{"type": "integer"}, {"minimum": 2}]}, 1),
+    ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1),
+    ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1.5),
+    ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, None),
+])
+def test_keywords_a_later_schema_may_use_agree_with_jsonschema(schema, value):
+    check = schemacheck.compile(schema)
+    try:
+        check(value)
+        ours = True
+    except schemacheck.Invalid:
+        ours = False
+    assert ours == jsonschema.Draft202012Validator(schema).is_valid(value)

@@ -1,9 +1,10 @@
 """The shipped JSON Schema (schema/results-2.schema.json), checked without a third-party
 package: the harness runs on psutil, scipy and matplotlib alone. It reads the keywords that
-schema uses (draft 2020-12: type, const, enum, properties, required, additionalProperties,
-items, min/maxItems, minLength, pattern, minimum, maximum, exclusiveMinimum/Maximum, anyOf
-and $ref to a place in the schema itself) and refuses to compile one it does not know, so that a constraint added to the
-schema is never silently skipped. `format` is an annotation in 2020-12, as here.
+schema uses, and a few more (draft 2020-12: type, const, enum, properties, required,
+additionalProperties, items, min/maxItems, min/maxLength, pattern, minimum, maximum,
+exclusiveMinimum/Maximum, anyOf, allOf, oneOf and $ref to a place in the schema itself) and
+refuses to compile one it does not know, so that a constraint added to the schema is never
+silently skipped. `format` is an annotation in 2020-12, as here.
 
 compile(schema)(document) raises Invalid with where and what, one line."""
 
@@ -214,6 +215,33 @@ def _any_of(subs, s, ref):
     return check
 
 
+def _all_of(subs, s, ref):
+    kids = [_node(sub, ref) for sub in subs]
+
+    def check(v, p):
+        for kid in kids:
+            kid(v, p)
+    return check
+
+
+def _one_of(subs, s, ref):
+    kids, any_of = [_node(sub, ref) for sub in subs], _any_of(subs, s, ref)
+
+    def check(v, p):
+        any_of(v, p)  # at least one, or the best-placed fault
+        passed = 0
+        for kid in kids:
+            try:
+                kid(v, p)
+                passed += 1
+            except Invalid:
+                pass
+        if passed > 1:
+            raise Invalid(_where(p), "%s matches %d of the choices, not one" % (_short(v),
+                                                                              passed))
+    return check
+
+
 def _ref(target, s, ref):
     if not target.startswith("#/"):
         raise ValueError("the schema refers to %s: only a place in itself (#/...) is read"
@@ -228,12 +256,14 @@ _KEYWORDS = dict([
     ("minItems", _length(list, lambda n, k: n >= k, "fewer than")),
     ("maxItems", _length(list, lambda n, k: n <= k, "more than")),
     ("minLength", _length(str, lambda n, k: n >= k, "fewer than")),
+    ("maxLength", _length(str, lambda n, k: n <= k, "more than")),
+    ("allOf", _all_of), ("oneOf", _one_of),
     _bound("minimum", lambda v, k: v >= k, "below"),
     _bound("maximum", lambda v, k: v <= k, "above"),
     _bound("exclusiveMinimum", lambda v, k: v > k, "not above"),
     _bound("exclusiveMaximum", lambda v, k: v < k, "not below"),
 ])
 # Type first, so that a value of the wrong kind is named as such, then the rest.
-_ORDER = ("type", "const", "enum", "$ref", "anyOf", "required", "properties",
-          "additionalProperties", "items", "minItems", "maxItems", "minLength", "pattern",
-          "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_ORDER = ("type", "const", "enum", "$ref", "anyOf", "allOf", "oneOf", "required",
+          "properties", "additionalProperties", "items", "minItems", "maxItems", "minLength",
+          "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
