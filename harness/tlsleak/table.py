@@ -135,8 +135,8 @@ def conclusion(doc: dict) -> list[str]:
                   for b in ctl.get("invalid_configs", ())]
     if doc["exit_code"] == EXIT_INCONCLUSIVE:
         open_ = model.unjudged(doc["cells"])
-        lines.append("exit %d: no leak found, but %d cell%s could not be judged (%s): run more "
-                     "--threads, or raise --floor" % (
+        lines.append("exit %d: no leak found, but %d cell%s could not be judged (%s): each "
+                     "says why above" % (
                          EXIT_INCONCLUSIVE, len(open_), "" if len(open_) == 1 else "s",
                          ", ".join(safe(c["id"]) for c in open_[:5])
                          + (", ..." if len(open_) > 5 else "")))
