@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 from tlsleak import UsageError, atomic, results
-from tlsleak.escape import terminal as safe
 from tlsleak.results.store import clean
 from tlsleak.vocab import FINDINGS, VERDICTS, is_control
 
@@ -41,7 +40,7 @@ def load(path):
     for cid, entry in doc["cells"].items():
         problem = _entry_problem(entry)
         if problem:
-            raise UsageError(f"baseline {path}: cell {safe(cid)!r} {problem}")
+            raise UsageError(f"baseline {path}: cell {cid[:60]!r} {problem}")
     return doc
 
 

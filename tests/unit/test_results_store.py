@@ -116,3 +116,13 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
         results.dump(path, make_doc())
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["results.json"]
+
+
+def test_a_message_about_a_hostile_key_cannot_act_on_the_terminal(tmp_path):
+    doc = make_doc()
+    doc["cells"][0]["signals"]["\x1b[2Jrss"] = {"verdict": 3}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UsageError) as e:
+        results.load(path)
+    assert "\x1b" not in str(e.value) and "signals.'\\x1b[2Jrss'" in str(e.value)

@@ -37,9 +37,14 @@ class Invalid(ValueError):
 
 
 def _where(path) -> str:
+    """cells[3].rate: a key from the document is shown as Python writes a string when it is
+    not a plain name, so that what the message prints cannot act on a terminal."""
     out = ""
     for key in path:
-        out += "[%d]" % key if isinstance(key, int) else ("." if out else "") + str(key)
+        if isinstance(key, int):
+            out += "[%d]" % key
+        else:
+            out += ("." if out else "") + (key if key.isidentifier() else repr(key)[:40])
     return out
 
 
