@@ -34,7 +34,8 @@ def _scenarios(listing, names):
 
 def _run(tmp_path, *args):
     r = run_cli("run", "-a", "faulty", "--threads", THREADS, *args, out=tmp_path)
-    assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
+    # 4: a bounded cache may end inconclusive, which the run's exit code says
+    assert r.rc in (0, 1, 4), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
     return r.doc
 
 
@@ -103,7 +104,8 @@ BOUNDED = ("fill", "steps")
 def _bounded(tmp_path, monkeypatch, switch, *args):
     r = run_cli("run", "-a", "faulty:dynamic", "-s", "pthread_key_dtor_free", "--no-controls",
                 "--threads", "10000", "--env", f"TLSLEAK_FAULTY={switch}", *args, out=tmp_path)
-    assert r.rc in (0, 1), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
+    # 4: a bounded cache may end inconclusive, which the run's exit code says
+    assert r.rc in (0, 1, 4), f"run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
     return cell(r.doc, "pthread_key_dtor_free", "faulty:dynamic")
 
 
