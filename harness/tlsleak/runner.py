@@ -1,51 +1,20 @@
-"""Run one cell (a scenario under an allocator configuration): start the process, sample it
-from outside, read its checkpoints, stop it when asked, and say what happened (a
-policy.Outcome). Judging is policy.py's business, process control the host's."""
+"""Run one cell (a pipeline.Cell: a program under an allocator configuration): start the
+process, sample it from outside, read its checkpoints, stop it when asked, and say what
+happened (a policy.Outcome). Planning, judging and the pool are pipeline.py's business, process
+control the host's."""
 import os
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
 
 import psutil
 
-from tlsleak import checkpoints, configs, environment, interrupts, platforms, policy, verdict
+from tlsleak import checkpoints, environment, interrupts, platforms, policy, verdict
 from tlsleak.host import current as host
 from tlsleak.target import PRELOAD_VARS, Target
 
 STDERR_TAIL = 2000  # characters of stderr kept in a cell
 SAMPLE_BUDGET = 1000  # external samples kept per cell: at most 2 x this many
-
-
-@dataclass
-class Cell:
-    id: str
-    scenario: str
-    role: str
-    config: object  # configs.Config
-    argv: list
-    expect: str = ""
-    target: Target = field(default_factory=Target)
-    env: dict = field(default_factory=dict)  # given explicitly (--env), recorded in the cell
-
-
-
-def program_cell(program, args, config, tgt=None, *, id="", role="scenario", env=None):
-    """The cell that runs one of the built programs other than the scenarios (`explore_point`)
-    from a configuration's bin_dir with these arguments (and these environment variables)."""
-    tgt = tgt or Target()
-    return Cell(id=id or configs.cell_id(program, config), scenario=program, role=role,
-                config=config, argv=tgt.argv(config.bin_dir, program, list(args)),
-                expect=config.expect, target=tgt, env=dict(env or {}))
-
-
-def scenario_cell(scenario, config, workload, tgt=None):
-    """The cell that runs a catalog scenario under a configuration with this workload."""
-    tgt = tgt or Target()
-    return Cell(id=configs.cell_id(scenario.name, config), scenario=scenario.name,
-                role=scenario.role, config=config,
-                argv=tgt.argv(config.bin_dir, scenario.name, workload.argv()),
-                expect=config.expect, target=tgt)
 
 
 def cell_env(config, tgt=None, extra=None):

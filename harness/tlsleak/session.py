@@ -1,22 +1,20 @@
 """One run of the matrix, from plan to conclusion: plan the cells, build what they need, run
-them `jobs` at a time (an interrupt stops every child and keeps the finished cells), judge each
-one (policy.decide), check the controls, compare with a baseline, choose the exit code and write
-results.json and junit.xml. Commands (run, bench, and the ones to come) call run(); they only
-parse and print."""
+them through the cell pipeline (pipeline.run_cells: `jobs` at a time, an interrupt stops every
+child and keeps the finished cells), check the controls, compare with a baseline, choose the
+exit code and write results.json and junit.xml. Commands (run, compare, bisect, bench) call
+run(); they only parse and print."""
 import datetime as dt
 import os
 import secrets
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlsleak import (InfraError, UsageError, atomic,
-                     baseline, catalog, configs, exec_probe, interrupts, platforms, policy,
-                     results, runner, shard, sourcebuilds, target)
-from tlsleak import progress as progress_mod
+                     baseline, catalog, configs, interrupts, pipeline, platforms,
+                     results, shard, sourcebuilds, target)
 from tlsleak.host import current as host
 from tlsleak.build import ROOT, Build
 from tlsleak.settings import Settings
@@ -94,10 +92,10 @@ def choose_scenarios(scenarios, names, controls=True):
 
 
 def plan(req, scenarios, confs, tgt):
-    """The cells of the matrix, or of --exec."""
+    """The configurations chosen and the cells of the matrix, or of --exec."""
     if req.exec_argv is None:
         chosen = configs.select(confs, req.allocators)
-        cells = [runner.scenario_cell(s, c, req.settings.workload, tgt)
+        cells = [pipeline.scenario_cell(s, c, req.settings.workload, tgt)
                  for s in choose_scenarios(scenarios, req.scenarios, req.controls)
                  if tgt.buildable(s.name) for c in chosen]
         return chosen, cells
@@ -108,77 +106,7 @@ def plan(req, scenarios, confs, tgt):
     if wrong:
         raise UsageError(f"--exec runs an unmodified program: only system and override "
                          f"configurations apply, not {', '.join(wrong)}")
-    name = Path(req.exec_argv[0]).name
-    # Under an override the preloaded allocator must serve malloc (its alloc line, or the probe's
-    # view); under system the program's own allocator is not known in advance.
-    return chosen, [runner.Cell(id=f"{name}-{c.slug}", scenario=name, role="exec", config=c,
-                                argv=req.exec_argv, target=tgt,
-                                expect=c.expect if c.mode == "override" else "")
-                    for c in chosen]
-
-
-def judge_cell(cell, settings):
-    """Run one cell and return its results record; anything that goes wrong in it is this
-    cell's error, never the run's end."""
-    try:
-        return _judge_cell(cell, settings)
-    except Exception as e:
-        why = f"harness failure in this cell: {type(e).__name__}: {e}"[:300]
-        return results.cell_record(cell, settings, policy.Outcome(stop="not_started", detail=why),
-                                   policy.Verdict("error", why), dict(cell.env))
-
-
-def _judge_cell(cell, settings):
-    try:
-        env, env_set = runner.cell_env(cell.config, cell.target, cell.env)
-    except ValueError as e:
-        env, env_set = None, {}
-        outcome = policy.Outcome(stop="not_started", detail=str(e))
-    else:
-        env, env_set, counter = exec_probe.attach(cell, settings, env, env_set)
-        try:
-            outcome = runner.run_cell(cell, settings, env, counter)
-        finally:
-            if counter is not None:
-                counter.close()
-    if outcome.stop == "interrupted":
-        return None
-    library = cell.config.library if cell.config.mode in ("dynamic", "override") else ""
-    verdict = policy.decide_safely(outcome, settings.criteria, cell.expect, cell.role,
-                                   settings.workload.looks, library, cell.config.route,
-                                   version=cell.config.version)
-    return results.cell_record(cell, settings, outcome, verdict, env_set)
-
-
-def run_cells(cells, settings, jobs, progress=True):
-    """Every cell, jobs at a time. An interrupt (SIGINT, SIGTERM, SIGHUP) kills the running programs
-    and keeps only the cells that had finished. Returns (records in plan order, interrupted)."""
-    interrupts.install()
-    shown = progress_mod.for_stream(sys.stderr, len(cells)) if progress else progress_mod.Silent()
-
-    def one(cell):
-        shown.started(cell.id)
-        try:
-            return judge_cell(cell, settings)
-        finally:
-            shown.ended(cell.id)  # off the running list before the next cell starts
-
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    futures, interrupted = [], False
-    try:
-        futures = [pool.submit(one, c) for c in cells]
-        for fut in interrupts.as_completed(futures):
-            shown.finished(fut.result())
-    except KeyboardInterrupt:
-        interrupted = True
-    with interrupts.deferred():  # a second interrupt must not lose the finished cells
-        if interrupted:
-            runner.LIVE.kill_all()
-        pool.shutdown(wait=True, cancel_futures=True)
-        runner.LIVE.sweep()
-        shown.close()
-    finished = [f.result() for f in futures if f.done() and not f.cancelled()]
-    return [r for r in finished if r is not None], interrupted
+    return chosen, [pipeline.exec_cell(req.exec_argv, c, tgt) for c in chosen]
 
 
 def exec_program_problem(argv):
@@ -196,12 +124,25 @@ RUNS = ROOT / "results" / "runs"
 LATEST = RUNS / "latest"
 
 
-def run(req, show=None):
-    """Plan, build, run, conclude; returns the finished Session. Bad input raises UsageError
-    before anything is built or run. `show(session)` is called with the concluded run before
-    anything is written, so a write failure never hides the verdicts."""
-    interrupts.install()
-    host.become_subreaper()  # a grandchild that setsid()s away still comes back to be killed
+@dataclass
+class _Planned:
+    """A run between its plan and its conclusion: what was planned and how it is judged."""
+    req: Request
+    build: Build
+    plat: object  # platforms module
+    tgt: object  # target.Target
+    chosen: list
+    cells: list
+    planned: dict  # results.json's "plan" (shard.plan_record)
+    unavailable: list
+    settings: Settings
+    base: dict | None = None  # the --baseline document
+    out: Path | None = None
+
+
+def _refuse_bad_input(req):
+    """UsageError for anything wrong with the request, before anything is built or run.
+    Returns (the output folder claimed or None, the baseline or None, the catalog)."""
     w = req.settings.workload
     if w.concurrency > w.threads:
         raise UsageError(f"--concurrency {w.concurrency} exceeds --threads {w.threads}")
@@ -223,7 +164,12 @@ def run(req, show=None):
     scenarios = catalog.load(ROOT)
     if req.exec_argv is None:  # fail on a bad scenario name before building anything
         choose_scenarios(scenarios, req.scenarios, req.controls)
-    tb = time.monotonic()
+    return out, base, scenarios
+
+
+def _plan_run(req, scenarios):
+    """Source builds resolved, the build tree configured, the cells planned (this shard's,
+    with the --env variables) and the settings with the machine's caps for them."""
     prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
     build, manifest, confs = load(req.build_dir, req.cmake_args, req.platform,
                                   prepared.items + req.built)
@@ -237,50 +183,66 @@ def run(req, show=None):
     planned["selected"] = len(cells)
     for cell in cells:
         cell.env = dict(req.env)
-    unavailable = [c for c in confs if not c.available]
     # Caps left to the machine are shared by the cells that actually run at once.
     settings = replace(req.settings, limits=req.settings.limits.with_machine_caps(
         req.jobs, len(cells)))
+    return _Planned(req=req, build=build, plat=plat, tgt=tgt, chosen=chosen, cells=cells,
+                    planned=planned, unavailable=[c for c in confs if not c.available],
+                    settings=settings)
 
+
+def _build_programs(p):
+    """Build what the cells run; returns the manifest as built."""
+    targets = [c.target for c in p.chosen]
+    if p.req.exec_argv is not None and p.tgt.probe_target:
+        targets.append(p.tgt.probe_target)  # counts the program's threads (exec_probe.py)
+    if p.req.progress:
+        print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
+    return p.build.build(targets, jobs=p.req.jobs)
+
+
+def run(req, show=None):
+    """Plan, build, run, conclude; returns the finished Session. Bad input raises UsageError
+    before anything is built or run. `show(session)` is called with the concluded run before
+    anything is written, so a write failure never hides the verdicts."""
+    interrupts.install()
+    host.become_subreaper()  # a grandchild that setsid()s away still comes back to be killed
+    out, base, scenarios = _refuse_bad_input(req)
+    tb = time.monotonic()
+    p = replace(_plan_run(req, scenarios), base=base, out=out)
     started = dt.datetime.now(dt.timezone.utc)
     run_id = f"{started:%Y%m%d-%H%M%S}-{os.getpid()}-{secrets.token_hex(2)}"
     t0 = time.monotonic()
-    targets = [c.target for c in chosen]
-    if req.exec_argv is not None and tgt.probe_target:
-        targets.append(tgt.probe_target)  # counts the program's threads (exec_probe.py)
-    if req.progress:
-        print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
-    manifest = build.build(targets, jobs=req.jobs)
+    manifest = _build_programs(p)
     build_s = time.monotonic() - tb
-    jobs = min(req.jobs, plat.MAX_JOBS or req.jobs)
-    with plat.running(tgt):
-        records, interrupted = run_cells(cells, settings, jobs, req.progress)
+    jobs = min(p.req.jobs, p.plat.MAX_JOBS or p.req.jobs)
+    with p.plat.running(p.tgt):
+        records, interrupted = pipeline.run_cells(p.cells, p.settings, jobs, p.req.progress)
     with interrupts.deferred():  # concluding and writing finish whatever comes
-        done = _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
-                         interrupted, unavailable, base, show, planned, tgt)
+        done = _conclude(p, run_id, started, t0, manifest, records, interrupted, show)
     done.build_s = build_s
     if interrupts.noted() and not interrupted:
         raise KeyboardInterrupt  # the run is written; it still ends as interrupted
     return done
 
 
-def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records, interrupted,
-              unavailable, base, show, planned, tgt):
-    order = {c.id: i for i, c in enumerate(cells)}
+def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
+    req, out = p.req, p.out
+    order = {c.id: i for i, c in enumerate(p.cells)}
     records.sort(key=lambda r: order[r["id"]])
     controls = results.check_controls(records)
-    changes = baseline.compare(records, base) if base is not None else None
+    changes = baseline.compare(records, p.base) if p.base is not None else None
     doc = results.document(
         argv=req.argv, started=started, duration_s=time.monotonic() - t0,
-        interrupted=interrupted, manifest=manifest, settings=settings, cells=records,
-        unavailable=unavailable, controls=controls,
+        interrupted=interrupted, manifest=manifest, settings=p.settings, cells=records,
+        unavailable=p.unavailable, controls=controls,
         exit_code=results.exit_code(records, controls, interrupted, changes),
-        baseline=None if base is None else {"file": str(Path(req.baseline).resolve()),
-                                            **changes}, plan=planned, tgt=tgt)
+        baseline=None if p.base is None else {"file": str(Path(req.baseline).resolve()),
+                                              **changes}, plan=p.planned, tgt=p.tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
     default_out = out is None
     out = out or RUNS / run_id
-    done = Session(doc=doc, out=out, unavailable=unavailable, changes=changes)
+    done = Session(doc=doc, out=out, unavailable=p.unavailable, changes=changes)
     if show is not None:
         show(done)
     results.write_outputs(out, doc)
@@ -289,7 +251,7 @@ def _conclude(req, settings, out, run_id, started, t0, manifest, cells, records,
     if req.write_baseline and not interrupted:
         # Explanations already written survive: from the file being replaced, else --baseline.
         previous = (baseline.load(req.write_baseline) if os.path.exists(req.write_baseline)
-                    else base)
+                    else p.base)
         try:
             baseline.write(req.write_baseline, doc, previous)
         except OSError as e:

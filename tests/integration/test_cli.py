@@ -4,7 +4,7 @@ import json
 import pytest
 
 from clihelp import ROOT, cell, run_cli
-from tlsleak import configs, runner, session, settings
+from tlsleak import configs, pipeline, settings
 from tlsleak.build import Build
 
 pytestmark = pytest.mark.integration
@@ -86,10 +86,10 @@ def test_a_silent_fallback_to_the_system_allocator_is_an_error():
     Build().build([system.target])
     # The system binary run as if it were a mimalloc dynamic cell: nothing loads mimalloc.
     fake = configs.Config(**{**mi.__dict__, "mode": "dynamic", "preload": ""})
-    c = runner.Cell(id="control_flat-fallback", scenario="control_flat", role="control-flat",
-                    config=fake, argv=[f"{system.bin_dir}/control_flat", "--threads", "2000"],
-                    expect="mimalloc")
-    res = session.judge_cell(c, settings.make(threads=2000))
+    c = pipeline.Cell(id="control_flat-fallback", scenario="control_flat", role="control-flat",
+                      config=fake, argv=[f"{system.bin_dir}/control_flat", "--threads", "2000"],
+                      expect="mimalloc")
+    res = pipeline.judge_cell(c, settings.make(threads=2000))
     assert res["verdict"] == "error"
     assert "allocator check failed" in res["reason"] and "system" in res["reason"]
     assert ROOT.exists()

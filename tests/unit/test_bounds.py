@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tlsleak import UsageError, baseline, checkpoints, configs, policy, results, runner
+from tlsleak import UsageError, baseline, checkpoints, configs, pipeline, policy, results, runner
 from tlsleak.commands.options import size
 from tlsleak.settings import Criteria, Limits, Settings
 
@@ -161,7 +161,7 @@ def test_a_settled_cell_is_recorded_when_its_kept_checkpoints_were_thinned_after
     out = policy.Outcome(stop="settled", returncode=-9, checkpoints=kept, settled_on=seen[:2500])
     crit = Criteria()
     verdict = policy.decide_safely(out, crit)
-    cell = runner.Cell(id="x-system", scenario="x", role="exec", config=SYSTEM, argv=["x"])
+    cell = pipeline.Cell(id="x-system", scenario="x", role="exec", config=SYSTEM, argv=["x"])
     rec = results.cell_record(cell, Settings(criteria=crit), out, verdict, {})
     assert verdict.verdict == "leak" and rec["settled_at"] == seen[2499]["done"] == 2499
     assert len(rec["checkpoints"]) < 2500
