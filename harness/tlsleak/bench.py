@@ -23,9 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from scipy import stats
-
-from tlsleak import atomic, provenance, runner, session, signals
+from tlsleak import atomic, interrupts, pipeline, provenance, session, signals
 from tlsleak.build import ROOT
 from tlsleak.settings import Settings, Workload
 
@@ -69,7 +67,10 @@ def _percentile(values, q):
 
 def upper_bound(k, n, confidence=0.95):
     """One-sided Clopper-Pearson upper bound of a rate seen k times in n."""
-    return 1.0 if k >= n else float(stats.beta.ppf(confidence, k + 1, n - k))
+    if k >= n:
+        return 1.0
+    stats = interrupts.load("scipy.stats")  # heavy: only when a bound is computed
+    return float(stats.beta.ppf(confidence, k + 1, n - k))
 
 
 def _progress(msg):
@@ -83,7 +84,7 @@ def false_positives(healthy, settings, runs):
         for cell in healthy:
             if len(results) >= runs:
                 break
-            results.append(session.judge_cell(cell, settings))
+            results.append(pipeline.judge_cell(cell, settings))
     leaks = [r["id"] for r in results if r["verdict"] == "leak"]
     other = [r["id"] for r in results if r["verdict"] not in ("ok", "leak")]
     return {"runs": len(results), "false_leaks": len(leaks), "not_ok_ids": leaks + other,
@@ -103,8 +104,8 @@ def power(leak_scenario, confs, settings, reps):
             hits = n = s_hits = s_n = 0
             per_config = {}
             for conf in confs:
-                cell = runner.scenario_cell(leak_scenario, conf, s.workload)
-                got = [session.judge_cell(cell, s) for _ in range(reps)]
+                cell = pipeline.scenario_cell(leak_scenario, conf, s.workload)
+                got = [pipeline.judge_cell(cell, s) for _ in range(reps)]
                 durations += [r["duration_s"] for r in got]
                 k = sum(r["verdict"] == "leak" for r in got)
                 per_config[conf.label] = f"{k}/{reps}"
@@ -129,13 +130,13 @@ def _wall(argv, env=None):
 def overhead(flat_scenario, system, settings, reps, bare_churn):
     """Harness wall time / bare wall time for the same threads, and the bare loop's rate."""
     full = replace(settings, criteria=replace(settings.criteria, sequential=False))
-    cell = runner.scenario_cell(flat_scenario, system, full.workload)
+    cell = pipeline.scenario_cell(flat_scenario, system, full.workload)
     threads = settings.workload.threads
     bare, harnessed, loop = [], [], []
     for _ in range(reps):
         bare.append(_wall(cell.argv))
         t0 = time.monotonic()
-        session.judge_cell(cell, full)
+        pipeline.judge_cell(cell, full)
         harnessed.append(time.monotonic() - t0)
         if bare_churn:
             loop.append(threads / _wall([bare_churn, str(threads)]))
@@ -226,7 +227,7 @@ def run(opts, scenarios, confs, build_manifest):
     settings = Settings(Workload(threads=opts.threads), defaults.criteria,
                         defaults.limits.with_machine_caps(1))
     healthy_names = [s.name for s in scenarios if s.role == "control-flat"] + list(opts.healthy)
-    healthy = [runner.scenario_cell(by_name[n], c, settings.workload) for n in healthy_names
+    healthy = [pipeline.scenario_cell(by_name[n], c, settings.workload) for n in healthy_names
                for c in confs]
     system = next(c for c in confs if c.name == "system")
     bare_churn = os.path.join(system.bin_dir, "bare_churn")

@@ -1,5 +1,5 @@
 """tlsleak bench: calibrate the detector (false positives, power, speed); see bench.py."""
-from tlsleak import UsageError, catalog, configs, interrupts, session
+from tlsleak import UsageError, bench, catalog, configs, session
 from tlsleak.vocab import EXIT_OK
 from tlsleak.build import ROOT
 from tlsleak.commands.options import add_param, int_in
@@ -27,7 +27,6 @@ def add_parser(sub):
 
 
 def main(args):
-    bench = interrupts.load("tlsleak.bench")  # scipy.stats and friends: only bench needs them
     scenarios = catalog.load(ROOT)
     known = {s.name for s in scenarios}
     for name in args.healthy:
