@@ -1,9 +1,17 @@
 """What the standalone-repro emitter (harness/tlsleak/explore/emit.py) writes for a point, and
 the commands it prints per link mode; that the files build and run is tested for real in
 tests/integration/test_explore_program.py."""
+import json
+import sys
+from pathlib import Path
+
 import pytest
 
 from tlsleak.explore import emit, space
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "explore"
+sys.path.insert(0, str(GOLDEN))
+import golden  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -81,3 +89,13 @@ def test_commands_per_link_mode():
     assert "-DFAULTY_VERSION=\"1.0.0\"" in emit.commands(p, static)[0].replace("'", "")
     assert emit.commands(space.complete({"tls": "cxx"}), path="x.cpp")[0].startswith("c++ ")
     assert emit.filename(space.complete({"tls": "cxx"})) == "leak.cpp"
+
+
+def test_the_template_writes_every_point_byte_for_byte_as_the_python_code_did():
+    """templates/explore_repro.c replaced 107 lines of Python that built the file; the hashes
+    in tests/data/explore/golden.json are what that code wrote, for every point of the space
+    (grouped by tls, action and end), with and without a title and commands."""
+    want = json.loads((GOLDEN / "golden.json").read_text())["emit"]
+    got = golden.emit_groups()
+    assert [g for g in want if got.get(g) != want[g]] == []
+    assert len(got) == len(want) == 96

@@ -2,12 +2,18 @@
 whose header the catalog reads (docs/DESIGN.md section 1) and whose code has the finding's
 shape; a shape the scenario library cannot express is refused in one line."""
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from tlsleak import UsageError
 from tlsleak.catalog import parse_source
 from tlsleak.explore import promote, space
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "explore"
+sys.path.insert(0, str(GOLDEN))
+import golden  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +51,13 @@ def test_a_shape_without_a_library_primitive_is_refused(tmp_path):
 def test_an_unknown_finding_is_refused(tmp_path):
     with pytest.raises(UsageError, match="no finding 'F9'"):
         promote.promote(_run_dir(tmp_path, space.simplest()), "F9", tmp_path)
+
+
+def test_the_template_writes_every_promotable_point_byte_for_byte_as_the_python_code_did():
+    """templates/explore_scenario.c replaced the Python code that built the scenario file; the
+    hashes in tests/data/explore/golden.json are what that code wrote for every point promote
+    takes, with no note and with one long enough to wrap."""
+    want = json.loads((GOLDEN / "golden.json").read_text())["promote"]
+    got = golden.promote_sources()
+    assert [k for k in want if got.get(k) != want[k]] == []
+    assert len(got) == len(want) == 192

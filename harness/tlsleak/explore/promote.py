@@ -2,7 +2,8 @@
 (docs/DESIGN.md section 1's header tags) written with the scenario library (tlsleak.h), so the
 matrix runs the shape under every configuration from then on.
 
-Only shapes the library expresses are promoted: a pthread or C11 key whose destructor, in the
+The file is the template templates/explore_scenario.c. Only shapes the library expresses are
+promoted: a pthread or C11 key whose destructor, in the
 first or the last destructor round, mallocs and frees a --size block (the finding's first
 allocation, or not), the thread returning or calling pthread_exit. Any other finding: one
 clear line, and its standalone repro stays the way to reproduce it.
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tlsleak import UsageError
+from tlsleak import UsageError, templates
 
 from . import space
 
@@ -39,61 +40,20 @@ def source(point, name, note=""):
                              f"library primitive (promotable: {SUPPORTED}); use its standalone "
                              f"repro")
     last = p["round"] == space.ROUNDS
-    summary = "Found by tlsleak explore: a destructor mallocs in round %d%s." % (
-        p["round"], ", the thread's first" if p["prealloc"] == 0 else "")
-    lines = [
-        "/*",
-        " * @scenario %s tls=%s" % (name, p["tls"]),
-        " * @role scenario",
-        " * @summary %s" % summary,
-        " * @refs none",
-        " *",
-        " * The point of `tlsleak explore`'s space (docs/DESIGN.md section 7):",
-        " * %s." % space.key(p),
-    ]
-    if note:
-        lines += [" * " + note[i:i + 90].strip() for i in range(0, len(note), 90)]
-    lines += [
-        " * Each thread %s arms the key%s; at thread exit its destructor mallocs, writes and"
-        % ("mallocs, writes and frees a --size block, then" if p["prealloc"] else
-           "(which allocates nothing itself)", ", then calls pthread_exit" if p["end"] == "exit"
-           else ""),
-        " * frees a --size block%s." % (" in the last destructor round (it re-arms itself "
-                                        "until then)" if last else ""),
-        " */",
-        '#include "tlsleak.h"',
-        "",
-        "static void dtor(void *value) {",
-        "    tl_thread *t = value;",
-    ]
-    if last:
-        lines += ["    if (tl_key_rearm(t))", "        return;"]
-    lines += [
-        "    tl_block_use((size_t)t->params->size);",
-        "}",
-        "",
-        "static int setup(const tl_params *p) {",
-        "    (void)p;",
-        "    return tl_key_create(dtor);",
-        "}",
-        "",
-        "static void body(tl_thread *t) {",
-    ]
-    if p["prealloc"]:
-        lines.append("    tl_block_use((size_t)t->params->size);")
-    lines.append("    tl_key_arm(t);")
-    if p["end"] == "exit":
-        lines.append("    tl_thread_exit();")
-    lines += [
-        "}",
-        "",
-        "int main(int argc, char **argv) {",
-        "    static const tl_scenario scenario = {.name = TLSLEAK_SCENARIO, .setup = setup, "
-        ".body = body};",
-        "    return tl_run(argc, argv, &scenario);",
-        "}",
-    ]
-    return "\n".join(lines) + "\n"
+    facts = {"last": last, "prealloc": bool(p["prealloc"]), "exit": p["end"] == "exit",
+             "note": bool(note)}
+    values = {
+        "name": name, "tls": p["tls"], "key": space.key(p),
+        "summary": "Found by tlsleak explore: a destructor mallocs in round %d%s." % (
+            p["round"], ", the thread's first" if p["prealloc"] == 0 else ""),
+        "note": "\n".join(" * " + note[i:i + 90].strip() for i in range(0, len(note), 90)),
+        "body": ("mallocs, writes and frees a --size block, then" if p["prealloc"]
+                 else "(which allocates nothing itself)"),
+        "then_exit": ", then calls pthread_exit" if p["end"] == "exit" else "",
+        "when": (" in the last destructor round (it re-arms itself until then)" if last
+                 else ""),
+    }
+    return templates.render("explore_scenario.c", facts, values)
 
 
 def promote(out_dir: Path, finding: str, scenarios_dir: Path) -> Path:
