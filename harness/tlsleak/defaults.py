@@ -1,7 +1,9 @@
 """Every tunable of a run, with its default and range, in one table.
 
-The CLI parser (commands/run.py), the run settings (settings.py), the docs test and the unit tests
-all read PARAMS, so a default or a range is written exactly once. Workload ranges match the repro
+The CLI parsers (commands/), the run settings (settings.py), the docs test and the unit tests
+all read PARAMS, so a default or a range is written exactly once. The groups of SETTINGS_GROUPS
+are the fields of a run's Settings; the others are the tunables of one command (explore,
+bisect) or the rules run settings are derived by (derived). Workload ranges match the repro
 programs' own (docs/DESIGN.md section 2), except `threads`: the harness needs at least 10 to fit
 a trend, and caps it where a run would take days.
 """
@@ -17,7 +19,9 @@ class Param:
     name: str  # field name in Workload, Criteria or Limits
     group: str  # "workload", "criteria" or "limits"
     default: object  # 0 for interval and the caps: derived at run time (see help)
-    kind: str  # "int", "float" (lo excluded when lo_open), "size" (bytes, K/M/G), "choice", "flag"
+    # "int", "float" (lo excluded when lo_open), "size" (bytes, K/M/G), "duration" (seconds;
+    # 90s, 10m, 1h), "choice", "flag", or "internal" (no option)
+    kind: str
     lo: float = None
     hi: float = None
     lo_open: bool = False
@@ -77,7 +81,27 @@ PARAMS = (
           help="kill a cell past this many mappings (default: 80%% of vm.max_map_count)"),
     Param("sample_interval_s", "limits", 0.01, "internal", unit="s",
           help="period of the external sampling"),
+    # derived: the rules settings are derived by
+    Param("checkpoints", "derived", 40, "internal", unit="checkpoints",
+          help="checkpoints a cell prints when --interval is not given (interval = threads / "
+               "this): the looks sequential judging plans for"),
+    # explore: the search of `tlsleak explore` (its cells take the run settings' other defaults)
+    Param("explore_budget_s", "explore", 600.0, "duration", 0, 30 * 86400, lo_open=True,
+          unit="s", flag="--budget",
+          help="start no point after this long (10m, 90s); counted from the end of the build"),
+    Param("explore_threads", "explore", 2000, "int", 100, 1_000_000, unit="threads",
+          flag="--threads", metavar="N",
+          help="threads per run: enough for the floor, short enough for hundreds of runs"),
+    Param("explore_cell_budget_s", "explore", 20.0, "internal", unit="s",
+          help="sequential budget of one explore run"),
+    # bisect: how a step that is neither ok nor leak is judged again
+    Param("bisect_retry", "bisect", 4, "internal",
+          help="a bisect step whose verdict is neither ok nor leak is judged once more with this "
+               "many times the threads, budget and timeout before it counts as untestable"),
 )
+
+# The groups whose rows are the fields of a run's Settings (settings.py).
+SETTINGS_GROUPS = ("workload", "criteria", "limits")
 
 BY_NAME = {p.name: p for p in PARAMS}
 

@@ -16,11 +16,11 @@ class Workload:
     threads: int = default("threads")
     concurrency: int = default("concurrency")
     size: int = default("size")
-    interval: int = default("interval")  # 0: threads / 40
+    interval: int = default("interval")  # 0: threads / default("checkpoints")
 
     @property
     def effective_interval(self):
-        return self.interval or max(1, self.threads // 40)
+        return self.interval or max(1, self.threads // default("checkpoints"))
 
     def argv(self):
         return ["--threads", str(self.threads), "--concurrency", str(self.concurrency),

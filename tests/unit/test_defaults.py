@@ -3,12 +3,14 @@ import pytest
 
 from tlsleak import UsageError, cli
 from tlsleak.commands.run import settings_from
-from tlsleak.defaults import PARAMS, PLATFORM_DEFAULTS, default, platform_dependent
+from tlsleak.defaults import (PARAMS, PLATFORM_DEFAULTS, SETTINGS_GROUPS, default,
+                              platform_dependent)
 from tlsleak.settings import Settings
 
 pytestmark = pytest.mark.unit
 
-CLI_PARAMS = [p for p in PARAMS if p.kind != "internal"]
+SETTINGS_PARAMS = [p for p in PARAMS if p.group in SETTINGS_GROUPS]
+CLI_PARAMS = [p for p in SETTINGS_PARAMS if p.kind != "internal"]
 
 
 def _run_args(*argv):
@@ -17,7 +19,7 @@ def _run_args(*argv):
 
 def test_the_settings_types_default_to_the_table():
     flat = Settings().as_dict()
-    for p in PARAMS:
+    for p in SETTINGS_PARAMS:
         if p.name == "signals":
             assert flat["deciding"] == ["commit", "rss", "heap_inuse", "heap_mapped"]
         elif p.name != "interval":

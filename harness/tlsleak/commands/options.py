@@ -1,6 +1,7 @@
 """argparse types and the options read from defaults.PARAMS, shared by every command."""
 import argparse
 import math
+import re
 
 from tlsleak.defaults import BY_NAME
 
@@ -46,6 +47,34 @@ def size(text):
     return value
 
 
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def duration(text):
+    """10m, 90s, 1h, or plain seconds: seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration (like 10m, 90s or 1h)")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2)]
+
+
+def duration_in(lo, hi):
+    def parse(text):
+        value = duration(text)
+        if not lo < value <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is out of range (up to {hi:g} s)")
+        return value
+    return parse
+
+
+def duration_text(seconds):
+    """600 -> '10m', 90 -> '90s', 7200 -> '2h': the largest unit that divides it."""
+    for unit in ("h", "m"):
+        if seconds % DURATION_UNITS[unit] == 0:
+            return f"{seconds / DURATION_UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"
+
+
 def add_param(parser, name, **overrides):
     """Add the option of defaults.PARAMS[name], with its type, range, default and help."""
     p = BY_NAME[name]
@@ -56,6 +85,9 @@ def add_param(parser, name, **overrides):
         kw.update(action="store_false" if p.default else "store_true", help=p.help)
     elif p.kind == "choice":
         kw.update(choices=p.choices, help=p.help + shown)
+    elif p.kind == "duration":
+        kw.update(type=duration_in(p.lo, p.hi), metavar="DURATION",
+                  help=f"{p.help} (default {duration_text(p.default)})")
     elif p.kind == "size":
         kw.update(type=size, metavar="SIZE", help=p.help)
     elif p.kind == "int":

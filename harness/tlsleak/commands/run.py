@@ -11,7 +11,8 @@ from tlsleak import (UsageError, __version__, environment, platforms, session, s
 from tlsleak.vocab import EXIT_INFRA
 from tlsleak.commands import report as report_cmd
 from tlsleak.commands.options import add_param, int_in
-from tlsleak.defaults import PLATFORM_DEFAULTS, default, in_group, platform_dependent
+from tlsleak.defaults import (PLATFORM_DEFAULTS, SETTINGS_GROUPS, default, in_group,
+                              platform_dependent)
 from tlsleak.settings import make
 from tlsleak.target import PRELOAD_VARS
 
@@ -27,7 +28,7 @@ def add_parser(sub):
                         "NAME@REF:MODE builds REF (of --repo NAME=DIR, or debian, dir:DIR, "
                         "tar:FILE, git:DIR@REF) from source")
     add_platform(r)
-    for group in ("workload", "criteria", "limits"):
+    for group in SETTINGS_GROUPS:
         for p in in_group(group):
             if p.name in platform_dependent():
                 others = "; ".join(f"{k} {v[p.name]:g}" for k, v in PLATFORM_DEFAULTS.items()
@@ -86,7 +87,7 @@ def settings_from(args, jobs=None):
     the default of the --platform. Caps left at 0 get the machine's values for `jobs` cells at
     once (None: session.run sets them, for the cells that actually run)."""
     platform = getattr(args, "platform", "native")
-    values = {p.name: getattr(args, p.name) for g in ("workload", "criteria", "limits")
+    values = {p.name: getattr(args, p.name) for g in SETTINGS_GROUPS
               for p in in_group(g) if hasattr(args, p.name)}
     values = {k: default(k, platform) if v is None else v for k, v in values.items()}
     values["deciding"] = signals.deciding(values.pop("signals", "all"))
