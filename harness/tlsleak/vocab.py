@@ -59,6 +59,11 @@ EXIT_INFRA = 3
 EXIT_INCONCLUSIVE = 4
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141  # 128 + SIGPIPE: whoever read our output stopped reading
+# `tlsleak bisect-step` speaks `git bisect run`'s codes: EXIT_OK good, EXIT_LEAK bad, and
+EXIT_SKIP = 125  # this commit cannot be tested: it does not build, or is neither ok nor leak
+# git bisect run marks 1..127 bad: a failure of tlsleak's own (a tool missing, a bad option)
+# must not look like a bad commit, so bisect-step says it with 128, which stops the bisection.
+EXIT_ABORT = 128
 # What each exit code means, in the words a wrapper (pytest, CTest, the Action) prints.
 EXIT_MEANING = {EXIT_OK: "no leak", EXIT_LEAK: "leak found", EXIT_USAGE: "usage error",
                 EXIT_INFRA: "infrastructure failure",

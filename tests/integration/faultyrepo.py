@@ -14,6 +14,10 @@ Built from the project's own allocators/faulty/ sources, in eight commits:
   fix        v1.2.0  leak fixed, version bump
 
 The version lives in faulty.h (`#define FAULTY_VERSION`), where the `faulty` recipe reads it.
+
+make_history scripts any other history from named changes (CHANGES), for the untidy histories
+bisect must answer right on: a commit whose programs are all `error` (faulty_owns broken, so
+every program's allocator check fails), one that does not build, their fixes, unrelated ones.
 """
 
 import os
@@ -27,6 +31,9 @@ FAULTY = ROOT / "allocators" / "faulty"
 LEAK_LINE = 'arena.faults = parse_faults(getenv("TLSLEAK_FAULTY"));'
 LEAKING = 'arena.faults = parse_faults(getenv("TLSLEAK_FAULTY")) | FAULT_RECREATE;'
 ORDER = ("start", "readme", "v1.1", "leak", "notes", "broken", "buildfix", "fix")
+OWNS = "int faulty_owns(const void *p) {\n    if (p == NULL"
+OWNS_BROKEN = "int faulty_owns(const void *p) {\n    if (1 || p == NULL"
+NO_BUILD = ("static void init(void) {", "static void init(void) { this does not compile")
 
 
 def git(repo, *args):
@@ -91,3 +98,40 @@ def make_faulty_repo(repo):
     commit("fix", "v1.2.0")
     assert list(commits) == list(ORDER)
     return commits
+
+
+# name -> (text before, text after) in faulty.c, or None for a line added to the README.
+CHANGES = {
+    "leak": (LEAK_LINE, LEAKING),  # the teardown leak on by default
+    "unleak": (LEAKING, LEAK_LINE),  # ... and off again
+    "break_owns": (OWNS, OWNS_BROKEN),  # faulty_owns says no: every program is `error`
+    "fix_owns": (OWNS_BROKEN, OWNS),
+    "no_build": NO_BUILD,  # faulty.c does not compile
+    "fix_build": NO_BUILD[::-1],
+    "readme": None,
+}
+
+
+def make_history(repo, commits):
+    """A faulty repository whose history is `commits`: (subject, [change names of CHANGES])
+    in order, the first one tagged v1 (version 1.0.0). Returns {subject: full commit}."""
+    repo = Path(repo)
+    repo.mkdir(parents=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    for name in ("faulty.c", "faulty.h"):
+        shutil.copy(FAULTY / name, repo / name)
+    _set_version(repo, "1.0.0")
+    made = {}
+    for i, (subject, changes) in enumerate(commits):
+        for change in changes:
+            if CHANGES[change] is None:
+                with open(repo / "README", "a") as fh:
+                    fh.write(f"{subject}\n")
+            else:
+                _edit(repo / "faulty.c", *CHANGES[change])
+        git(repo, "add", "-A")
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", subject)
+        made[subject] = git(repo, "rev-parse", "HEAD")
+        if i == 0:
+            git(repo, "tag", "v1")
+    return made

@@ -1,8 +1,7 @@
 """Versions from source through the CLI, on a throwaway history of the `faulty` allocator
 (faultyrepo.py: start v1.0.0, readme, v1.1.0, leak, notes, broken, buildfix, fix v1.2.0):
-bisect names exactly the commit that made `last_round_alloc` leak (and, with --find-fix, the
-one that stopped it) and skips the commit that does not build; compare labels the two ends;
-a run with an extra version leaves every other cell and the next run as they were."""
+compare labels the two ends; a run with an extra version leaves every other cell and the next
+run as they were. (bisect on the same history: test_bisect.py.)"""
 import json
 
 import pytest
@@ -21,36 +20,6 @@ BASELINE = ROOT / "results" / "baseline" / "linux-x86_64-glibc.json"
 def faulty_repo(tmp_path_factory):
     repo = tmp_path_factory.mktemp("faulty-cli") / "faulty"
     return repo, make_faulty_repo(repo)
-
-
-def _step_lines(stdout):
-    return {line.split()[0]: line for line in stdout.splitlines() if line[:12].isalnum()}
-
-
-def test_bisect_names_exactly_the_commit_that_introduced_the_leak(faulty_repo):
-    repo, commits = faulty_repo
-    r = run_cli("bisect", "--repo", repo, "--good", "v1.0.0", "--bad", commits["buildfix"],
-                "-s", SCENARIO, "-a", "faulty:static", *FAST)
-    assert r.rc == 0, r.stderr
-    assert f"first commit that introduced the leak: {commits['leak']} leak" in r.stdout
-
-
-def test_find_fix_names_the_fix_and_skips_the_commit_that_does_not_build(faulty_repo):
-    repo, commits = faulty_repo
-    r = run_cli("bisect", "--repo", repo, "--good", commits["leak"], "--bad", "v1.2.0",
-                "--find-fix", "-s", SCENARIO, "-a", "faulty:static", *FAST)
-    assert r.rc == 0, r.stderr
-    assert f"first commit that fixed the leak: {commits['fix']} fix" in r.stdout
-    steps = _step_lines(r.stdout)
-    assert " skip " in steps[commits["broken"][:12]]
-
-
-def test_bisect_step_answers_git_bisect_run(faulty_repo):
-    repo, commits = faulty_repo
-    for ref, code in [("v1.1.0", 0), (commits["leak"], 1), (commits["broken"], 125)]:
-        r = run_cli("bisect-step", "--repo", repo, "--ref", ref, "-s", SCENARIO,
-                    "-a", "faulty:static", *FAST)
-        assert r.rc == code, (ref, r.stdout, r.stderr)
 
 
 def test_compare_labels_the_leaking_side_regressed_and_the_other_way_fixed(faulty_repo):

@@ -5,14 +5,11 @@ import sys
 from tlsleak import InfraError, UsageError, bisect, sourcebuilds
 from tlsleak.commands.options import add_param
 from tlsleak.commands.run import settings_from
-from tlsleak.defaults import in_group
+from tlsleak.defaults import SETTINGS_GROUPS, in_group
+from tlsleak.vocab import EXIT_ABORT, EXIT_INFRA, EXIT_LEAK, EXIT_OK, EXIT_SKIP
 
 HELP = "find the commit of an allocator's git history that made a scenario leak"
 STEP_HELP = "judge one commit for `git bisect run` (exit 0 good, 1 bad, 125 skip)"
-EXIT_SKIP = 125  # git bisect run: this commit cannot be tested
-# git bisect run marks 1..127 bad: a failure of ours (a tool missing, a bad option) must not
-# look like a bad commit, so bisect-step says it with 128, which stops `git bisect run`.
-EXIT_ABORT = 128
 
 
 def _common(p):
@@ -20,7 +17,7 @@ def _common(p):
     p.add_argument("-s", "--scenario", required=True, metavar="SCENARIO")
     p.add_argument("-a", "--allocator", required=True, metavar="NAME:MODE",
                    help="allocator and link mode to build each commit as, e.g. mimalloc:static")
-    for group in ("workload", "criteria", "limits"):
+    for group in SETTINGS_GROUPS:
         for prm in in_group(group):
             if prm.kind != "internal":
                 add_param(p, prm.name)
@@ -66,27 +63,48 @@ def _fmt(v, spec):
     return "-".rjust(width) if v is None else format(v, spec)
 
 
-def main(args):
-    repo, judge_one = _judge(args)
-    first, candidates, steps = bisect.search(repo, args.good, args.bad, judge_one,
-                                             use_rate=args.rate, floor=args.floor,
-                                             good_leaks=args.find_fix)
-    print(f"{'commit':12}  {'build s':>7}  {'repro s':>7}  {'run s':>6}  {'verdict':12}  "
+def _verdict_text(s):
+    """'ok (cached)', 'error, then error (untestable)', 'not built (untestable)'."""
+    notes = ["cached"] * s.built_reused + ["untestable"] * (not s.testable)
+    return (", then ".join(s.tries) or s.verdict) + (f" ({', '.join(notes)})" if notes else "")
+
+
+def print_steps(steps):
+    print(f"{'commit':12}  {'build s':>7}  {'repro s':>7}  {'run s':>6}  {'verdict':32}  "
           f"{'B/thread':>9}  subject")
     for s in steps:
         print(f"{s.commit[:12]}  {_fmt(s.build_s, '7.1f')}  {_fmt(s.repro_s, '7.1f')}  "
-              f"{_fmt(s.run_s, '6.1f')}  "
-              f"{s.verdict + (' (cached)' if s.built_reused else ''):12}  "
-              f"{_fmt(s.rate, '9.0f')}  {s.subject}")
+              f"{_fmt(s.run_s, '6.1f')}  {_verdict_text(s):32}  {_fmt(s.rate, '9.0f')}  "
+              f"{s.subject}")
+
+
+def print_answer(repo, answer, what):
+    """The untestable commits, then the commit found or the candidates; returns the exit
+    code (EXIT_INFRA when the untestable commits leave the answer open)."""
+    if answer.untestable:
+        print("\nuntestable, skipped as `git bisect skip` would (never taken for either side):")
+        for s in answer.untestable:
+            print(f"  {s.commit[:12]} {s.subject}: {s.verdict}: {s.reason}")
+    if answer.first is not None:
+        subject = bisect.git(repo, "log", "-1", "--format=%s", answer.first)
+        print(f"\nfirst commit that {what}: {answer.first} {subject}")
+        return EXIT_OK
+    print(f"\ncannot tell which of {len(answer.candidates)} commits {what}: untestable "
+          f"commits lie between {answer.last_good[:12]} and {answer.candidates[-1][:12]} "
+          f"(git log {answer.last_good[:12]}..{answer.candidates[-1][:12]}); candidates:")
+    for c in answer.candidates:
+        print(f"  {c[:12]} {bisect.git(repo, 'log', '-1', '--format=%s', c)}")
+    return EXIT_INFRA
+
+
+def main(args):
+    repo, judge_one = _judge(args)
+    answer = bisect.search(repo, args.good, args.bad, judge_one, use_rate=args.rate,
+                           floor=args.floor, good_leaks=args.find_fix)
+    print_steps(answer.steps)
     what = ("changed the rate" if args.rate else "fixed the leak" if args.find_fix
             else "introduced the leak")
-    if first is None:
-        print(f"\ncannot tell which of {len(candidates)} commits {what} (some do not build): "
-              + ", ".join(c[:12] for c in candidates))
-        return 3
-    subject = bisect.git(repo, "log", "-1", "--format=%s", first)
-    print(f"\nfirst commit that {what}: {first} {subject}")
-    return 0
+    return print_answer(repo, answer, what)
 
 
 def step_main(args):
@@ -97,14 +115,13 @@ def step_main(args):
     except (InfraError, UsageError) as e:
         print(f"tlsleak: bisect-step cannot judge this commit: {e}", file=sys.stderr)
         return EXIT_ABORT
-    print(f"{commit[:12]} {s.verdict} {_fmt(s.rate, '.0f')} B/thread  {s.subject}  "
+    print(f"{commit[:12]} {_verdict_text(s)} {_fmt(s.rate, '.0f')} B/thread  {s.subject}  "
           f"(allocator build {_fmt(s.build_s, '.1f')} s, repro build {_fmt(s.repro_s, '.1f')} s, "
           f"run {_fmt(s.run_s, '.1f')} s)")
-    if s.verdict == "skip":
+    if not s.testable:
+        print(f"untestable: {s.reason}")
         return EXIT_SKIP
-    if s.verdict in ("error", "inconclusive"):
-        return EXIT_SKIP  # cannot be judged: neither good nor bad
-    return 1 if s.leaking else 0
+    return EXIT_LEAK if s.leaking else EXIT_OK
 
 
 class _Step:
