@@ -1,15 +1,21 @@
 """`tlsleak explore` for real, on the faulty allocator (allocators/faulty/): each teardown bug
 switched on with TLSLEAK_FAULTY (passed with --env) is found and minimised to the shape it
 breaks; the standalone repro written for it builds with its printed command and leaks alone;
-with no switch, and with a cache that fills and stops (fill), explore finds nothing. Small
-budgets, few threads, and only the dimensions each shape needs (--dims)."""
+with no switch, and with a cache that fills and stops (fill), explore finds nothing; findings
+are written as they come, and an interrupted explore keeps every one of them. Small budgets,
+few threads, and only the dimensions each shape needs (--dims)."""
 import json
+import os
 import re
+import signal
 import subprocess
+import time
 
+import psutil
 import pytest
 
-from clihelp import configurations, run_cli
+from clihelp import ROOT, configurations, run_cli
+from tlsleak.explore import space
 
 pytestmark = [pytest.mark.integration, pytest.mark.allocators("faulty")]
 
@@ -90,3 +96,50 @@ def test_a_cache_that_fills_and_stops_is_never_a_finding(tmp_path):
     assert doc["points"], "nothing ran"
     assert all(r["verdict"] != "leak" for p in doc["points"] for r in p["runs"]), doc["points"]
     assert doc["findings"] == []
+
+
+def _findings_so_far(path):
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):  # not there yet (each version is replaced whole)
+        return None
+    return doc if doc["findings"] else None
+
+
+def test_an_interrupted_explore_keeps_every_finding_made_so_far(tmp_path):
+    """The issue's case: an explore interrupted once it had found leaks left nothing. Here
+    every point leaks (drop), and the whole space with a budget of an hour keeps the search
+    going for far longer than it takes to find the first leak: the signal comes while it runs."""
+    _available("faulty@1.0.0:static")
+    out = tmp_path / "explore"
+    argv = [str(ROOT / "tlsleak"), "explore", "--out", str(out), "-a", "faulty:static",
+            "--threads", "1000", "--budget", "1h", "--env", "TLSLEAK_FAULTY=drop"]
+    with open(tmp_path / "stderr", "w") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True,
+                                env=dict(os.environ, TLSLEAK_SKIP_SETUP="1"))
+        deadline = time.monotonic() + 600
+        while (seen := _findings_so_far(out / "findings.json")) is None:
+            assert proc.poll() is None, (tmp_path / "stderr").read_text()
+            assert time.monotonic() < deadline, "no finding written while it ran"
+            time.sleep(0.1)
+        assert seen["state"] == "running"
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (tmp_path / "stderr").read_text()
+    doc = json.loads((out / "findings.json").read_text())
+    assert doc["state"] == "interrupted" and doc["stopped"] == "interrupted"
+    assert len(doc["points"]) >= len(seen["points"])
+    kept = set()  # each leak seen before the signal: a finding, where found, or a duplicate
+    for f in doc["findings"]:
+        kept |= {f["key"], space.key(f["found_at"]), *map(space.key, f["duplicates"])}
+    assert {f["key"] for f in seen["findings"]} <= kept
+    for f in doc["findings"]:  # each finding whole: its repro, commands and issue draft
+        for name in ("build.txt", "run.txt", "commands.txt", "issue.md"):
+            assert (out / f["name"] / name).is_file(), (f["name"], name)
+        assert os.path.isfile(f["repro"])
+    assert "interrupted" in (out / "findings.md").read_text().splitlines()[0]
+    assert f["name"] in stdout  # the table of what was found is printed too
+    ours = str(ROOT / "build")  # not another checkout's on this machine
+    assert [p for p in psutil.process_iter(["cmdline"])
+            if "explore_point" in " ".join(argv := p.info["cmdline"] or [""])
+            and argv[0].startswith(ours)] == []

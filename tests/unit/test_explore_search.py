@@ -20,10 +20,10 @@ class Fake(search.Explorer):
                          clock=lambda: self.now)
         self.leaks = leaks
 
-    def _run_one(self, point, config, settings):
+    def _run_point(self, point, settings):
         self.now += 1.0
         rate = self.leaks(point)
-        return search.Run("cfg", "cfg", "ok" if rate is None else "leak", rate, "")
+        return [search.Run("cfg", "cfg", "ok" if rate is None else "leak", rate, "")]
 
 
 def last_round_first_alloc(p):
@@ -54,3 +54,57 @@ def test_a_leak_is_minimised_to_its_shape_and_found_once():
     # refinement ran every neighbour of the minimal point
     for n in search.neighbours(found[0].minimised.point, space.DIMENSIONS):
         assert space.key(n) in result.points
+
+
+class Interrupted(Fake):
+    """Fake, with an interrupt (SIGINT, SIGTERM, SIGHUP: KeyboardInterrupt in the main thread)
+    during point number `at`, which therefore never finishes."""
+
+    def __init__(self, leaks, at):
+        super().__init__(leaks)
+        self.at, self.started = at, 0
+
+    def _run_point(self, point, settings):
+        self.started += 1
+        if self.started == self.at:
+            raise KeyboardInterrupt
+        return super()._run_point(point, settings)
+
+
+def two_leaks(p):
+    """Two different leaks (rates a factor 10 apart): a last-round first allocation, and a
+    thread that ends by pthread_exit."""
+    if p["round"] == 4 and p["prealloc"] == 0 and p["tls"] != "cxx":
+        return 17000.0
+    return 1700.0 if p["end"] == "exit" else None
+
+
+def test_an_interrupt_ends_the_search_with_every_finished_point_and_every_leak_found():
+    whole = search.explore(Fake(two_leaks), seed=1)
+    design = len(whole.design)
+    result = search.explore(Interrupted(two_leaks, at=design + 1), seed=1)  # minimising
+    assert result.interrupted and result.stopped == "interrupted"
+    assert len(result.points) == design  # the interrupted point is not kept
+    leaking = [p for p in whole.design if two_leaks(p)]
+    found = [f.minimised.point for f in search.findings(result)]
+    assert leaking and all(any(two_leaks(p) == two_leaks(f) for f in found) for p in leaking)
+
+
+def test_leaks_the_budget_leaves_unminimised_are_all_kept_as_found():
+    design = len(search.explore(Fake(two_leaks), seed=1).design)
+    result = search.explore(Fake(two_leaks, budget=design + 1), seed=1)
+    assert result.stopped == "budget spent" and not result.minimised
+    rates = {two_leaks(f.minimised.point) for f in search.findings(result)}
+    assert rates == {17000.0, 1700.0}  # both leaks, though only the first was being minimised
+
+
+def test_the_findings_are_saved_after_every_point_as_they_stand():
+    saved = []
+
+    def save(s):
+        saved.append((len(s.points), len(search.findings(s))))
+    result = search.explore(Fake(two_leaks), seed=1, save=save)
+    assert [n for n, _ in saved][-1] == len(result.points)
+    assert {n for n, _ in saved} == set(range(1, len(result.points) + 1))  # every point
+    first = next(i for i, p in enumerate(result.design, 1) if two_leaks(p))
+    assert max(f for n, f in saved if n == first) == 1  # a leak is saved the moment it is found

@@ -10,24 +10,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs, results, session, target
+from tlsleak import InfraError, UsageError, configs, interrupts, results, session, target
 from tlsleak.build import ROOT
-from tlsleak.commands.options import int_in
+from tlsleak.commands.options import add_param, int_in
+from tlsleak.defaults import default
 from tlsleak.explore import output, promote, search, space
 from tlsleak.settings import make
+from tlsleak.vocab import EXIT_INTERRUPTED, EXIT_OK
 
 HELP = "search thread-teardown shapes for leaks nobody reported, and minimise each one"
-
-THREADS = 2000  # per run: enough for the floor, short enough for hundreds of runs
-CELL_BUDGET_S = 20.0  # sequential budget of one run
-
-
-def duration(text):
-    """10m, 90s, 1h, or plain seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
-    if not m or float(m.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a duration (like 10m, 90s or 1h)")
-    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
 def env_item(text):
@@ -39,15 +30,12 @@ def env_item(text):
 
 def add_parser(sub):
     r = sub.add_parser("explore", help=HELP)
-    r.add_argument("--budget", type=duration, default=600.0, metavar="DURATION",
-                   help="start no point after this long (10m, 90s; default 10m); counted from the "
-                        "end of the build")
+    add_param(r, "explore_budget_s")
     r.add_argument("-a", "--allocator", action="append", default=[], metavar="CONFIG",
                    help="configuration NAME[@VERSION][:MODE] (repeatable; default: all available)")
     r.add_argument("--seed", type=int_in(0, 2**31 - 1), default=1,
                    help="seed of the covering design (default 1): same seed, same points")
-    r.add_argument("--threads", type=int_in(100, 1_000_000), default=THREADS,
-                   help=f"threads per run (default {THREADS})")
+    add_param(r, "explore_threads")
     r.add_argument("--dims", metavar="NAME,...",
                    help="dimensions to vary (default: all); the others stay simplest: "
                         + ",".join(space.NAMES))
@@ -55,7 +43,10 @@ def add_parser(sub):
                    help="set in every run's environment (repeatable), e.g. TLSLEAK_FAULTY=drop")
     r.add_argument("-j", "--jobs", type=int_in(1, 64), default=2,
                    help="runs at once (default 2)")
-    r.add_argument("--out", help="output folder (default: results/explore/<time>-<pid>)")
+    r.add_argument("--out", help="output folder (default: results/explore/<time>-<pid>); "
+                                 "findings.json and findings.md are kept up to date as it runs")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the findings of another explore run in --out")
     r.add_argument("--build-dir", help="CMake build tree (default: build/)")
     r.add_argument("--promote", metavar="FINDING",
                    help="write finding FINDING of the run in --out as a catalog scenario")
@@ -81,36 +72,54 @@ def _progress(p):
           f"{' (' + ', '.join(odd) + ')' if odd else ''}", file=sys.stderr)
 
 
+def _prepare(args):
+    """Build the explore program for the chosen configurations; returns (the configurations,
+    the settings of each run, the target)."""
+    build, manifest, confs = session.load(args.build_dir)
+    if not manifest.get("explore"):
+        raise InfraError("this build has no explore program (explore_point needs C++ threads)")
+    chosen = configs.select(confs, args.allocator)
+    s = make(threads=args.explore_threads, budget_s=default("explore_cell_budget_s"))
+    s = replace(s, limits=s.limits.with_machine_caps(args.jobs))
+    print(f"tlsleak explore: building {len(set(c.target for c in chosen))} "
+          f"configuration(s)...", file=sys.stderr)
+    manifest = build.build([c.target for c in chosen], jobs=args.jobs)
+    return chosen, s, target.Target.from_manifest(manifest)
+
+
 def main(args):
     if args.promote:
         if not args.out:
             raise UsageError("--promote needs --out DIR, the folder of the explore run")
         path = promote.promote(Path(args.out), args.promote, ROOT / "repro" / "scenarios")
         print(f"wrote {path}")
-        return 0
+        return EXIT_OK
     dims = _dims(args.dims)
     env = dict(args.env)
-    out = results.check_out_dir(args.out) if args.out else \
+    out = output.claim(results.check_out_dir(args.out), args.overwrite) if args.out else \
         ROOT / "results" / "explore" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    build, manifest, confs = session.load(args.build_dir)
-    if not manifest.get("explore"):
-        raise InfraError("this build has no explore program (explore_point needs C++ threads)")
-    chosen = configs.select(confs, args.allocator)
-    s = make(threads=args.threads, budget_s=CELL_BUDGET_S)
-    s = replace(s, limits=s.limits.with_machine_caps(args.jobs))
-    print(f"tlsleak explore: building {len(set(c.target for c in chosen))} "
-          f"configuration(s)...", file=sys.stderr)
-    manifest = build.build([c.target for c in chosen], jobs=args.jobs)
+    chosen, s, tgt = _prepare(args)
+    print(f"tlsleak explore: findings in {out}, written as they come", file=sys.stderr)
     t0 = time.monotonic()  # the budget is for the search; a build is done once
-    explorer = search.Explorer(chosen, s, target.Target.from_manifest(manifest), env=env,
-                               jobs=args.jobs, deadline=t0 + args.budget, progress=_progress)
-    result = search.explore(explorer, seed=args.seed, dims=dims)
-    described = output.write(out, result, s, chosen, env=env, argv=args.argv,
-                             duration_s=time.monotonic() - t0)
-    print(output.table(described))
-    covered = "; ".join("%s %d of %d points" % (k, *v) for k, v in result.covered.items())
-    print(f"\n{len(described)} finding(s); {len(result.points)} point(s) x {len(chosen)} "
-          f"configuration(s) in {time.monotonic() - t0:.0f} s"
-          f"{' (stopped: ' + result.stopped + ')' if result.stopped else ''}; {covered}")
-    print(f"findings: {out / 'findings.md'}  {out / 'findings.json'}")
-    return 0
+    record = dict(env=env, argv=args.argv)
+
+    def save(result):  # the findings so far, after every point; an interrupt waits for it
+        with interrupts.held():
+            output.save(out, result, s, chosen, duration_s=time.monotonic() - t0, **record)
+
+    explorer = search.Explorer(chosen, s, tgt, env=env, jobs=args.jobs,
+                               deadline=t0 + args.explore_budget_s, progress=_progress)
+    result = search.explore(explorer, seed=args.seed, dims=dims, save=save)
+    with interrupts.deferred():  # a second interrupt must not lose what was found
+        described = output.write(out, result, s, chosen, duration_s=time.monotonic() - t0,
+                                 **record)
+        print(output.table(described))
+        covered = "; ".join("%s %d of %d points" % (k, *v) for k, v in result.covered.items())
+        print(f"\n{len(described)} finding(s); {len(result.points)} point(s) x {len(chosen)} "
+              f"configuration(s) in {time.monotonic() - t0:.0f} s"
+              f"{' (stopped: ' + result.stopped + ')' if result.stopped else ''}; {covered}")
+        print(f"findings: {out / 'findings.md'}  {out / 'findings.json'}")
+    if result.interrupted or interrupts.noted():
+        print("tlsleak: interrupted (the findings until then are written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK

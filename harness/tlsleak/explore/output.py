@@ -1,7 +1,12 @@
 """What `tlsleak explore` writes into its output folder: findings.json (everything, for
 machines), findings.md (the table people read), and per finding a folder with the standalone
 repro (emit.py), its build and run commands, and a Markdown issue draft for the allocator's
-tracker."""
+tracker.
+
+findings.json and findings.md are written as the search goes (save(), after every point,
+each file replaced whole: a reader never sees half of one), with `state` "running"; at the end
+(write()) the finding folders too, and `state` "finished", or "interrupted" when an interrupt
+ended the search: what was found until then is kept."""
 
 from __future__ import annotations
 
@@ -9,9 +14,14 @@ import json
 import os
 from pathlib import Path
 
+from tlsleak import UsageError
+from tlsleak.report import _atomic_write
+
 from . import emit, search, space
 
 FORMAT = "tlsleak-explore/1"
+OUTPUTS = ("findings.json", "findings.md")
+STATES = ("running", "finished", "interrupted")  # findings.json's `state`
 
 
 def _finding_name(i, point):
@@ -117,17 +127,25 @@ def write_finding(d, folder, by_id, settings, *, env=None):
                                             None if conf is None else conf.id))
 
 
-def write(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0):
-    """Write the output folder; returns the described findings."""
+def claim(out, overwrite=False):
+    """Refuse, before anything runs, an output folder that holds another explore run's findings
+    (unless `overwrite`) or a file by the name of one; returns it as a Path."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    described = describe(search.findings(result), result)
-    by_id = {c.id: c for c in confs}
-    for d in described:
-        write_finding(d, out / d["name"], by_id, settings, env=env)
-    doc = {
-        "format": FORMAT, "argv": list(argv), "seed": result.seed, "dims": list(result.dims),
-        "env": dict(env or {}), "settings": settings.as_dict(),
+    held = [name for name in OUTPUTS if (out / name).exists() or (out / name).is_symlink()]
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output folder {out} is a file")
+    if held and not overwrite:
+        raise UsageError(f"output folder {out} holds another run's {' and '.join(held)} "
+                         f"(use --overwrite to replace them, or another --out)")
+    return out
+
+
+def _document(result, settings, confs, described, *, env, argv, duration_s, state):
+    settings_doc = settings.as_dict()
+    settings_doc["deciding"] = list(settings_doc["deciding"])
+    return {
+        "format": FORMAT, "state": state, "argv": list(argv), "seed": result.seed,
+        "dims": list(result.dims), "env": dict(env or {}), "settings": settings_doc,
         "configs": [c.id for c in confs], "duration_s": round(duration_s, 1),
         "stopped": result.stopped, "covered": {k: list(v) for k, v in result.covered.items()},
         "design": [space.key(p) for p in result.design],
@@ -135,16 +153,45 @@ def write(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0):
                    for k, p in result.points.items()],
         "findings": described,
     }
-    settings_doc = doc["settings"]
-    settings_doc["deciding"] = list(settings_doc["deciding"])
-    (out / "findings.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _markdown(result, confs, described, duration_s, state):
     covered = "; ".join("%s %d of %d points" % (k, *v) for k, v in result.covered.items())
-    md = ["# tlsleak explore: %d finding(s)" % len(described), "",
+    says = {"running": " (still running: the findings so far)",
+            "interrupted": " (interrupted: the findings until then)"}.get(state, "")
+    md = ["# tlsleak explore: %d finding(s)%s" % (len(described), says), "",
           "Seed %d, %d configuration(s), %d point(s) run in %.0f s%s; %s." % (
               result.seed, len(confs), len(result.points), duration_s,
               " (stopped: %s)" % result.stopped if result.stopped else "", covered), "",
           table(described), ""]
     for d in described:
-        md.append("- %s: `%s` (`%s`, `%s`)" % (d["name"], d["repro"], d["build"], d["run"]))
-    (out / "findings.md").write_text("\n".join(md) + "\n")
+        if "repro" in d:
+            md.append("- %s: `%s` (`%s`, `%s`)" % (d["name"], d["repro"], d["build"], d["run"]))
+    return "\n".join(md) + "\n"
+
+
+def save(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0, state="running",
+         described=None):
+    """findings.json and findings.md as they stand, each replaced whole; returns the
+    described findings."""
+    if described is None:
+        described = describe(search.findings(result), result)
+    doc = _document(result, settings, confs, described, env=env, argv=argv,
+                    duration_s=duration_s, state=state)
+    _atomic_write(Path(out) / "findings.json", (json.dumps(doc, indent=2) + "\n").encode())
+    _atomic_write(Path(out) / "findings.md",
+                  _markdown(result, confs, described, duration_s, state).encode())
     return described
+
+
+def write(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0):
+    """Write the output folder at the end of the search (finished, or interrupted: then what
+    was found until the interrupt); returns the described findings."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    described = describe(search.findings(result), result)
+    by_id = {c.id: c for c in confs}
+    for d in described:
+        write_finding(d, out / d["name"], by_id, settings, env=env)
+    return save(out, result, settings, confs, env=env, argv=argv, duration_s=duration_s,
+                state="interrupted" if result.interrupted else "finished", described=described)

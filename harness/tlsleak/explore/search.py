@@ -1,19 +1,21 @@
 """The search `tlsleak explore` runs: the pairwise design, each point under every chosen
-configuration with the sequential detector (runner + policy, like `tlsleak run`), minimisation of
-every leak, refinement around every leak (one dimension at a time), all within a time budget.
+configuration (one cell each, through the cell pipeline every command uses: pipeline.run_cells,
+with the allocator, version and probe checks and the sequential detector), minimisation of every
+leak, refinement around every leak (one dimension at a time), all within a time budget.
 
 The budget is checked before each point; a point never starts once it is spent, and a point's
 cells are given no more time than is left. Which points run, and in which order, follows from
-the seed alone (design.pairwise, then the order leaks were found in).
+the seed alone (design.pairwise, then the order leaks were found in). An interrupt ends the
+search with every point that finished (a point is kept whole or not at all) and every leak found
+so far, minimised or as found.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from tlsleak import interrupts, policy, runner, signals
+from tlsleak import pipeline, signals
 
 from . import design, minimise, space
 
@@ -34,6 +36,14 @@ class Run:
     reason: str
     growing: frozenset = frozenset()
     duration_s: float = 0.0
+
+    @classmethod
+    def from_record(cls, rec):
+        """The Run of one cell's results record (results.cell_record)."""
+        rate = rec.get("rate") or {}
+        return cls(rec["allocator"]["id"], rec["config"], rec["verdict"], rate.get("value"),
+                   rec["reason"], _growing(rec.get("attribution") or ()),
+                   rec.get("duration_s") or 0.0)
 
     def to_dict(self):
         return {"config": self.config, "label": self.label, "verdict": self.verdict,
@@ -63,17 +73,20 @@ class Search:
     design: list  # points, in order
     points: dict = field(default_factory=dict)  # key -> Point, in run order
     minimised: list = field(default_factory=list)  # minimise.Minimised
-    unminimised: list = field(default_factory=list)  # leaking points the budget left as found
+    # Leaking points not minimised: found and not yet minimised, or left as found by the
+    # budget or an interrupt.
+    unminimised: list = field(default_factory=list)
     stopped: str = ""  # why the search ended early ("" when it covered everything planned)
     covered: dict = field(default_factory=dict)  # phase -> (run, planned)
+    interrupted: bool = False  # an interrupt ended it: what finished is kept
 
 
-def _growing(verdict):
+def _growing(attribution):
     """The allocator's own structures that grew (signals.TABLE role "attribution", alloc_*):
     the part of the signature that says which structure leaks. vsize, maps and the other shown
     signals wobble from run to run and would split one leak into several."""
-    # policy.Verdict.attribution: "alloc_threads +1.00 structures/thread", ...
-    names = (a.split()[0] for a in verdict.attribution)
+    # a cell's attribution: "alloc_threads +1.00 structures/thread", ...
+    names = (a.split()[0] for a in attribution)
     return frozenset(n for n in names
                      if getattr(signals.BY_NAME.get(n), "role", "") == "attribution")
 
@@ -91,16 +104,18 @@ class Explorer:
     def left(self):
         return self.deadline - self.clock()
 
-    def _run_one(self, point, config, settings):
+    def _run_point(self, point, settings):
+        """The point's Run under every configuration, in configuration order, each a cell of
+        the pipeline. KeyboardInterrupt when an interrupt cut the point short."""
         args = space.argv(point, threads=settings.workload.threads,
                           interval=settings.workload.effective_interval)
-        cell = runner.program_cell(PROGRAM, args, config, self.tgt, env=self.env)
-        outcome = runner.run_cell(cell, settings)
-        v = policy.decide(outcome, settings.criteria, cell.expect, cell.role,
-                          settings.workload.looks)
-        return Run(config.id, config.label, v.verdict,
-                   None if v.rate is None else float(v.rate.slope), v.reason, _growing(v),
-                   outcome.duration_s)
+        cells = [pipeline.program_cell(PROGRAM, args, c, self.tgt, env=self.env)
+                 for c in self.confs]
+        records, interrupted = pipeline.run_cells(cells, settings, self.jobs,
+                                                  show_progress=False)
+        if interrupted:
+            raise KeyboardInterrupt
+        return [Run.from_record(r) for r in records]
 
     def run(self, point, phase):
         """The point's result, run under every configuration unless already run. OutOfTime
@@ -116,18 +131,7 @@ class Explorer:
         s = self.settings
         s = replace(s, limits=replace(s.limits, timeout_s=min(s.limits.timeout_s, left)),
                     criteria=replace(s.criteria, budget_s=min(s.criteria.budget_s, left)))
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            futures = [pool.submit(self._run_one, point, c, s) for c in self.confs]
-            try:
-                for _ in interrupts.as_completed(futures):
-                    pass
-            except KeyboardInterrupt:
-                runner.LIVE.kill_all()  # the running cells end now, not at their budget
-                raise
-            runs = [f.result() for f in futures]
-        if runner.LIVE.stopping:
-            raise KeyboardInterrupt
-        result = Point(point, runs, phase)
+        result = Point(point, self._run_point(point, s), phase)
         self.points[k] = result
         if self.progress:
             self.progress(result)
@@ -149,55 +153,86 @@ def neighbours(point, dims):
     return out
 
 
-def explore(explorer, *, seed, dims=space.DIMENSIONS, fixed=None):
-    """Design, then minimise each new leak, then refine around every leak; returns a Search.
-    `dims`: the dimensions varied; the others stay at `fixed` or their simplest value."""
+def _design(seed, dims, fixed):
+    """The design's points, normalised and without repeats, the others dimensions at `fixed`
+    or their simplest value."""
     base = space.complete(fixed or {})
     plan = []
     for p in design.pairwise(seed, dims):
         n = space.normalise({**base, **p})
         if n not in plan:
             plan.append(n)
-    s = Search(seed=seed, dims=tuple(d.name for d in dims), design=plan)
+    return plan
+
+
+def explore(explorer, *, seed, dims=space.DIMENSIONS, fixed=None, save=None):
+    """Design, then minimise each new leak, then refine around every leak; returns a Search.
+    `dims`: the dimensions varied; the others stay at `fixed` or their simplest value.
+    `save(search)` is called after every point that finished (the findings written as they
+    come). The budget or an interrupt ends it early (Search.stopped, Search.interrupted) with
+    every point that finished and every leak found."""
+    s = Search(seed=seed, dims=tuple(d.name for d in dims), design=_design(seed, dims, fixed))
     s.points = explorer.points
-    leaking = []
+    shown = explorer.progress
+
+    def changed(point=None):
+        if point is not None and shown is not None:
+            shown(point)
+        if save is not None:
+            save(s)
+    explorer.progress = changed  # every point run
+    try:
+        _search(explorer, s, dims, changed)
+    except OutOfTime:
+        s.stopped = "budget spent"
+    except KeyboardInterrupt:
+        s.stopped, s.interrupted = "interrupted", True
+    finally:
+        explorer.progress = shown
+    return s
+
+
+def _search(explorer, s, dims, changed):
+    """The phases, in order; `changed()` after each change of the findings."""
+    def found(p, phase):
+        if explorer.run(p, phase).signature is not None:
+            s.unminimised.append(p)  # until minimise_new takes it
+            changed()
+            return True
+        return False
 
     def minimise_new(p):
         sig = explorer.points[space.key(p)].signature
         if any(minimise.same_signature(m.signature, sig) or m.point == p for m in s.minimised):
-            return  # a leak already minimised (dedupe would merge it anyway)
-        try:
-            s.minimised.append(minimise.minimise(p, explorer.oracle("minimise"), signature=sig,
-                                                 dims=dims))
-        except OutOfTime:
-            s.unminimised.append(p)
-            raise
+            s.unminimised.remove(p)  # a leak already minimised (dedupe would merge it anyway)
+            return
+        m = minimise.minimise(p, explorer.oracle("minimise"), signature=sig, dims=dims)
+        s.unminimised.remove(p)
+        s.minimised.append(m)
+        changed()
 
-    try:
-        for i, p in enumerate(plan):
-            s.covered["design"] = (i, len(plan))
-            if explorer.run(p, "design").signature is not None:
-                leaking.append(p)
-        s.covered["design"] = (len(plan), len(plan))
-        for p in leaking:
-            minimise_new(p)
-        # Refinement: one dimension at a time from every leak, simplest leaks first.
-        around = [m.point for m in s.minimised] + leaking
-        todo = [n for p in around for n in neighbours(p, dims)]
-        todo = list({space.key(n): n for n in todo}.values())
-        for i, n in enumerate(todo):
-            s.covered["refine"] = (i, len(todo))
-            if explorer.run(n, "refine").signature is not None:
-                minimise_new(n)
-        s.covered["refine"] = (len(todo), len(todo))
-    except OutOfTime:
-        s.stopped = "budget spent"
-    return s
+    leaking = []
+    for i, p in enumerate(s.design):
+        s.covered["design"] = (i, len(s.design))
+        if found(p, "design"):
+            leaking.append(p)
+    s.covered["design"] = (len(s.design), len(s.design))
+    for p in leaking:
+        minimise_new(p)
+    # Refinement: one dimension at a time from every leak, simplest leaks first.
+    around = [m.point for m in s.minimised] + leaking
+    todo = [n for p in around for n in neighbours(p, dims)]
+    todo = list({space.key(n): n for n in todo}.values())
+    for i, n in enumerate(todo):
+        s.covered["refine"] = (i, len(todo))
+        if found(n, "refine"):
+            minimise_new(n)
+    s.covered["refine"] = (len(todo), len(todo))
 
 
 def findings(search):
-    """The de-duplicated findings (minimise.Finding), plus leaks the budget left unminimised as
-    findings of their own (their point as found)."""
+    """The de-duplicated findings (minimise.Finding), plus leaks not minimised (not yet, or
+    left so by the budget or an interrupt) as findings of their own (their point as found)."""
     rest = [minimise.Minimised(start=p, point=p,
                                signature=search.points[space.key(p)].signature)
             for p in search.unminimised]
