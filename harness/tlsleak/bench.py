@@ -77,6 +77,15 @@ def _progress(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
+def judge(cell, settings):
+    """One cell's results record, through the pipeline's pool: an interrupt stops its program
+    and ends the bench (KeyboardInterrupt)."""
+    records, interrupted = pipeline.run_cells([cell], settings, 1, show_progress=False)
+    if interrupted:
+        raise KeyboardInterrupt
+    return records[0]
+
+
 def false_positives(healthy, settings, runs):
     """Run healthy cells round-robin until `runs` results; count the false leaks."""
     results = []
@@ -84,7 +93,7 @@ def false_positives(healthy, settings, runs):
         for cell in healthy:
             if len(results) >= runs:
                 break
-            results.append(pipeline.judge_cell(cell, settings))
+            results.append(judge(cell, settings))
     leaks = [r["id"] for r in results if r["verdict"] == "leak"]
     other = [r["id"] for r in results if r["verdict"] not in ("ok", "leak")]
     return {"runs": len(results), "false_leaks": len(leaks), "not_ok_ids": leaks + other,
@@ -105,7 +114,7 @@ def power(leak_scenario, confs, settings, reps):
             per_config = {}
             for conf in confs:
                 cell = pipeline.scenario_cell(leak_scenario, conf, s.workload)
-                got = [pipeline.judge_cell(cell, s) for _ in range(reps)]
+                got = [judge(cell, s) for _ in range(reps)]
                 durations += [r["duration_s"] for r in got]
                 k = sum(r["verdict"] == "leak" for r in got)
                 per_config[conf.label] = f"{k}/{reps}"
@@ -136,7 +145,7 @@ def overhead(flat_scenario, system, settings, reps, bare_churn):
     for _ in range(reps):
         bare.append(_wall(cell.argv))
         t0 = time.monotonic()
-        pipeline.judge_cell(cell, full)
+        judge(cell, full)
         harnessed.append(time.monotonic() - t0)
         if bare_churn:
             loop.append(threads / _wall([bare_churn, str(threads)]))

@@ -99,8 +99,9 @@ def load(name):
     """importlib.import_module(name), whole, with an interrupt raised after it loaded. A
     KeyboardInterrupt raised inside an import is not an interrupt any more: importlib swallowed
     one (a run went on and exited 0), a C extension or __set_name__ turned others into
-    ImportError or RuntimeError (a report lost to a Ctrl-C). The modules loaded lazily, the
-    heavy ones (matplotlib, scipy) among them, come through here."""
+    ImportError or RuntimeError (a report lost to a Ctrl-C). For the heavy third-party modules
+    loaded only where they are used (scipy, matplotlib, numpy); the harness's own modules are
+    imported normally, at the top, while the launcher and __main__ hold the interrupts."""
     loaded = sys.modules.get(name)  # nothing to guard (verdict fits ask on every slope),
     if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
         return loaded  # unless another thread is still loading it: then importlib waits
