@@ -4,6 +4,7 @@ breaks; the standalone repro written for it builds with its printed command and 
 with no switch, and with a cache that fills and stops (fill), explore finds nothing; findings
 are written as they come, and an interrupted explore keeps every one of them. Small budgets,
 few threads, and only the dimensions each shape needs (--dims)."""
+import dataclasses
 import json
 import os
 import re
@@ -15,7 +16,8 @@ import psutil
 import pytest
 
 from clihelp import ROOT, configurations, run_cli
-from tlsleak.explore import space
+from tlsleak import session, settings, target
+from tlsleak.explore import search, space
 
 pytestmark = [pytest.mark.integration, pytest.mark.allocators("faulty")]
 
@@ -143,3 +145,23 @@ def test_an_interrupted_explore_keeps_every_finding_made_so_far(tmp_path):
     assert [p for p in psutil.process_iter(["cmdline"])
             if "explore_point" in " ".join(argv := p.info["cmdline"] or [""])
             and argv[0].startswith(ours)] == []
+
+
+def test_a_point_under_another_allocator_version_than_configured_is_an_error_not_a_leak():
+    """explore judged its points with policy.decide alone, skipping the version and library
+    checks every cell of a run gets: a program serving another version than the one asked for
+    counted as that version's leak. Now its runs are cells of the same pipeline."""
+    _available("faulty@1.0.0:static")
+    build, _, confs = session.load()
+    conf = next(c for c in confs if c.id == "faulty@1.0.0:static")
+    tgt = target.Target.from_manifest(build.build([conf.target]))
+    # the same programs, configured as a version they do not run
+    wrong = dataclasses.replace(conf, id="faulty@9.9.9:static", version="9.9.9",
+                                label="faulty@9.9.9:static")
+    explorer = search.Explorer([conf, wrong], settings.make(threads=1000), tgt,
+                               env={"TLSLEAK_FAULTY": "drop"})
+    point = explorer.run(space.simplest(), "design")
+    right, other = point.runs
+    assert right.verdict == "leak", right
+    assert other.verdict == "error" and "version mismatch" in other.reason, other
+    assert point.signature.configs == (conf.id,)
