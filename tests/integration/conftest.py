@@ -5,6 +5,7 @@ import pytest
 from _pytest.mark.expression import Expression
 
 from clihelp import configurations, listed, run_cli
+from faultyrepo import make_faulty_repo
 
 
 def _selected(metafunc):
@@ -47,3 +48,11 @@ def matrix(tmp_path_factory):
     sys.stderr.write(r.stdout)
     assert r.rc in (0, 1), f"matrix run failed with {r.rc}:\n{r.stdout}\n{r.stderr}"
     return r
+
+
+@pytest.fixture(scope="session")
+def faulty_repo(tmp_path_factory):
+    """(path, {label: commit}): the 8-commit history of the faulty allocator (faultyrepo.py)
+    that bisect, compare and the versions tests read; made once."""
+    repo = tmp_path_factory.mktemp("faulty-history") / "faulty"
+    return repo, make_faulty_repo(repo)

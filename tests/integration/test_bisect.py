@@ -3,12 +3,13 @@
 all `error` (its ownership check broken) is judged twice and then skipped, never taken for either
 side, and listed as untestable; one that sits right where the leak starts leaves the answer
 open and the candidates are named; a commit that does not build is skipped; --find-fix names
-the fix; bisect-step answers `git bisect run` with 0, 1 and 125. The search logic alone, on
-given verdicts: tests/unit/test_bisect.py."""
+the fix; bisect-step answers `git bisect run` with 0, 1 and 125. (`faulty_repo`, the
+8-commit history of faultyrepo.py, is conftest.py's.) The search logic alone, on given
+verdicts: tests/unit/test_bisect.py."""
 import pytest
 
 from clihelp import run_cli
-from faultyrepo import make_faulty_repo, make_history
+from faultyrepo import make_history
 
 pytestmark = pytest.mark.integration
 
@@ -54,13 +55,19 @@ def test_bisect_names_the_leak_commit_and_lists_the_error_commit_untestable(brok
     assert "error, then error (" in line and "untestable)" in line
 
 
-def test_bisect_step_skips_the_error_commit(broken_after_leak):
-    repo, commits = broken_after_leak
-    for ref, code in [("v1", 0), (commits["leak"], 1), (commits["broken owns"], 125)]:
+def _steps_answer(repo, answers):
+    """bisect-step on each ref gives the code `git bisect run` wants; the last run's output."""
+    for ref, code in answers:
         r = run_cli("bisect-step", "--repo", repo, "--ref", ref, "-s", SCENARIO,
                     "-a", "faulty:static", *FAST)
         assert r.rc == code, (ref, r.stdout, r.stderr)
-    assert "untestable: allocator check failed" in r.stdout
+    return r.stdout
+
+
+def test_bisect_step_skips_the_error_commit(broken_after_leak):
+    repo, commits = broken_after_leak
+    out = _steps_answer(repo, [("v1", 0), (commits["leak"], 1), (commits["broken owns"], 125)])
+    assert "untestable: allocator check failed" in out
 
 
 def test_an_untestable_commit_where_the_leak_starts_leaves_the_candidates(tmp_path):
@@ -74,12 +81,6 @@ def test_an_untestable_commit_where_the_leak_starts_leaves_the_candidates(tmp_pa
     candidates = r.stdout.split("candidates:", 1)[1].split()
     assert candidates == [broken, "broken", "owns", leak, "leak,", "owns", "fix"]
     assert _untestable(r.stdout) == [broken]
-
-
-@pytest.fixture(scope="module")
-def faulty_repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("faulty-bisect") / "faulty"
-    return repo, make_faulty_repo(repo)
 
 
 def test_bisect_names_exactly_the_commit_that_introduced_the_leak(faulty_repo):
@@ -101,7 +102,5 @@ def test_find_fix_names_the_fix_and_skips_the_commit_that_does_not_build(faulty_
 
 def test_bisect_step_answers_git_bisect_run(faulty_repo):
     repo, commits = faulty_repo
-    for ref, code in [("v1.1.0", 0), (commits["leak"], 1), (commits["broken"], 125)]:
-        r = run_cli("bisect-step", "--repo", repo, "--ref", ref, "-s", SCENARIO,
-                    "-a", "faulty:static", *FAST)
-        assert r.rc == code, (ref, r.stdout, r.stderr)
+    out = _steps_answer(repo, [("v1.1.0", 0), (commits["leak"], 1), (commits["broken"], 125)])
+    assert "untestable: does not build" in out

@@ -7,19 +7,12 @@ import json
 import pytest
 
 from clihelp import ROOT, run_cli
-from faultyrepo import make_faulty_repo
 
 pytestmark = pytest.mark.integration
 
 SCENARIO = "last_round_alloc"
 FAST = ["--threads", "200"]
 BASELINE = ROOT / "results" / "baseline" / "linux-x86_64-glibc.json"
-
-
-@pytest.fixture(scope="module")
-def faulty_repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("faulty-cli") / "faulty"
-    return repo, make_faulty_repo(repo)
 
 
 def test_compare_labels_the_leaking_side_regressed_and_the_other_way_fixed(faulty_repo):
