@@ -2,6 +2,7 @@ import os
 import sys
 
 from tlsleak import INTERRUPT_SIGNALS
+from tlsleak.vocab import EXIT_INTERRUPTED
 
 
 def _writable(fd):
@@ -45,7 +46,7 @@ def _leave(code):
         except (OSError, ValueError):  # a reader gone, a stream closed: nothing left to say
             pass
     if signal.sigpending() & late:
-        code = 130
+        code = EXIT_INTERRUPTED
     os._exit(code)
 
 
@@ -65,14 +66,14 @@ try:  # Ctrl-C while the imports load (numpy, scipy): exit 130 once they have, n
     _hold_interrupts(False)  # one sent meanwhile is raised here
 except KeyboardInterrupt:
     print("tlsleak: interrupted", file=sys.stderr)
-    _leave(130)
+    _leave(EXIT_INTERRUPTED)
 
 try:
     code = main()
 except KeyboardInterrupt:  # one that came as main() returned: the run was over
-    code = 130
+    code = EXIT_INTERRUPTED
 while True:
     try:
         _leave(code)
     except KeyboardInterrupt:  # came before the signals were blocked
-        code = 130
+        code = EXIT_INTERRUPTED

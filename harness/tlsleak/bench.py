@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from tlsleak import atomic, interrupts, pipeline, provenance, session, signals
 from tlsleak.build import ROOT
 from tlsleak.settings import Settings, Workload
+from tlsleak.vocab import JUDGED
 
 SIZES = (16, 64, 256, 512, 1024, 4096)
 TARGETS = {"fp_rate": 0.01, "power_stats_64": 0.95, "power_os_512": 0.95,
@@ -95,7 +96,7 @@ def false_positives(healthy, settings, runs):
                 break
             results.append(judge(cell, settings))
     leaks = [r["id"] for r in results if r["verdict"] == "leak"]
-    other = [r["id"] for r in results if r["verdict"] not in ("ok", "leak")]
+    other = [r["id"] for r in results if r["verdict"] not in JUDGED]
     return {"runs": len(results), "false_leaks": len(leaks), "not_ok_ids": leaks + other,
             "inconclusive_or_worse": len(other),
             "rate": len(leaks) / len(results), "rate_upper_95": upper_bound(len(leaks),

@@ -160,13 +160,15 @@ def _check_ends(good, bad, first, last, use_rate, floor, good_leaks):
                          f"{last.verdict} {last.rate}): nothing to bisect")
 
 
-def search(repo, good, bad, judge_one, use_rate=False, floor=128.0, good_leaks=False):
+def search(repo, good, bad, judge_one, use_rate=False, floor=default("floor"),
+           good_leaks=False):
     """Bisect the history of `repo` between GOOD and BAD; returns an Answer."""
     g, listed = commits_between(repo, good, bad)
     return walk(g, listed, judge_one, use_rate, floor, good_leaks, ends=(good, bad))
 
 
-def walk(g, listed, judge_one, use_rate=False, floor=128.0, good_leaks=False, ends=None):
+def walk(g, listed, judge_one, use_rate=False, floor=default("floor"), good_leaks=False,
+         ends=None):
     """Bisect the commits `listed` (oldest first) after `g`, GOOD, up to the last, BAD, with
     `judge_one(commit) -> Step`; returns an Answer. Without use_rate, GOOD must leak when
     good_leaks, else not. Untestable commits are skipped: never either side."""

@@ -5,6 +5,8 @@ import shutil
 import threading
 import time
 
+from tlsleak.vocab import is_control
+
 REDRAW_S = 0.5  # the status line's clock ticks this often between cell events
 
 
@@ -99,7 +101,7 @@ class Status(Silent):
             self.done += 1
             if res is None:
                 return
-            notable = res["verdict"] != "ok" and not res["role"].startswith("control-")
+            notable = res["verdict"] != "ok" and not is_control(res["role"])
             self._draw(finished_text(res) if notable else None)
 
     def close(self):

@@ -1,7 +1,7 @@
 """Versions from source through the CLI, on a throwaway history of the `faulty` allocator
 (faultyrepo.py: start v1.0.0, readme, v1.1.0, leak, notes, broken, buildfix, fix v1.2.0):
 compare labels the two ends; a run with an extra version leaves every other cell and the next
-run as they were. (bisect on the same history: test_bisect.py.)"""
+run as they were. (bisect on the same history: test_bisect_cli.py.)"""
 import json
 
 import pytest

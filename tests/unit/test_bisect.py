@@ -3,7 +3,7 @@
 commit whose allocator check is broken, an `inconclusive` one, one that does not build) is
 untestable and taken for neither side; when untestable commits sit at the boundary the answer
 is the candidate range, never a guess; the ends must be judged. The same history run for real
-(builds, cells) is tests/integration/test_bisect.py."""
+(builds, cells) is tests/integration/test_bisect_cli.py."""
 import pytest
 
 from tlsleak import UsageError, bisect

@@ -9,7 +9,8 @@ from tlsleak.defaults import SETTINGS_GROUPS, in_group
 from tlsleak.vocab import EXIT_ABORT, EXIT_INFRA, EXIT_LEAK, EXIT_OK, EXIT_SKIP
 
 HELP = "find the commit of an allocator's git history that made a scenario leak"
-STEP_HELP = "judge one commit for `git bisect run` (exit 0 good, 1 bad, 125 skip)"
+STEP_HELP = (f"judge one commit for `git bisect run` (exit {EXIT_OK} good, {EXIT_LEAK} bad, "
+             f"{EXIT_SKIP} skip)")
 
 
 def _common(p):

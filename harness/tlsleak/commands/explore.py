@@ -16,7 +16,7 @@ from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import default
 from tlsleak.explore import output, promote, search, space
 from tlsleak.settings import make
-from tlsleak.vocab import EXIT_INTERRUPTED, EXIT_OK
+from tlsleak.vocab import EXIT_INTERRUPTED, EXIT_OK, JUDGED
 
 HELP = "search thread-teardown shapes for leaks nobody reported, and minimise each one"
 
@@ -66,7 +66,7 @@ def _dims(text):
 
 def _progress(p):
     leaks = [f"{r.label} {r.rate:.0f}" for r in p.runs if r.verdict == "leak"]
-    odd = [f"{r.label} {r.verdict}" for r in p.runs if r.verdict not in ("leak", "ok")]
+    odd = [f"{r.label} {r.verdict}" for r in p.runs if r.verdict not in JUDGED]
     print(f"[{p.phase}] {space.key(p.point)}: "
           f"{'LEAK ' + ', '.join(leaks) if leaks else 'no leak'}"
           f"{' (' + ', '.join(odd) + ')' if odd else ''}", file=sys.stderr)
