@@ -79,6 +79,8 @@ def _run_once(step, built, name, mode, scenario, settings, build_dir):
             built=[(built, [mode])], argv=["bisect-step", step.commit]))
         step.repro_s = (step.repro_s or 0.0) + done.build_s
         step.run_s = (step.run_s or 0.0) + time.monotonic() - t1 - done.build_s
+    if done.doc["interrupted"]:  # the step was cut short: no verdict, and the bisection ends
+        raise KeyboardInterrupt
     cell = done.doc["cells"][0]
     step.verdict, step.reason = cell["verdict"], cell["reason"]
     step.rate = (cell.get("rate") or {}).get("value")
