@@ -105,14 +105,21 @@ def main(args):
 
     def save(result):  # the findings so far, after every point; an interrupt waits for it
         with interrupts.held():
-            output.save(out, result, s, chosen, duration_s=time.monotonic() - t0, **record)
+            try:
+                output.save(out, result, s, chosen, duration_s=time.monotonic() - t0, **record)
+            except OSError as e:  # the search goes on; the final write says it again
+                print(f"tlsleak explore: could not write the findings so far in {out}: "
+                      f"{e.strerror or e}", file=sys.stderr)
 
     explorer = search.Explorer(chosen, s, tgt, env=env, jobs=args.jobs,
                                deadline=t0 + args.explore_budget_s, progress=_progress)
     result = search.explore(explorer, seed=args.seed, dims=dims, save=save)
     with interrupts.deferred():  # a second interrupt must not lose what was found
-        described = output.write(out, result, s, chosen, duration_s=time.monotonic() - t0,
-                                 **record)
+        try:
+            described = output.write(out, result, s, chosen, duration_s=time.monotonic() - t0,
+                                     **record)
+        except OSError as e:
+            raise InfraError(f"could not write the findings in {out}: {e.strerror or e}")
         print(output.table(described))
         covered = "; ".join("%s %d of %d points" % (k, *v) for k, v in result.covered.items())
         print(f"\n{len(described)} finding(s); {len(result.points)} point(s) x {len(chosen)} "

@@ -154,7 +154,7 @@ def neighbours(point, dims):
 
 
 def _design(seed, dims, fixed):
-    """The design's points, normalised and without repeats, the others dimensions at `fixed`
+    """The design's points, normalised and without repeats, the other dimensions at `fixed`
     or their simplest value."""
     base = space.complete(fixed or {})
     plan = []
