@@ -71,11 +71,11 @@ def _verdict_text(s):
 
 
 def print_steps(steps):
-    print(f"{'commit':12}  {'build s':>7}  {'repro s':>7}  {'run s':>6}  {'verdict':32}  "
+    print(f"{'commit':12}  {'build s':>7}  {'repro s':>7}  {'run s':>6}  {'verdict':38}  "
           f"{'B/thread':>9}  subject")
     for s in steps:
         print(f"{s.commit[:12]}  {_fmt(s.build_s, '7.1f')}  {_fmt(s.repro_s, '7.1f')}  "
-              f"{_fmt(s.run_s, '6.1f')}  {_verdict_text(s):32}  {_fmt(s.rate, '9.0f')}  "
+              f"{_fmt(s.run_s, '6.1f')}  {_verdict_text(s):38}  {_fmt(s.rate, '9.0f')}  "
               f"{s.subject}")
 
 
