@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from tlsleak import atomic, interrupts, pipeline, provenance, session, signals
 from tlsleak.build import ROOT
+from tlsleak.defaults import default
 from tlsleak.settings import Settings, Workload
 from tlsleak.vocab import JUDGED
 
@@ -36,8 +37,8 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 @dataclass(frozen=True)
 class Options:
-    runs: int = 200
-    reps: int = 3
+    runs: int = default("bench_runs")
+    reps: int = default("bench_reps")
     threads: int = 10000
     healthy: tuple = ()
     load: bool = True

@@ -94,6 +94,11 @@ PARAMS = (
           help="threads per run: enough for the floor, short enough for hundreds of runs"),
     Param("explore_cell_budget_s", "explore", 20.0, "internal", unit="s",
           help="sequential budget of one explore run"),
+    # bench: how much the calibration measures (`tlsleak bench`)
+    Param("bench_runs", "bench", 200, "int", 1, 100000, unit="runs", flag="--runs",
+          metavar="N", help="healthy runs for the false-positive rate"),
+    Param("bench_reps", "bench", 3, "int", 1, 1000, unit="runs", flag="--reps", metavar="N",
+          help="runs per configuration and leak size for the power"),
     # bisect: how a step that is neither ok nor leak is judged again
     Param("bisect_retry", "bisect", 4, "internal",
           help="a bisect step whose verdict is neither ok nor leak is judged once more with this "

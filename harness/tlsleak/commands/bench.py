@@ -2,17 +2,15 @@
 from tlsleak import UsageError, bench, catalog, configs, session
 from tlsleak.vocab import EXIT_OK
 from tlsleak.build import ROOT
-from tlsleak.commands.options import add_param, int_in
+from tlsleak.commands.options import add_param
 
 HELP = "calibrate the detector: false positives, power, speed"
 
 
 def add_parser(sub):
     b = sub.add_parser("bench", help=HELP)
-    b.add_argument("--runs", type=int_in(1, 100000), default=200,
-                   help="healthy runs for the false-positive rate (default 200)")
-    b.add_argument("--reps", type=int_in(1, 1000), default=3,
-                   help="runs per configuration and leak size for the power (default 3)")
+    add_param(b, "bench_runs")
+    add_param(b, "bench_reps")
     add_param(b, "threads", help="thread budget per cell (default 10000)")
     b.add_argument("--healthy", action="append", metavar="SCENARIO",
                    default=["seed_thread_local", "tss_dtor_free", "pthread_key_dtor_free"],
@@ -35,10 +33,10 @@ def main(args):
     build, manifest, confs = session.load(args.build_dir)
     chosen = configs.select(confs, args.allocator)
     manifest = build.build([c.target for c in chosen] + ["bare_churn"])
-    _, table, out = bench.run(bench.Options(runs=args.runs, reps=args.reps, threads=args.threads,
-                                       healthy=args.healthy, load=not args.no_load,
-                                       update_readme=args.update_readme, argv=args.argv),
-                         scenarios, chosen, manifest)
+    opts = bench.Options(runs=args.bench_runs, reps=args.bench_reps, threads=args.threads,
+                         healthy=args.healthy, load=not args.no_load,
+                         update_readme=args.update_readme, argv=args.argv)
+    _, table, out = bench.run(opts, scenarios, chosen, manifest)
     print(table)
     print(f"bench: {out / 'bench.json'}  {out / 'bench.md'}"
           + ("  (README.md's table rewritten)" if args.update_readme else ""))
