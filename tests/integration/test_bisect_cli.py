@@ -73,7 +73,7 @@ def test_bisect_step_skips_the_error_commit(broken_after_leak):
 def test_an_untestable_commit_where_the_leak_starts_leaves_the_candidates(tmp_path):
     commits = make_history(tmp_path / "faulty", BROKEN_AT_THE_LEAK)
     r = _bisect(tmp_path / "faulty", "--good", "v1", "--bad", "main")
-    assert r.rc == 3, r.stdout + r.stderr
+    assert r.rc == 4, r.stdout + r.stderr  # no answer, and no failure: inconclusive
     assert "first commit" not in r.stdout
     assert "cannot tell which of 2 commits introduced the leak" in r.stdout
     start, broken, leak = (commits[k][:12] for k in ("start", "broken owns", "leak, owns fix"))

@@ -6,7 +6,7 @@ from tlsleak import InfraError, UsageError, bisect, sourcebuilds
 from tlsleak.commands.options import add_param
 from tlsleak.commands.run import settings_from
 from tlsleak.defaults import SETTINGS_GROUPS, in_group
-from tlsleak.vocab import EXIT_ABORT, EXIT_INFRA, EXIT_LEAK, EXIT_OK, EXIT_SKIP
+from tlsleak.vocab import EXIT_ABORT, EXIT_INCONCLUSIVE, EXIT_LEAK, EXIT_OK, EXIT_SKIP
 
 HELP = "find the commit of an allocator's git history that made a scenario leak"
 STEP_HELP = (f"judge one commit for `git bisect run` (exit {EXIT_OK} good, {EXIT_LEAK} bad, "
@@ -81,7 +81,7 @@ def print_steps(steps):
 
 def print_answer(repo, answer, what):
     """The untestable commits, then the commit found or the candidates; returns the exit
-    code (EXIT_INFRA when the untestable commits leave the answer open)."""
+    code (EXIT_INCONCLUSIVE when the untestable commits leave the answer open)."""
     if answer.untestable:
         print("\nuntestable, skipped as `git bisect skip` would (never taken for either side):")
         for s in answer.untestable:
@@ -95,7 +95,7 @@ def print_answer(repo, answer, what):
           f"(git log {answer.last_good[:12]}..{answer.candidates[-1][:12]}); candidates:")
     for c in answer.candidates:
         print(f"  {c[:12]} {bisect.git(repo, 'log', '-1', '--format=%s', c)}")
-    return EXIT_INFRA
+    return EXIT_INCONCLUSIVE
 
 
 def main(args):

@@ -10,12 +10,10 @@ ended the search: what was found until then is kept."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from tlsleak import UsageError
-from tlsleak.report import _atomic_write
+from tlsleak import UsageError, atomic
 
 from . import emit, search, space
 
@@ -178,9 +176,9 @@ def save(out, result, settings, confs, *, env=None, argv=(), duration_s=0.0, sta
         described = describe(search.findings(result), result)
     doc = _document(result, settings, confs, described, env=env, argv=argv,
                     duration_s=duration_s, state=state)
-    _atomic_write(Path(out) / "findings.json", (json.dumps(doc, indent=2) + "\n").encode())
-    _atomic_write(Path(out) / "findings.md",
-                  _markdown(result, confs, described, duration_s, state).encode())
+    atomic.write_json(Path(out) / "findings.json", doc)
+    atomic.write_text(Path(out) / "findings.md",
+                      _markdown(result, confs, described, duration_s, state))
     return described
 
 
