@@ -6,13 +6,14 @@
 # variants; the top-level CMakeLists.txt writes build/manifest.json from the configurations.
 # Everything lives in global properties so the order of directories does not matter.
 
-# tlsleak_json_string(<out-var> <value>): <value> as a quoted JSON string (no raw ';').
+# tlsleak_json_string(<out-var> <value>): <value> as a quoted JSON string, for string(JSON SET)
+# (CMake has no function that quotes one).
 function(tlsleak_json_string out value)
   string(REPLACE "\\" "\\\\" value "${value}")
   string(REPLACE "\"" "\\\"" value "${value}")
   string(REPLACE "\n" "\\n" value "${value}")
   string(REPLACE "\t" "\\t" value "${value}")
-  string(REPLACE ";" "\\u003b" value "${value}") # keeps JSON text safe inside CMake lists
+  string(REPLACE "\r" "\\r" value "${value}")
   set(${out} "\"${value}\"" PARENT_SCOPE)
 endfunction()
 
@@ -82,7 +83,7 @@ function(tlsleak_add_config)
     message(STATUS "tlsleak: ${C_ID} unavailable: ${C_REASON}")
   endif()
 
-  get_property(ids GLOBAL PROPERTY TLSLEAK_CONFIG_IDS)
+  get_property(ids GLOBAL PROPERTY TLSLEAK_CONFIGS)
   if(C_ID IN_LIST ids)
     message(STATUS "tlsleak: ${C_ID} already registered, dropping the one from ${C_ORIGIN}")
     return()
@@ -92,21 +93,18 @@ function(tlsleak_add_config)
     set(C_TARGET "") # nothing to build
   endif()
   set(C_BIN_DIR "${CMAKE_BINARY_DIR}/bin/${C_VARIANT}")
-  set(json "{")
-  foreach(key id name version mode available reason variant target bin_dir preload library
-      origin expect commit source route)
+  set(json "{}")
+  foreach(key id name version mode reason variant target bin_dir preload library origin expect
+      commit source route)
     string(TOUPPER "${key}" up)
-    if(key STREQUAL "available")
-      set(value "${available}")
-    else()
-      tlsleak_json_string(value "${C_${up}}")
-    endif()
-    string(APPEND json "\"${key}\": ${value}, ")
+    tlsleak_json_string(value "${C_${up}}")
+    string(JSON json SET "${json}" ${key} "${value}")
   endforeach()
-  string(REGEX REPLACE ", $" "}" json "${json}")
+  string(JSON json SET "${json}" available ${available})
 
-  set_property(GLOBAL APPEND PROPERTY TLSLEAK_CONFIG_IDS "${C_ID}")
-  set_property(GLOBAL PROPERTY "TLSLEAK_CONFIG_JSON:${C_ID}" "${json}")
+  # The manifest's configs, in this order (cmake/tlsleak_manifest.cmake).
+  set_property(GLOBAL APPEND PROPERTY TLSLEAK_CONFIGS "${C_ID}")
+  set_property(GLOBAL PROPERTY "TLSLEAK_CONFIGS:${C_ID}" "${json}")
 endfunction()
 
 # tlsleak_add_built_override(NAME <allocator> VERSION <x.y.z> DEPENDS <target>
