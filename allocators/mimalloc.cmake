@@ -2,39 +2,33 @@
 # mimalloc, three ways:
 #   dynamic   programs linked to the system package's shared library
 #   override  the system variant with that library preloaded
-#   static    built from a source tree (one per version, side by side) and linked in whole, so
-#             malloc/free and the C++ operators of the executable are mimalloc's
-# Source trees: <repo>/.cache/src/mimalloc-* (ci/setup.sh puts `apt-get source` there). Other
-# versions come from the harness (`-a mimalloc@REF:static`, build/tlsleak-built.json), never
-# from a cache variable that would stick to the build tree.
-# A source build also gives an `override` configuration when its version differs from the
-# package's (same version, same id: the package's is kept).
+#   static    built from a source tree and linked in whole, so malloc/free and the C++
+#             operators of the executable are mimalloc's
+# Source trees are built by the harness through mimalloc's recipe (harness/tlsleak/families/
+# mimalloc.py) into its cache, and listed in build/tlsleak-built.json (cmake/tlsleak_built.cmake
+# registers them): Debian's source package in <repo>/.cache/src/mimalloc-* (ci/setup.sh puts
+# `apt-get source` there) as mimalloc@VERSION:static in every run, other versions when asked
+# (`-a mimalloc@REF:static`). This file only says why there is none when there is none.
 # Windows (MinGW cross-build): MinGW builds of mimalloc do not replace malloc, so both
 # configurations from a source tree route the programs' allocations to mi_* (ROUTE api,
 # repro/common/mimalloc_api.c): `static` links libmimalloc-static.a, `dynamic` the DLL built
-# beside it; `override` needs mimalloc-redirect.dll, which only MSVC builds can use.
+# beside it; `override` needs mimalloc-redirect.dll, which only MSVC builds can use. That
+# cross-build is still made here, by ExternalProject, from .cache/src (the recipe builds for
+# the host's compiler only so far).
 
 include(ExternalProject)
 
-# tlsleak_mimalloc_header_version(<out-var> <mimalloc.h>): MI_MALLOC_VERSION as a version. Up
-# to 3.0 "major + 2 digits minor", one digit each for minor and patch (209 is 2.0.9); since then
-# "major + 2 digits minor + 2 digits patch" (30403 is 3.4.3). repro/common/alloc/mimalloc.c
-# reads mi_version() by the same rule.
+# tlsleak_mimalloc_header_version(<out-var> <mimalloc.h>): MI_MALLOC_VERSION as a version, by
+# the table the harness decodes mi_version() with (mimalloc-version.json: 209 is 2.0.9, 3208 is
+# 3.2.8, 30403 is 3.4.3); "" when the header has none.
 function(tlsleak_mimalloc_header_version out header)
   tlsleak_header_version(number "${header}" MI_MALLOC_VERSION)
   set(${out} "" PARENT_SCOPE)
-  if(number GREATER_EQUAL 10000)
-    math(EXPR major "${number} / 10000")
-    math(EXPR minor "${number} / 100 % 100")
-    math(EXPR patch "${number} % 100")
-  elseif(number)
-    math(EXPR major "${number} / 100")
-    math(EXPR minor "${number} % 100 / 10")
-    math(EXPR patch "${number} % 10")
-  else()
-    return()
+  if(number)
+    tlsleak_decode_version(version "${number}"
+      "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mimalloc-version.json")
+    set(${out} "${version}" PARENT_SCOPE)
   endif()
-  set(${out} "${major}.${minor}.${patch}" PARENT_SCOPE)
 endfunction()
 
 # --- the system package -------------------------------------------------------------------
@@ -88,49 +82,6 @@ function(tlsleak_mimalloc_project ep_var bin_var)
   set(${bin_var} "${bin}" PARENT_SCOPE)
 endfunction()
 
-# tlsleak_mimalloc_from_source(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>), Linux
-function(tlsleak_mimalloc_from_source)
-  cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR" "" ${ARGN})
-  # Same version as the package: its override configuration already exists.
-  set(want_override FALSE)
-  if(NOT S_VERSION STREQUAL tlsleak_mimalloc_pkg_version)
-    set(want_override TRUE)
-  endif()
-  set(static_name "${CMAKE_STATIC_LIBRARY_PREFIX}mimalloc${CMAKE_STATIC_LIBRARY_SUFFIX}")
-  string(REGEX MATCH "^[0-9]+\\.[0-9]+" major_minor "${S_VERSION}")
-  set(shared_name "libmimalloc.so.${major_minor}") # SOVERSION major.minor
-  set(byproducts "${static_name}")
-  if(want_override)
-    list(APPEND byproducts "${shared_name}")
-  endif()
-  tlsleak_mimalloc_project(ep bin VERSION "${S_VERSION}" ORIGIN "${S_ORIGIN}"
-    SOURCE_DIR "${S_SOURCE_DIR}" BYPRODUCTS ${byproducts}
-    CMAKE_ARGS -DMI_OVERRIDE=ON -DMI_BUILD_SHARED=${want_override}
-      -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
-  if(NOT ep)
-    return()
-  endif()
-  set(static_lib "${bin}/${static_name}")
-
-  add_library(${ep}_static STATIC IMPORTED GLOBAL)
-  set_target_properties(${ep}_static PROPERTIES
-    IMPORTED_LOCATION "${static_lib}" INTERFACE_LINK_LIBRARIES Threads::Threads)
-  add_dependencies(${ep}_static ${ep})
-  # Whole archive: the executable itself then defines malloc, free, operator new/delete.
-  # tlsleak_mimalloc_exports (repro/) re-exports the mi_* API the static library hides.
-  tlsleak_add_variant(VARIANT "mimalloc-${S_VERSION}-static"
-    LINK_LIBRARIES "$<LINK_LIBRARY:WHOLE_ARCHIVE,${ep}_static>" tlsleak_mimalloc_exports
-    DEPENDS ${ep})
-  tlsleak_add_config(NAME mimalloc VERSION "${S_VERSION}" MODE static
-    LIBRARY "${static_lib}" ORIGIN "${S_ORIGIN}")
-
-  if(want_override)
-    # Runs the system variant, but needs this build's shared library too.
-    tlsleak_add_built_override(NAME mimalloc VERSION "${S_VERSION}" DEPENDS ${ep}
-      LIBRARY "${bin}/${shared_name}" ORIGIN "${S_ORIGIN}")
-  endif()
-endfunction()
-
 # tlsleak_mimalloc_from_source_mingw(VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>)
 # The static library and the DLL of one tree, with the programs routed to mi_* (ROUTE api).
 function(tlsleak_mimalloc_from_source_mingw)
@@ -161,23 +112,17 @@ function(tlsleak_mimalloc_from_source_mingw)
     LIBRARY "${bin}/libmimalloc.dll" ORIGIN "${S_ORIGIN}")
 endfunction()
 
-set(tlsleak_built_any FALSE)
+# --- MinGW: the source trees of .cache/src, built here (see the top) --------------------------
 set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh, or -a mimalloc@dir:DIR:static")
 # Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
 set(tlsleak_why_file "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc.unavailable")
 if(EXISTS "${tlsleak_why_file}")
   file(STRINGS "${tlsleak_why_file}" tlsleak_why LIMIT_COUNT 1)
   set(tlsleak_static_reason "no mimalloc source: ${tlsleak_why}")
+elseif(NOT EXISTS "${CMAKE_BINARY_DIR}/tlsleak-built.json" AND NOT WIN32)
+  set(tlsleak_static_reason "built from source by the harness (tlsleak run), not by CMake alone")
 endif()
 if(WIN32 AND MINGW)
-  set(tlsleak_mimalloc_source_fn tlsleak_mimalloc_from_source_mingw)
-elseif(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  set(tlsleak_mimalloc_source_fn tlsleak_mimalloc_from_source)
-endif()
-if(NOT tlsleak_mimalloc_source_fn)
-  # Static override elsewhere needs more than --whole-archive (Windows: mimalloc-redirect).
-  set(tlsleak_static_reason "static mimalloc from source is set up for Linux and MinGW only")
-else()
   find_package(Threads REQUIRED)
   file(GLOB tlsleak_candidates LIST_DIRECTORIES true
     "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc-*")
@@ -197,18 +142,27 @@ else()
       message(WARNING "tlsleak: ${tlsleak_dir}: no MI_MALLOC_VERSION, not a mimalloc tree")
       continue()
     endif()
-    cmake_language(CALL ${tlsleak_mimalloc_source_fn} VERSION "${tlsleak_v}"
+    tlsleak_mimalloc_from_source_mingw(VERSION "${tlsleak_v}"
       ORIGIN "source ${tlsleak_dir}" SOURCE_DIR "${tlsleak_dir}")
-    set(tlsleak_built_any TRUE)
   endforeach()
+elseif(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  # Static override elsewhere needs more than --whole-archive (Windows: mimalloc-redirect).
+  set(tlsleak_static_reason "static mimalloc from source is set up for Linux and MinGW only")
 endif()
 
-if(NOT tlsleak_built_any)
-  if(tlsleak_mimalloc_pkg_version)
-    set(tlsleak_v "${tlsleak_mimalloc_pkg_version}")
-  else()
-    set(tlsleak_v unknown)
-  endif()
+# The static configuration under the package's version, unavailable, saying why: the build of
+# Debian's source tree (tlsleak-built.json) takes its place when there is one; a source of
+# another version only is listed on its own.
+if(tlsleak_mimalloc_pkg_version)
+  set(tlsleak_v "${tlsleak_mimalloc_pkg_version}")
+else()
+  set(tlsleak_v unknown)
+endif()
+get_property(tlsleak_ids GLOBAL PROPERTY TLSLEAK_CONFIGS)
+tlsleak_built_ids(tlsleak_built)
+list(APPEND tlsleak_ids ${tlsleak_built})
+list(FILTER tlsleak_ids INCLUDE REGEX "^mimalloc@.*:static$")
+if(NOT tlsleak_ids OR "mimalloc@${tlsleak_v}:static" IN_LIST tlsleak_ids)
   tlsleak_add_config(NAME mimalloc VERSION "${tlsleak_v}" MODE static AVAILABLE FALSE
     REASON "${tlsleak_static_reason}" ORIGIN "source")
 endif()

@@ -6,6 +6,8 @@
 #   override  the system variant with the shared library preloaded
 # The harness rewrites the file before every configure (an empty list when nothing is asked
 # for) and CMake re-runs when it changes, so no source build is remembered in CMakeCache.txt.
+# Read when included (before the allocator files, which may ask tlsleak_built_ids), registered
+# by tlsleak_add_built_allocators() after them.
 
 # tlsleak_built_get(<out> <json> <key>...): a JSON value, "" when absent.
 function(tlsleak_built_get out json)
@@ -72,9 +74,31 @@ function(tlsleak_add_built_allocator json)
   endif()
 endfunction()
 
+# tlsleak_built_ids(<out-var>): the configuration ids tlsleak-built.json will register (read
+# when this file is included), so an allocator file can leave the place of one to it.
+function(tlsleak_built_ids out)
+  get_property(ids GLOBAL PROPERTY TLSLEAK_BUILT_IDS)
+  set(${out} "${ids}" PARENT_SCOPE)
+endfunction()
+
+# tlsleak_add_built_allocators(): register every entry (after the allocator files: an id one of
+# them registered too takes the built one in its place, tlsleak_add_config).
+function(tlsleak_add_built_allocators)
+  get_property(n GLOBAL PROPERTY TLSLEAK_BUILT_COUNT)
+  if(n GREATER 0)
+    math(EXPR last "${n} - 1")
+    foreach(i RANGE ${last})
+      get_property(entry GLOBAL PROPERTY "TLSLEAK_BUILT:${i}")
+      tlsleak_add_built_allocator("${entry}")
+    endforeach()
+  endif()
+endfunction()
+
 set(tlsleak_built_file "${CMAKE_BINARY_DIR}/tlsleak-built.json")
 set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
   "${tlsleak_built_file}")
+set_property(GLOBAL PROPERTY TLSLEAK_BUILT_COUNT 0)
+set_property(GLOBAL PROPERTY TLSLEAK_BUILT_IDS "")
 if(EXISTS "${tlsleak_built_file}")
   file(READ "${tlsleak_built_file}" tlsleak_built_json)
   tlsleak_built_get(tlsleak_built_format "${tlsleak_built_json}" format)
@@ -82,11 +106,19 @@ if(EXISTS "${tlsleak_built_file}")
     message(FATAL_ERROR "tlsleak: ${tlsleak_built_file}: unknown format '${tlsleak_built_format}'")
   endif()
   string(JSON tlsleak_n LENGTH "${tlsleak_built_json}" allocators)
+  set_property(GLOBAL PROPERTY TLSLEAK_BUILT_COUNT ${tlsleak_n})
   if(tlsleak_n GREATER 0)
     math(EXPR tlsleak_last "${tlsleak_n} - 1")
     foreach(tlsleak_i RANGE ${tlsleak_last})
       string(JSON tlsleak_entry GET "${tlsleak_built_json}" allocators ${tlsleak_i})
-      tlsleak_add_built_allocator("${tlsleak_entry}")
+      set_property(GLOBAL PROPERTY "TLSLEAK_BUILT:${tlsleak_i}" "${tlsleak_entry}")
+      tlsleak_built_get(tlsleak_name "${tlsleak_entry}" name)
+      tlsleak_built_get(tlsleak_label "${tlsleak_entry}" label)
+      tlsleak_built_list(tlsleak_modes "${tlsleak_entry}" modes)
+      foreach(tlsleak_mode IN LISTS tlsleak_modes)
+        set_property(GLOBAL APPEND PROPERTY TLSLEAK_BUILT_IDS
+          "${tlsleak_name}@${tlsleak_label}:${tlsleak_mode}")
+      endforeach()
     endforeach()
   endif()
 endif()

@@ -83,10 +83,18 @@ function(tlsleak_add_config)
     message(STATUS "tlsleak: ${C_ID} unavailable: ${C_REASON}")
   endif()
 
+  # An id registered twice: a build from source (SOURCE) takes the place of a configuration
+  # without one (a package's, or an unavailable one saying why there is no source); else the
+  # second is dropped.
   get_property(ids GLOBAL PROPERTY TLSLEAK_CONFIGS)
+  set(replace FALSE)
   if(C_ID IN_LIST ids)
-    message(STATUS "tlsleak: ${C_ID} already registered, dropping the one from ${C_ORIGIN}")
-    return()
+    get_property(had_source GLOBAL PROPERTY "TLSLEAK_CONFIGS_SOURCE:${C_ID}")
+    if(had_source OR NOT C_SOURCE)
+      message(STATUS "tlsleak: ${C_ID} already registered, dropping the one from ${C_ORIGIN}")
+      return()
+    endif()
+    set(replace TRUE)
   endif()
 
   if(NOT C_AVAILABLE)
@@ -103,8 +111,11 @@ function(tlsleak_add_config)
   string(JSON json SET "${json}" available ${available})
 
   # The manifest's configs, in this order (cmake/tlsleak_manifest.cmake).
-  set_property(GLOBAL APPEND PROPERTY TLSLEAK_CONFIGS "${C_ID}")
+  if(NOT replace)
+    set_property(GLOBAL APPEND PROPERTY TLSLEAK_CONFIGS "${C_ID}")
+  endif()
   set_property(GLOBAL PROPERTY "TLSLEAK_CONFIGS:${C_ID}" "${json}")
+  set_property(GLOBAL PROPERTY "TLSLEAK_CONFIGS_SOURCE:${C_ID}" "${C_SOURCE}")
 endfunction()
 
 # tlsleak_add_built_override(NAME <allocator> VERSION <x.y.z> DEPENDS <target>
@@ -144,6 +155,31 @@ function(tlsleak_header_version out header)
   endforeach()
   list(JOIN parts "." version)
   set(${out} "${version}" PARENT_SCOPE)
+endfunction()
+
+# tlsleak_decode_version(<out-var> <number> <table.json>): a version that a project writes as one
+# number (mimalloc's MI_MALLOC_VERSION), decoded by the table the harness decodes the running
+# library's number with (its family in harness/tlsleak/families/): by the number's count of
+# digits, its last `patch` digits are the patch, the `minor` before them the minor, the rest
+# the major. A number of a width the table does not know is returned as it is.
+function(tlsleak_decode_version out number table_file)
+  set(${out} "${number}" PARENT_SCOPE)
+  file(READ "${table_file}" table)
+  string(LENGTH "${number}" digits)
+  string(JSON patch ERROR_VARIABLE err GET "${table}" digits "${digits}" patch)
+  if(err OR NOT number MATCHES "^[0-9]+$")
+    return()
+  endif()
+  string(JSON minor GET "${table}" digits "${digits}" minor)
+  math(EXPR head "${digits} - ${minor} - ${patch}")
+  math(EXPR tail "${head} + ${minor}")
+  string(SUBSTRING "${number}" 0 ${head} major)
+  string(SUBSTRING "${number}" ${head} ${minor} minor)
+  string(SUBSTRING "${number}" ${tail} ${patch} patch)
+  math(EXPR major "${major}")
+  math(EXPR minor "${minor}")
+  math(EXPR patch "${patch}")
+  set(${out} "${major}.${minor}.${patch}" PARENT_SCOPE)
 endfunction()
 
 # tlsleak_add_packaged(NAME <allocator> PACKAGE <distribution package> HEADER <include path>

@@ -9,7 +9,7 @@ records, so a baseline only ever speaks for the version it measured (the system 
 import json
 from pathlib import Path
 
-from tlsleak import UsageError, atomic, results
+from tlsleak import UsageError, atomic, identity, results
 from tlsleak.results.store import clean
 from tlsleak.vocab import FINDINGS, VERDICTS, is_control
 
@@ -64,13 +64,14 @@ def compare(cells, base):
     """Mark each cell with what the baseline expected; return the changes by kind."""
     changes = {"new": [], "fixed": [], "known": [], "changed": [], "unknown_cell": [],
                "no_baseline_for_version": []}
-    measured = {(e.get("scenario"), *_name_mode(e.get("config", "")))
+    measured = {(e.get("scenario"), *identity.name_mode(e.get("config", "")))
                 for e in base["cells"].values()}
     for cell in cells:
         if is_control(cell["role"]):
             continue  # controls are judged against what they must show, not a baseline
         entry = base["cells"].get(cell["id"])
-        if entry is not None and entry.get("version") not in (None, cell["allocator"]["version"]):
+        if entry is not None and entry.get("version") is not None and not \
+                identity.versions_agree(entry["version"], cell["allocator"]["version"]):
             entry = None  # measured under another version: not this cell's baseline
         expected = entry["verdict"] if entry else None
         now = cell["verdict"]
@@ -95,12 +96,6 @@ def compare(cells, base):
         if status:
             changes[status].append(cell["id"])
     return changes
-
-
-def _name_mode(config_id):
-    """NAME@VERSION:MODE -> (NAME, MODE); `system` -> (system, system)."""
-    name = config_id.split("@")[0].split(":")[0]
-    return name, config_id.rpartition(":")[2] if ":" in config_id else "system"
 
 
 def _entries(doc, old):

@@ -74,7 +74,7 @@ def _run_once(step, built, name, mode, scenario, settings, build_dir):
     with tempfile.TemporaryDirectory(prefix="tlsleak-bisect-") as out:
         t1 = time.monotonic()
         done = session.run(session.Request(
-            settings=settings, scenarios=[scenario], allocators=[f"{name}@{built.label}:{mode}"],
+            settings=settings, scenarios=[scenario], allocators=built.ids([mode]),
             controls=False, out=Path(out), progress=False, build_dir=build_dir,
             built=[(built, [mode])], argv=["bisect-step", step.commit]))
         step.repro_s = (step.repro_s or 0.0) + done.build_s

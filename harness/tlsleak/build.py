@@ -10,8 +10,9 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from tlsleak import InfraError, interrupts
+from tlsleak import InfraError, interrupts, versions
 from tlsleak.host import current as host
+from tlsleak.versions import builtfile, debian
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,21 +118,32 @@ def _forget_cache(build_dir):
 
 
 class Build:
-    """One CMake build tree: its manifest, and targets built on demand."""
+    """One CMake build tree: its manifest, and targets built on demand. `built` lists this
+    run's source builds [(versions.Built, modes)]; a native build adds Debian's source trees
+    of .cache/src (versions/debian.py), each built through its recipe into the cache when a
+    target of one of its configurations is."""
 
     def __init__(self, build_dir=None, cmake_args=(), built=()):
         self.dir = Path(build_dir or default_build_dir()).resolve()
         self.cmake_args = list(cmake_args)
-        self.built = list(built)  # [(versions.Built, modes)]: this run's source builds
+        self.built = list(built)
         self.log = self.dir / "build.log"
+        self._items = None  # self.built and the Debian trees, once looked at
+
+    def items(self):
+        """[(versions.Built or debian.Planned, modes)]: what tlsleak-built.json lists. Only a
+        native build lists Debian's trees: the recipes build for this machine's compiler."""
+        if self._items is None:
+            cross = any(a.startswith("-DCMAKE_TOOLCHAIN_FILE") for a in self.cmake_args)
+            try:
+                planned = [] if cross else debian.planned(ROOT)
+            except versions.BuildFailed as e:
+                raise InfraError(str(e))
+            self._items = builtfile.merged(self.built, planned)
+        return self._items
 
     def built_file(self):
         return self.dir / "tlsleak-built.json"
-
-    def _write_built(self):
-        """This run's source builds, rewritten before every configure (an empty list when
-        none): CMake reads them from here, so nothing sticks in CMakeCache.txt."""
-        interrupts.load("tlsleak.versions.builtfile").write(self.built_file(), self.built)
 
     def _args_file(self):
         return self.dir / "tlsleak-cmake-args.json"
@@ -139,26 +151,32 @@ class Build:
     def configure(self):
         """Run CMake's configure step when the tree is new or the options changed."""
         with _locked(self.dir):
-            if cache_broken(self.dir):  # a corrupted cache never heals by itself
-                _forget_cache(self.dir)
-            manifest = self.dir / "manifest.json"
-            try:
-                same = json.loads(self._args_file().read_text()) == self.cmake_args
-            except (OSError, ValueError):
-                same = False
-            self._write_built()  # rewritten only on change: its mtime says when
-            if (manifest.exists() and same and not _inputs_newer(manifest)
-                    and self.built_file().stat().st_mtime <= manifest.stat().st_mtime):
-                return self.manifest()
-            cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
-            try:
-                _run_logged(cmd, self.log, "cmake configure")
-            except InfraError:  # once more from scratch: a cache CMake itself cannot use
-                if not (self.dir / "CMakeCache.txt").exists():
-                    raise
-                _forget_cache(self.dir)
-                _run_logged(cmd, self.log, "cmake configure (from scratch)")
-            self._args_file().write_text(json.dumps(self.cmake_args))
+            return self._configure()
+
+    def _configure(self):
+        """configure(), the lock held. This run's source builds are rewritten into
+        tlsleak-built.json first (an empty list when none; only on change: its mtime says
+        when): CMake reads them from there, so nothing sticks in CMakeCache.txt."""
+        if cache_broken(self.dir):  # a corrupted cache never heals by itself
+            _forget_cache(self.dir)
+        manifest = self.dir / "manifest.json"
+        try:
+            same = json.loads(self._args_file().read_text()) == self.cmake_args
+        except (OSError, ValueError):
+            same = False
+        builtfile.write(self.built_file(), self.items())
+        if (manifest.exists() and same and not _inputs_newer(manifest)
+                and self.built_file().stat().st_mtime <= manifest.stat().st_mtime):
+            return self.manifest()
+        cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
+        try:
+            _run_logged(cmd, self.log, "cmake configure")
+        except InfraError:  # once more from scratch: a cache CMake itself cannot use
+            if not (self.dir / "CMakeCache.txt").exists():
+                raise
+            _forget_cache(self.dir)
+            _run_logged(cmd, self.log, "cmake configure (from scratch)")
+        self._args_file().write_text(json.dumps(self.cmake_args))
         return self.manifest()
 
     def manifest(self):
@@ -170,10 +188,22 @@ class Build:
     def _stamp(self):
         return self.dir / "tlsleak-build-stamp.json"
 
+    def _realise(self, manifest, targets, jobs):
+        """Build the planned source trees (Debian's) that a configuration of `targets` needs."""
+        ids = {c["id"] for c in manifest.get("configs", []) if c.get("target") in targets}
+        for i, (item, modes) in enumerate(self.items()):
+            if getattr(item, "pending", False) and ids & set(item.ids(modes)):
+                try:
+                    self._items[i] = (item.realise(ROOT, jobs), modes)
+                except versions.BuildFailed as e:
+                    raise InfraError(f"{e}" + (f"\n{e.log_tail}" if e.log_tail else ""))
+
     def build(self, targets, jobs=None):
-        """Build the named targets (CMake re-runs its configure step itself when needed).
-        Skipped, without even starting cmake (~2 s of a one-cell run), when the stamp of the
-        last build says these targets were built after every input last changed."""
+        """Build the named targets. Under one hold of the build tree's lock: configure again
+        when another run changed the tree since this one configured (its own source builds
+        listed), build what they need from source, then `cmake --build`. Skipped, without
+        even starting cmake (~2 s of a one-cell run), when the stamp of the last build says
+        these targets were built after every input last changed."""
         if not targets:
             return self.manifest()
         wanted = sorted(set(targets))
@@ -181,7 +211,8 @@ class Build:
         for t in wanted:
             cmd += ["--target", t]
         with _locked(self.dir):
-            manifest = self.manifest()
+            manifest = self._configure()
+            self._realise(manifest, wanted, jobs)
             inputs_at = newest_input(self.dir, manifest)
             try:
                 stamp = json.loads(self._stamp().read_text())

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .families import observed
 from .signals import BOOKKEEPING
 
 PREFIX = "TLSLEAK/"
@@ -82,8 +84,8 @@ def _convert(key: str, value: str, kind: str = ""):
     """The value as an int where it is one, else the string; ValueError for a value no figure
     can take: an integer outside int64, a non-finite number, a negative figure of a `cp`."""
     figure = kind == "cp" and key in FIGURES
-    if key in STRING_KEYS:
-        return value
+    if key in STRING_KEYS:  # written with %XX for a space, a control byte or '%'
+        return unquote(value, errors="replace")
     if _INT_RE.match(value):
         number = int(value) if len(value) <= 20 else INT64_MAX + 1
         if not INT64_MIN <= number <= INT64_MAX or (figure and number < 0):
@@ -211,7 +213,9 @@ class CheckpointLog:
             self._store(cp)
         elif rec.kind in ("start", "alloc", "end"):
             if getattr(self, rec.kind) is None:
-                setattr(self, rec.kind, dict(rec.fields))
+                # The allocator's version as its family decodes what the program printed.
+                fields = observed(rec.fields) if rec.kind == "alloc" else rec.fields
+                setattr(self, rec.kind, dict(fields))
         else:
             self.unknown_count += 1
             if len(self.unknown) < KEEP_UNKNOWN:

@@ -1,20 +1,8 @@
-"""Allocator configurations: the spec syntax NAME[@VERSION][:MODE] and its resolution against
-the configurations that CMake found (build/manifest.json, section 4 of docs/DESIGN.md)."""
-import re
+"""Allocator configurations: the ones CMake found (build/manifest.json, docs/DESIGN.md "Build
+manifest"), and the specs NAME[@VERSION][:MODE] (identity.py) resolved against them."""
 from dataclasses import dataclass
 
-from tlsleak import UsageError
-
-MODES = ("static", "dynamic", "override")
-_SPEC = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*))?"
-                   r"(?::(?P<mode>[a-z]+))?$")
-
-
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    version: str | None
-    mode: str | None
+from tlsleak import UsageError, identity
 
 
 @dataclass
@@ -46,43 +34,25 @@ class Config:
 
     @property
     def slug(self):
-        """The config part of a cell id, pytest style, from the identity alone:
-        mimalloc@2.0.9-override, system."""
-        return self.id.replace(":", "-")
+        """The config part of a cell id (identity.slug): mimalloc@2.0.9-override, system."""
+        return identity.slug(self.id)
 
 
 def cell_id(scenario, config):
-    """A cell's id: SCENARIO-NAME@VERSION-MODE (SCENARIO-system), e.g.
-    last_round_alloc-mimalloc@2.0.9-dynamic. Built from identities only, so it never changes
-    when a second version of an allocator joins the matrix."""
-    return f"{scenario}-{config.slug}"
-
-
-def parse_spec(text):
-    m = _SPEC.match(text.strip())
-    if not m:
-        raise UsageError(f"malformed configuration '{text}' (expected NAME[@VERSION][:MODE], "
-                         f"MODE one of {', '.join(MODES)})")
-    if m.group("mode") and m.group("mode") not in MODES:
-        raise UsageError(f"unknown mode '{m.group('mode')}' in '{text}' "
-                         f"(accepted: {', '.join(MODES)})")
-    return Spec(m.group("name"), m.group("version"), m.group("mode"))
-
-
-def _version_matches(want, have):
-    return want is None or have == want or have.startswith(want + ".")
+    """A cell's id (identity.cell_id), e.g. last_round_alloc-mimalloc@2.0.9-dynamic."""
+    return identity.cell_id(scenario, config.id)
 
 
 def label_all(configs):
     """Display labels: the version is shown only where two versions of name:mode exist."""
     for c in configs:
         twins = [o for o in configs if o.name == c.name and o.mode == c.mode]
-        if c.name == "system":
-            c.label = "system"
+        if c.name == identity.SYSTEM:
+            c.label = identity.SYSTEM
         elif len(twins) > 1:
             c.label = c.id  # the id: two commits of one version differ only there
         else:
-            c.label = f"{c.name}:{c.mode}"
+            c.label = identity.format_id(c.name, None, c.mode)
     return configs
 
 
@@ -102,12 +72,12 @@ def select(configs, specs):
                 raise UsageError(f"{text} is unavailable: {exact[0].reason}")
             chosen.extend(c for c in exact if c not in chosen)
             continue
-        spec = parse_spec(text)
+        spec = identity.parse(text)
         named = [c for c in configs if c.name == spec.name]
         if not named:
             known = sorted({c.name for c in configs})
             raise UsageError(f"unknown allocator '{spec.name}' (known: {', '.join(known)})")
-        versioned = [c for c in named if _version_matches(spec.version, c.version)]
+        versioned = [c for c in named if identity.version_matches(spec.version, c.version)]
         if not versioned:
             have = sorted({c.version for c in named})
             raise UsageError(f"no {spec.name} version '{spec.version}' "

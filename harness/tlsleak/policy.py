@@ -7,14 +7,12 @@ another checkpoint version, a wrong allocator, then the judgement of the memory 
 """
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field, replace
 
 from tlsleak import verdict as stats
+from tlsleak.identity import allocator_problem, version_problem
 from tlsleak.vocab import STOPPED_ON_PURPOSE
 from tlsleak.host import current as host
-
 
 
 @dataclass(frozen=True)
@@ -84,40 +82,6 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
-def allocator_problem(alloc, expect, library="", route="malloc"):
-    """Why the process is not served by the configured allocator the configured way (and, when
-    `library` is a shared library, by that very file), or None. `route` api: the program must
-    say it routes its allocations to the allocator's own functions (the `alloc` line's
-    mode=api), and the routed malloc must be the allocator's."""
-    if not expect:
-        return None
-    if alloc is None:
-        return "the program reported no allocator (no 'alloc' line)"
-    name = alloc.get("name")
-    if name != expect:
-        return (f"allocator check failed: configured {expect}, but malloc is served by {name} "
-                f"(from {alloc.get('malloc_from', '?')})")
-    if str(alloc.get("owns")) != "1":
-        return f"allocator check failed: {expect} is loaded but does not own a fresh malloc block"
-    served = alloc.get("malloc_from") or ""
-    if library and served and ".so" in os.path.basename(library) \
-            and not _same_file(served, library):
-        return (f"allocator check failed: malloc comes from {served}, not the configured "
-                f"{library} (a library path or preload in the environment?)")
-    said = alloc.get("mode") or "malloc"
-    if said != (route or "malloc"):
-        return (f"allocator check failed: configured route {route or 'malloc'}, but the program "
-                f"reaches {expect} by {said}")
-    return None
-
-
 def growth_in_time(samples, criteria):
     """An --exec program whose threads are not counted (no checkpoints; the probe could not load,
     as in a static program, or no thread finished): its RSS sampled from outside against time,
@@ -132,34 +96,6 @@ def growth_in_time(samples, criteria):
                        f"measure growth in time ({j.reason})", signals={stats.EXTERNAL: j})
     return Verdict(j.verdict, f"no thread counts or checkpoints, judged in time: {j.reason}",
                    signal=stats.EXTERNAL, rate=j.rate, signals={stats.EXTERNAL: j})
-
-
-def _version_core(v):
-    """A version as compared: a git id in it cut to 7 digits (5.3.0-0-g54eaed1)."""
-    return re.sub(r"-g([0-9a-f]{7})[0-9a-f]*$", r"-g\1", v.strip())
-
-
-def versions_agree(wanted, running):
-    """Whether the version read in-process is the one asked for. Equal once git ids are cut
-    to 7 digits; or one is the other's release part, when only one side knows the git id (a
-    package's header says 5.3.0, the running jemalloc 5.3.0-0-g54eaed1)."""
-    a, b = _version_core(wanted), _version_core(running)
-    if a == b:
-        return True
-    if "-" in a and "-" in b:  # both name a git id: they must agree on it
-        return False
-    return a.split("-")[0] == b.split("-")[0]
-
-
-def version_problem(alloc, expect, wanted):
-    """Why the running allocator is not the version asked for, else None. Nothing to say when
-    the program reads no version (tbbmalloc) or the cell has no allocator of its own."""
-    running = str((alloc or {}).get("version", "") or "")
-    if not wanted or not expect or expect == "system" or not running:
-        return None
-    if (alloc or {}).get("name") != expect or versions_agree(wanted, running):
-        return None
-    return f"version mismatch: asked for {expect} {wanted}, the program runs {running}"
 
 
 def exec_allocator_problem(outcome, expect, library=""):

@@ -3,33 +3,24 @@ spec into the exact configuration id the build makes, for configs.select.
 
 REF is a tag, branch or commit of `--repo NAME=DIR`, or a source spec of its own (`debian`,
 `git:DIR@REF`, `dir:DIR`, `tar:FILE`, `upstream:TAG`). Anything else (`mimalloc@2.0.9:static`)
-is a configuration CMake already has and passes through untouched. The builds of one run are
-written to build/tlsleak-built.json before its configure, an empty list when there are none, so
-nothing about this run is left for the next one.
+is a configuration the build already has and passes through untouched (Debian's source trees
+in .cache/src among them: build.Build lists those in every run, versions/debian.py). The builds
+of one run are written to build/tlsleak-built.json before its configure, so nothing about this
+run is left for the next one.
 """
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs, interrupts
+from tlsleak import InfraError, UsageError, families, identity, versions
+from tlsleak.versions import builtfile
+from tlsleak.vocab import EXIT_INFRA
 
 
 @dataclass
 class Prepared:
     """The specs for configs.select, and the builds to list in tlsleak-built.json."""
     specs: list = field(default_factory=list)
-    items: list = field(default_factory=list)  # [(versions.Built, [mode, ...])]
-
-
-def split(text):
-    """NAME@REF:MODE -> (name, ref or None, mode or None); REF may itself hold ':' and '@'."""
-    name, at, rest = text.strip().partition("@")
-    if not at:
-        name, colon, mode = name.partition(":")
-        return name, None, mode or None
-    ref, colon, mode = rest.rpartition(":")
-    if colon and mode in configs.MODES:
-        return name, ref, mode
-    return name, rest, None
+    items: list = field(default_factory=list)  # [(versions.Built or debian.Planned, [mode])]
 
 
 def parse_repos(items):
@@ -50,45 +41,39 @@ def build_one(name, spec, modes, root, jobs=None):
     """The versions.Built of allocator `name` from source `spec`, in `modes` (None: all).
     Bad specs are UsageError; a tool missing is InfraError; a tree that does not build raises
     versions.BuildFailed (bisect tells it apart from an infrastructure failure)."""
-    versions = interrupts.load("tlsleak.versions")  # only runs that build from source pay
-    try:
-        recipe = versions.recipe(name)
-    except KeyError:
+    family = families.FAMILIES.get(name)
+    if family is None or not family.buildable:
         raise UsageError(f"{name} cannot be built from source (recipes: "
-                         f"{', '.join(sorted(versions.RECIPES))})")
-    bad = [m for m in modes or () if m not in recipe.modes]
+                         f"{', '.join(sorted(families.buildable()))})")
+    bad = [m for m in modes or () if m not in family.modes]
     if bad:
         raise UsageError(f"{name} built from source has no mode {', '.join(bad)} "
-                         f"(it has: {', '.join(recipe.modes)})")
+                         f"(it has: {', '.join(family.modes)})")
     try:
         src = versions.resolve_for(name, spec, root)
     except versions.SourceError as e:
-        raise (InfraError if e.exit_code == versions.EXIT_INFRA else UsageError)(str(e))
+        raise (InfraError if e.exit_code == EXIT_INFRA else UsageError)(str(e))
     return src, versions.ensure_built(name, src, modes, root=root, jobs=jobs)
 
 
 def prepare(allocators, repos, root, jobs=None):
     """Build what the specs name from source; the specs rewritten to configuration ids."""
-    versions = interrupts.load("tlsleak.versions")
     out = Prepared()
     by_entry = {}
     for text in allocators:
-        name, ref, mode = split(text)
-        spec = versions.spec_for(name, ref, repos) if ref else None
-        if spec is None:
+        spec = identity.split(text)
+        source = versions.spec_for(spec.name, spec.version, repos) if spec.version else None
+        if source is None:
             out.specs.append(text)
             continue
         try:
-            src, built = build_one(name, spec, [mode] if mode else None, root, jobs)
+            src, built = build_one(spec.name, source, [spec.mode] if spec.mode else None, root,
+                                   jobs)
         except versions.BuildFailed as e:
             raise InfraError(f"{e}" + (f"\n{e.log_tail}" if e.log_tail else ""))
-        modes = [mode] if mode else list(built.modes)
-        listed = modes
-        if src.kind == "debian":
-            # Debian's package already gives the other modes under the same id.
-            listed = [m for m in modes if m == "static"]
-        have = by_entry.setdefault(built.entry, (built, []))[1]
-        have.extend(m for m in listed if m not in have)
-        out.specs.extend(f"{name}@{built.label}:{m}" for m in modes)
+        modes = [spec.mode] if spec.mode else list(built.modes)
+        # Debian's package already gives the other modes under the same id.
+        builtfile.add(by_entry, built, [m for m in modes if src.kind != "debian" or m == "static"])
+        out.specs.extend(built.ids(modes))
     out.items = [(b, m) for b, m in by_entry.values() if m]
     return out

@@ -1,8 +1,9 @@
-"""Configuration specs NAME[@VERSION][:MODE] and their resolution."""
+"""Configurations of the manifest, their labels, and specs resolved against them (the spec
+syntax itself: test_identity.py)."""
 import pytest
 
 from tlsleak import UsageError
-from tlsleak.configs import Config, label_all, parse_spec, select
+from tlsleak.configs import Config, label_all, select
 
 pytestmark = pytest.mark.unit
 
@@ -22,24 +23,6 @@ def confs():
                       _conf("mimalloc@2.0.9:override"), _conf("mimalloc@2.0.9:static"),
                       _conf("mimalloc@2.1.7:static"),
                       _conf("jemalloc@5.3.0:static", False, "no libjemalloc.a")])
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("mimalloc", ("mimalloc", None, None)),
-    ("mimalloc:override", ("mimalloc", None, "override")),
-    ("mimalloc@2.0.9:static", ("mimalloc", "2.0.9", "static")),
-    ("jemalloc@5", ("jemalloc", "5", None)),
-])
-def test_parse_spec_accepts(text, expected):
-    s = parse_spec(text)
-    assert (s.name, s.version, s.mode) == expected
-
-
-@pytest.mark.parametrize("text", ["", "Mimalloc", "mimalloc:", "mimalloc@:static", "a b",
-                                  "mimalloc:shared", "mimalloc@2.0:static:x", "../x"])
-def test_parse_spec_rejects(text):
-    with pytest.raises(UsageError):
-        parse_spec(text)
 
 
 def test_labels_show_version_only_when_two_exist(confs):

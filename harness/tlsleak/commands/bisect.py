@@ -2,7 +2,7 @@
 leaking, or change its rate); tlsleak bisect-step: one commit, judged for `git bisect run`."""
 import sys
 
-from tlsleak import InfraError, UsageError, bisect, sourcebuilds
+from tlsleak import InfraError, UsageError, bisect, identity, sourcebuilds
 from tlsleak.commands.options import add_param
 from tlsleak.commands.run import settings_from
 from tlsleak.defaults import SETTINGS_GROUPS, in_group
@@ -45,7 +45,7 @@ def add_step_parser(sub):
 
 
 def name_mode(text):
-    name, ref, mode = sourcebuilds.split(text)
+    name, ref, mode = identity.split(text)
     if ref or not mode:
         raise UsageError(f"-a {text}: expected NAME:MODE (the commits come from --repo)")
     return name, mode

@@ -1,9 +1,11 @@
-"""tlsleak cache list | prune: the allocator builds in .cache/builds (versions/cache.py)."""
+"""tlsleak cache list | prune: the allocator builds in .cache/builds (versions/cache.py).
+Prune leaves the builds a running tlsleak holds a lease on (in use), and says so."""
 import json
 import time
 
-from tlsleak import UsageError, interrupts
+from tlsleak import UsageError
 from tlsleak.build import ROOT
+from tlsleak.versions import cache
 
 HELP = "list or prune the allocator builds in .cache/builds"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -34,19 +36,25 @@ def _size(path):
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
+def _prune(args):
+    if not (args.all or args.older_than or args.failed):
+        raise UsageError("cache prune needs --all, --older-than AGE or --failed")
+    if args.older_than:
+        removed, in_use = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
+    else:
+        removed, in_use = cache.prune(ROOT, everything=args.all, failed=args.failed)
+    for r in removed:
+        print(f"removed {r}")
+    for r in in_use:
+        print(f"kept {r}: in use by a run")
+    print(f"{len(removed)} build(s) removed" + (f", {len(in_use)} kept in use by a run"
+                                               if in_use else ""))
+    return 0
+
+
 def main(args):
-    cache = interrupts.load("tlsleak.versions.cache")
     if args.action == "prune":
-        if not (args.all or args.older_than or args.failed):
-            raise UsageError("cache prune needs --all, --older-than AGE or --failed")
-        if args.older_than:
-            removed = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
-        else:
-            removed = cache.prune(ROOT, everything=args.all, failed=args.failed)
-        for r in removed:
-            print(f"removed {r}")
-        print(f"{len(removed)} build(s) removed")
-        return 0
+        return _prune(args)
     now = time.time()
     for entry in cache.entries(ROOT):
         built = cache.lookup(entry)

@@ -4,11 +4,14 @@
     built = ensure_built("mimalloc", src, ["static"], root=root)      # cache.Built
     builtfile.write(root / "build" / "tlsleak-built.json", [(built, ["static"])])
     # -> configuration mimalloc@2.1.7+g<commit7>:static in build/manifest.json
+
+How each allocator is built (its recipe), and how its version is read, is its family's
+(tlsleak.families); this package runs the recipes, caches what they make and leases it.
 """
 
-from .builtfile import config_ids, write as write_built_file
-from .cache import BuildFailed, Built, config_version, ensure_built, prune
-from .recipes import RECIPES, mimalloc_decode, recipe
+from tlsleak import families
+from .builtfile import write as write_built_file
+from .cache import BuildFailed, Built, ensure_built, prune
 from .sources import SPEC_KINDS, Source, SourceError, resolve, resolve_git
 
 
@@ -27,13 +30,11 @@ def spec_for(name, ref, repos=None):
 
 
 def resolve_for(name, spec, root):
-    """`resolve` with the recipe's Debian package and upstream URL filled in."""
-    r = recipe(name)
+    """`resolve` with the family's Debian package and upstream URL filled in."""
+    r = families.get(name).recipe
     return resolve(spec, name, root, upstream_url=r.upstream,
                    debian_package=r.debian_source or name)
 
 
-__all__ = ["BuildFailed", "Built", "RECIPES", "Source",
-           "SourceError", "config_ids", "config_version", "ensure_built", "mimalloc_decode",
-           "prune", "recipe", "resolve", "resolve_for", "resolve_git", "spec_for",
-           "write_built_file"]
+__all__ = ["BuildFailed", "Built", "Source", "SourceError", "ensure_built", "prune", "resolve",
+           "resolve_for", "resolve_git", "spec_for", "write_built_file"]

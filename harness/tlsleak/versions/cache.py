@@ -8,28 +8,27 @@ Layout (ROOT is the checkout):
       build.log     every step's command and output
       lib/          the static archive and the shared library (with its soname links)
       include/      the public headers of that tree
-      .lock         fcntl lock: one build of an entry at a time, across processes
+      .lock         held by whoever builds or removes the entry (leases.py)
+      .lease        held shared by every run using the entry: prune leaves it
       .used         touched at every use (prune by "unused since")
   ROOT/.cache/ccache/                      ccache's store, when ccache is installed
 
 The key hashes (allocator, source key = commit or tree hash, the recipe's options and modes,
-compiler identity and version, RECIPE_FORMAT): a change of any of them is a new entry.
+compiler identity and version, the machine it compiles for, RECIPE_FORMAT): a change of any
+of them is a new entry.
 """
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
-from tlsleak import atomic
-
-from . import recipes
+from tlsleak import atomic, families, identity
+from tlsleak.families import recipe as recipes
+from tlsleak.versions import leases
 
 # Bumped when a recipe changes what it produces, so older entries are not reused.
 RECIPE_FORMAT = 1
@@ -55,7 +54,7 @@ class Built:
 
     name: str
     version: str  # as the allocator's project writes it
-    label: str  # the VERSION part of configuration ids (config_version)
+    label: str  # the VERSION part of configuration ids (identity.label)
     commit: str  # full commit, "" when the source is not a git commit
     source: str  # the spec it was resolved from
     source_kind: str
@@ -78,6 +77,7 @@ class Built:
     log: str
     entry: str
     built_at: float
+    target: str = ""  # the machine the compiler builds for (cc -dumpmachine)
     reused: bool = False  # not stored: whether ensure_built found it already built
 
     def to_json(self):
@@ -91,57 +91,36 @@ class Built:
         data = {"steps": [], **{k: v for k, v in data.items() if k in fields}}
         # One home for the label rule and for how to link: the code, also for entries
         # written before either changed (build.json records them for the reader).
-        data["label"] = config_version(data["name"], data["version"], data["commit"])
-        data.update(_link_fields(recipes.RECIPES.get(data["name"])))
+        data["label"] = identity.label(data["version"], data["commit"])
+        data.update(link_fields(families.FAMILIES.get(data["name"])))
         return cls(**data, reused=reused)
 
+    def ids(self, modes=None):
+        """The configuration ids this build gives, NAME@LABEL:MODE, in `modes` (default all)."""
+        return [identity.format_id(self.name, self.label, m) for m in self.modes
+                if not modes or m in modes]
 
-def _link_fields(recipe):
-    """How programs link and identify a build of `recipe` (recipe data, not build output)."""
-    if recipe is None:
+
+def link_fields(family):
+    """How programs link and identify a build of `family` (recipe data, not build output)."""
+    if family is None or family.recipe is None:
         return {}
-    return {"static_link": recipe.static_link,
-            "static_link_options": list(recipe.static_link_options),
-            "static_libs": list(recipe.static_libs),
-            "static_extra_targets": list(recipe.static_extra_targets),
-            "expect": recipe.expect or recipe.name, "inprocess": recipe.inprocess}
-
-
-def config_version(name, version, commit):
-    """The VERSION of NAME@VERSION:MODE for a build: the version as its project writes it, a
-    git id in it cut to 7 digits (jemalloc's 5.3.0-0-g54eaed1), and for a git commit `+g` and
-    the commit's first 7 digits unless the version already names it: two commits with one
-    version number stay two configurations, and an id does not change when another version
-    joins the run."""
-    label = re.sub(r"-g([0-9a-f]{7})[0-9a-f]{33}$", r"-g\1", version)
-    if commit and not any(commit.startswith(h) for h in _hex_words(label)):
-        return f"{label}+g{commit[:7]}"
-    return label
-
-
-def _hex_words(text):
-    return [m.lower() for m in re.findall(r"g([0-9a-fA-F]{7,40})\b", text)]
+    r = family.recipe
+    return {"static_link": r.static_link, "static_link_options": list(r.static_link_options),
+            "static_libs": list(r.static_libs),
+            "static_extra_targets": list(r.static_extra_targets),
+            "expect": family.name, "inprocess": family.inprocess}
 
 
 def builds_dir(root):
     return Path(root) / ".cache" / "builds"
 
 
-def entry_key(recipe, source, compiler):
-    ident = {"format": RECIPE_FORMAT, "name": recipe.name, "source": source.key,
-             "options": list(recipe.options), "modes": list(recipe.modes), "compiler": compiler}
+def entry_key(family, source, compiler, target):
+    ident = {"format": RECIPE_FORMAT, "name": family.name, "source": source.key,
+             "options": list(family.recipe.options), "modes": list(family.modes),
+             "compiler": compiler, "target": target}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
-
-
-def _lock(entry):
-    entry.mkdir(parents=True, exist_ok=True)
-    fd = os.open(entry / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"tlsleak: waiting for another build of {entry}", file=sys.stderr)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
 
 
 def _tail(path, lines=LOG_TAIL_LINES):
@@ -151,59 +130,75 @@ def _tail(path, lines=LOG_TAIL_LINES):
         return ""
 
 
-def _touch(entry):
-    (entry / ".used").touch()
-
-
 def lookup(entry):
     """The Built of a finished entry, else None."""
     try:
         return Built.from_json(json.loads((Path(entry) / "build.json").read_text()), reused=True)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, KeyError):
         return None
+
+
+def _family(name, modes):
+    """The family `name` builds from source, checked against `modes`."""
+    family = families.get(name)
+    if not family.buildable:
+        raise KeyError(f"no recipe to build '{name}' from source "
+                       f"(known: {', '.join(sorted(families.buildable()))})")
+    bad = [m for m in (modes or ()) if m not in family.modes]
+    if bad:
+        raise ValueError(f"{name} has no mode {', '.join(bad)} (it has: "
+                         f"{', '.join(family.modes)})")
+    return family
+
+
+def locate(name, source, root):
+    """(family, compiler environment, ccache, compiler, target, entry folder) of the build of
+    `source`, found without building; BuildFailed (infrastructure) when no compiler runs."""
+    family = _family(name, None)
+    env, ccache = recipes.compiler_env(root)
+    found = recipes.compiler_id(env)
+    if found is None:
+        raise BuildFailed(f"{name}: the C compiler {env['CC'].split()[-1]} cannot be run "
+                          "(set CC, or install gcc)", infrastructure=True)
+    compiler, target = found
+    key = entry_key(family, source, compiler, target)
+    entry = builds_dir(root) / name / f"{source.short()}-{key[:8]}"
+    return family, env, ccache, compiler, target, entry
 
 
 def ensure_built(name, source, modes=None, *, root, jobs=None, retry_failed=False):
     """The build of allocator `name` from `source` (a sources.Source), from the cache or built
-    now. `modes` (default: all the recipe has) must be ones the recipe supports. Raises
-    BuildFailed, at once when this entry failed before (unless retry_failed), and KeyError /
-    ValueError for an unknown allocator or mode."""
+    now, leased for the rest of this process. `modes` (default: all the family has) must be
+    ones it supports. Raises BuildFailed, at once when this entry failed before (unless
+    retry_failed), and KeyError / ValueError for an unknown allocator or mode."""
     root = Path(root).resolve()
-    recipe = recipes.recipe(name)
-    bad = [m for m in (modes or ()) if m not in recipe.modes]
-    if bad:
-        raise ValueError(f"{name} has no mode {', '.join(bad)} (it has: {', '.join(recipe.modes)})")
-    env, ccache = recipes.compiler_env()
-    compiler = recipes.compiler_id(env)
-    if compiler is None:
-        raise BuildFailed(f"{name}: the C compiler {env['CC'].split()[-1]} cannot be run "
-                          "(set CC, or install gcc)", infrastructure=True)
-    key = entry_key(recipe, source, compiler)
-    entry = builds_dir(root) / name / f"{source.short()}-{key[:8]}"
-    fd = _lock(entry)
-    try:
+    _family(name, modes)
+    family, env, ccache, compiler, target, entry = locate(name, source, root)
+    with leases.building(entry):
+        leases.take(entry)
         found = lookup(entry)
         if found and all(not p or Path(p).exists() for p in
                          (found.static_lib, found.shared_lib, found.preload_lib)):
-            _touch(entry)
+            (entry / ".used").touch()
             return found
         failed = entry / "failed.json"
         if failed.exists() and not retry_failed:
             data = json.loads(failed.read_text())
             raise BuildFailed(f"{name} from {source.spec} did not build (before): {data['error']}",
                               data.get("log_tail", ""), str(entry), cached=True)
-        return _build(recipe, source, entry, env, ccache, compiler, root, jobs)
-    finally:
-        os.close(fd)  # releases the lock
+        return _build(family, source, entry, env, ccache, (compiler, target), root, jobs)
 
 
-def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
+def _clean(entry):
     for stale in ("build.json", "failed.json", "build.log"):
         (entry / stale).unlink(missing_ok=True)
     for stale in ("work", "lib", "include"):
         shutil.rmtree(entry / stale, ignore_errors=True)
-    log = entry / "build.log"
-    work = entry / "work"
+
+
+def _build(family, source, entry, env, ccache, compiler, root, jobs):
+    _clean(entry)
+    log, work = entry / "build.log", entry / "work"
     if ccache:
         # Paths relative to the entry, so another commit's unchanged files hit the cache.
         env = dict(env, CCACHE_DIR=str(Path(root) / ".cache" / "ccache"),
@@ -212,39 +207,46 @@ def _build(recipe, source, entry, env, ccache, compiler, root, jobs):
                                jobs=jobs or min(os.cpu_count() or 1, 2), env=env,
                                ccache=ccache, describe=source.describe)
     start = time.monotonic()
-    log.write_text(f"# {recipe.name} from {source.spec} ({source.commit or source.key})\n"
-                   f"# compiler: {compiler}; ccache: {'yes' if ccache else 'no'}\n")
+    log.write_text(f"# {family.name} from {source.spec} ({source.commit or source.key})\n"
+                   f"# compiler: {compiler[0]} for {compiler[1]}; "
+                   f"ccache: {'yes' if ccache else 'no'}\n")
     try:
         source.export(ctx.src)
-        version = recipe.tree_version(ctx.src, source.describe)
-        art = recipe.build(ctx)
+        ctx.version = family.tree_version(ctx.src, source.describe)
+        art = family.recipe.build(ctx)
         lib, include = _keep(entry, art)
     except (recipes.StepFailed, OSError) as e:
-        seconds = round(time.monotonic() - start, 2)
-        tail = _tail(log)
         shutil.rmtree(work, ignore_errors=True)
-        if not isinstance(e, recipes.StepFailed) or e.infrastructure:
-            raise BuildFailed(f"{recipe.name} from {source.spec}: cannot build here: {e} "
-                              f"(log: {log})", tail, str(entry), infrastructure=True) from None
-        atomic.write_json(entry / "failed.json", {
-            "format": 1, "name": recipe.name, "source": source.spec, "commit": source.commit,
-            "source_key": source.key, "compiler": compiler, "error": str(e),
-            "seconds": seconds, "log": str(log), "log_tail": tail, "failed_at": time.time()})
-        raise BuildFailed(f"{recipe.name} from {source.spec} did not build: {e} (log: {log})",
-                          tail, str(entry)) from None
+        raise _failed(family, source, entry, compiler, e, time.monotonic() - start) from None
     built = Built(
-        name=recipe.name, version=version,
-        label=config_version(recipe.name, version, source.commit), commit=source.commit,
-        source=source.spec, source_kind=source.kind, source_key=source.key,
-        options=list(recipe.options), compiler=compiler, modes=list(recipe.modes),
-        static_lib=lib(art.static), shared_lib=lib(art.shared), preload_lib=lib(art.preload),
-        include_dir=include, **_link_fields(recipe),
-        seconds=round(time.monotonic() - start, 2), steps=ctx.steps, log=str(log),
-        entry=str(entry), built_at=time.time())
+        name=family.name, version=ctx.version, label=identity.label(ctx.version, source.commit),
+        commit=source.commit, source=source.spec, source_kind=source.kind,
+        source_key=source.key, options=list(family.recipe.options), compiler=compiler[0],
+        target=compiler[1], modes=list(family.modes), static_lib=lib(art.static),
+        shared_lib=lib(art.shared), preload_lib=lib(art.preload), include_dir=include,
+        **link_fields(family), seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
+        log=str(log), entry=str(entry), built_at=time.time())
     shutil.rmtree(work, ignore_errors=True)
     atomic.write_json(entry / "build.json", built.to_json())
-    _touch(entry)
+    (entry / ".used").touch()
     return built
+
+
+def _failed(family, source, entry, compiler, error, seconds):
+    """The BuildFailed of a build that raised `error`; a failure of the tree is remembered in
+    failed.json (asking again fails at once), one of the machine is not."""
+    log = entry / "build.log"
+    tail = _tail(log)
+    if not isinstance(error, recipes.StepFailed) or error.infrastructure:
+        return BuildFailed(f"{family.name} from {source.spec}: cannot build here: {error} "
+                           f"(log: {log})", tail, str(entry), infrastructure=True)
+    atomic.write_json(entry / "failed.json", {
+        "format": 1, "name": family.name, "source": source.spec, "commit": source.commit,
+        "source_key": source.key, "compiler": compiler[0], "target": compiler[1],
+        "error": str(error), "seconds": round(seconds, 2), "log": str(log), "log_tail": tail,
+        "failed_at": time.time()})
+    return BuildFailed(f"{family.name} from {source.spec} did not build: {error} (log: {log})",
+                       tail, str(entry))
 
 
 def _keep(entry, art):
@@ -271,33 +273,29 @@ def entries(root):
     return sorted(p for p in builds_dir(root).glob("*/*") if p.is_dir())
 
 
+def _doomed(entry, built_before, unused_since, everything, failed):
+    built = lookup(entry)
+    used = (entry / ".used").stat().st_mtime if (entry / ".used").exists() else 0
+    return (everything or (failed and (entry / "failed.json").exists())
+            or (built_before is not None and built and built.built_at < built_before)
+            or (unused_since is not None and used < unused_since))
+
+
 def prune(root, *, built_before=None, unused_since=None, everything=False, failed=False,
           keep=()):
     """Remove cache entries: everything, or those built before `built_before` (epoch s),
-    unused since `unused_since`, or that failed (`failed`). Entries in `keep` (folders) and
-    entries another process holds locked are kept. Returns the removed folders."""
+    unused since `unused_since`, or that failed (`failed`). Entries in `keep` (folders), being
+    built, or leased by a run (this process's included) stay. Returns (removed, kept in use)."""
     keep = {str(Path(k)) for k in keep}
-    removed = []
+    removed, in_use = [], []
     for entry in entries(root):
-        if str(entry) in keep:
+        if str(entry) in keep or not _doomed(entry, built_before, unused_since, everything,
+                                             failed):
             continue
-        built = lookup(entry)
-        used = (entry / ".used").stat().st_mtime if (entry / ".used").exists() else 0
-        doomed = (everything
-                  or (failed and (entry / "failed.json").exists())
-                  or (built_before is not None and built and built.built_at < built_before)
-                  or (unused_since is not None and used < unused_since))
-        if not doomed:
-            continue
-        fd = os.open(entry / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue  # being built or used right now
-        try:
-            shutil.rmtree(entry)
-            removed.append(entry)
-        finally:
-            os.close(fd)
-    return removed
+        with leases.removable(entry) as free:
+            if free:
+                shutil.rmtree(entry)
+                removed.append(entry)
+            else:
+                in_use.append(entry)
+    return removed, in_use

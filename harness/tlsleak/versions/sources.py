@@ -159,13 +159,24 @@ def file_hash(path):
     return h.hexdigest()
 
 
-def debian_tree(package, root):
-    """The unpacked source package ROOT/.cache/src/PACKAGE-VERSION/ (the newest), or None."""
+def debian_trees(package, root):
+    """The unpacked source packages ROOT/.cache/src/PACKAGE-VERSION/, oldest first."""
     src = Path(root) / ".cache" / "src"
-    trees = sorted((p for p in src.glob(f"{package}-[0-9]*") if p.is_dir()),
-                   key=lambda p: [int(x) if x.isdigit() else x
-                                  for x in p.name.replace("+", ".").replace("-", ".").split(".")])
+    return sorted((p for p in src.glob(f"{package}-[0-9]*") if p.is_dir()),
+                  key=lambda p: [int(x) if x.isdigit() else x
+                                 for x in p.name.replace("+", ".").replace("-", ".").split(".")])
+
+
+def debian_tree(package, root):
+    """The newest unpacked source package of PACKAGE, or None."""
+    trees = debian_trees(package, root)
     return trees[-1] if trees else None
+
+
+def debian_source(package, tree):
+    """The Source of one unpacked Debian source package `tree` (a folder)."""
+    return Source(kind="debian", spec=f"debian:{package}", location=str(tree),
+                  key="tree-" + tree_hash(tree))
 
 
 def resolve_git(repo, ref, spec=None, kind="git"):
@@ -201,8 +212,7 @@ def resolve(spec, name, root, upstream_url=None, debian_package=None):
             reason = why.read_text().strip() if why.is_file() else "run ci/setup.sh to fetch it"
             raise SourceError(f"{name}: no Debian source package {package} in "
                               f"{root / '.cache' / 'src'}: {reason}", EXIT_INFRA)
-        return Source(kind="debian", spec=f"debian:{package}", location=str(tree),
-                      key="tree-" + tree_hash(tree))
+        return debian_source(package, tree)
     if kind == "git":
         repo, at, ref = rest.rpartition("@")
         if not at or not repo or not ref:

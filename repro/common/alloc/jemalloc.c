@@ -35,14 +35,14 @@ static int owns(const tl_alloc_info *a, void *block) {
     return mallctl("arenas.lookup", &arena, &arena_len, &block, sizeof block) == 0;
 }
 
-/* "5.3.0-0-g54eaed1d..." (the git describe jemalloc was built from) -> "5.3.0", the release
- * the manifest names. */
+/* mallctl("version") as it returns it: "5.3.0-0-g54eaed1d..." (the git describe jemalloc was
+ * configured with). */
 static void version(const tl_alloc_info *a, char *buf, size_t size) {
     (void)a;
     const char *v = NULL;
     size_t len = sizeof v;
     if (mallctl("version", (void *)&v, &len, NULL, 0) == 0 && v != NULL)
-        snprintf(buf, size, "%s", v); /* as jemalloc writes it: 5.3.0-0-g54eaed1... */
+        snprintf(buf, size, "%s", v);
 }
 
 /* A jemalloc statistic into *out; `bit` if jemalloc answered, else 0. */

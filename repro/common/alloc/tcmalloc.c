@@ -33,15 +33,15 @@ static int owns(const tl_alloc_info *a, void *block) {
     return ownership_fn != NULL && ownership_fn(block) == 1;
 }
 
-/* major.minor and the patch suffix as gperftools gives them: "2.10", "2.9.1" ("" + ".1"). */
+/* tc_version()'s string as it returns it ("gperftools 2.10"): the harness decodes it. */
 static void version(const tl_alloc_info *a, char *buf, size_t size) {
     (void)a;
     if (version_fn == NULL)
         return;
     int major = 0, minor = 0;
     const char *patch = "";
-    version_fn(&major, &minor, &patch);
-    snprintf(buf, size, "%d.%d%s", major, minor, patch != NULL ? patch : "");
+    const char *text = version_fn(&major, &minor, &patch);
+    snprintf(buf, size, "%s", text != NULL ? text : "");
 }
 
 /* A numeric property into *out; `bit` if tcmalloc answered, else 0. */
