@@ -2,7 +2,7 @@
 manifest"), and the specs NAME[@VERSION][:MODE] (identity.py) resolved against them."""
 from dataclasses import dataclass
 
-from tlsleak import UsageError, identity
+from tlsleak import UsageError, environment, identity
 
 
 @dataclass
@@ -28,9 +28,16 @@ class Config:
 
     @classmethod
     def from_manifest(cls, entry):
+        """The manifest's entry; its preload named by a path the preload variable can carry
+        (environment.preload_path), or the configuration unavailable saying why not."""
         keys = cls.__dataclass_fields__
-        return cls(**{k: entry.get(k, "") for k in keys if k not in ("label", "route")},
+        conf = cls(**{k: entry.get(k, "") for k in keys if k not in ("label", "route")},
                    route=entry.get("route") or "malloc")
+        try:
+            conf.preload = environment.preload_path(conf.preload)
+        except ValueError as e:
+            conf.available, conf.reason = False, str(e)
+        return conf
 
     @property
     def slug(self):

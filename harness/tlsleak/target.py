@@ -12,6 +12,8 @@ import os
 import platform as _host
 from dataclasses import dataclass, field
 
+from tlsleak import UsageError, environment
+
 # Every variable that preloads a library somewhere: never inherited by a cell.
 PRELOAD_VARS = ("LD_PRELOAD", "DYLD_INSERT_LIBRARIES")
 
@@ -42,6 +44,15 @@ def os_of_system(system):
     return _OS.get(name, name.lower())
 
 
+def _preloadable(path):
+    """The probe library by a path the preload variable can carry (environment.preload_path);
+    a usage error in one line when there is none."""
+    try:
+        return environment.preload_path(path)
+    except ValueError as e:
+        raise UsageError(str(e))
+
+
 @dataclass(frozen=True)
 class Target:
     system: str = ""
@@ -67,7 +78,7 @@ class Target:
                    launcher_env=tuple(sorted((stated.get("launcher_env") or {}).items())),
                    os=stated.get("os", ""), arch=arch_name(stated.get("arch", "")),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
-                   probe=(manifest.get("probe") or {}).get("library", ""),
+                   probe=_preloadable((manifest.get("probe") or {}).get("library", "")),
                    probe_target=(manifest.get("probe") or {}).get("target", ""))
 
     @property

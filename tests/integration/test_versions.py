@@ -4,14 +4,15 @@ and the real compiler on a throwaway history of the `faulty` allocator (faultyre
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from faultyrepo import ROOT, git, make_faulty_repo
-from tlsleak import policy, versions, vocab
-from tlsleak.versions import sources
+from tlsleak import families, identity, versions, vocab
+from tlsleak.versions import leases, sources
 
 pytestmark = pytest.mark.integration
 
@@ -169,15 +170,20 @@ def test_prune_removes_what_it_is_asked_to(faulty_repo, tmp_path):
         build(repo, commits["broken"], root)
     os.utime(Path(old.entry) / ".used", (time.time() - 10 * 86400,) * 2)
     failed_entry = next((root / ".cache/builds/faulty").glob("*/failed.json")).parent
-    assert versions.prune(root, failed=True) == [failed_entry]
+    # This process built (or tried) them, so it leases them until it lets them go.
+    removed, in_use = versions.prune(root, everything=True)
+    assert removed == [] and sorted(in_use) == sorted([Path(old.entry), Path(new.entry),
+                                                       failed_entry])
+    leases.release()
+    assert versions.prune(root, failed=True) == ([failed_entry], [])
     assert not list((root / ".cache/builds/faulty").glob("*/failed.json"))
-    removed = versions.prune(root, unused_since=time.time() - 86400)
-    assert removed == [Path(old.entry)] and Path(new.entry).exists()
-    assert versions.prune(root, everything=True) == [Path(new.entry)]
+    removed, in_use = versions.prune(root, unused_since=time.time() - 86400)
+    assert removed == [Path(old.entry)] and Path(new.entry).exists() and not in_use
+    assert versions.prune(root, everything=True) == ([Path(new.entry)], [])
 
 
 def _debian(name, root=ROOT):
-    tree = sources.debian_tree(versions.recipe(name).debian_source, root)
+    tree = sources.debian_tree(families.get(name).recipe.debian_source, root)
     if tree is None:
         pytest.skip(f"no Debian source package of {name} in {root}/.cache/src (ci/setup.sh)")
     return tree
@@ -229,7 +235,7 @@ def test_built_allocators_become_configurations_of_the_repro_build(faulty_repo, 
     built_file = versions.write_built_file(bdir / "tlsleak-built.json", items)
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(bdir)], check=True, capture_output=True)
     configs = {c["id"]: c for c in json.loads((bdir / "manifest.json").read_text())["configs"]}
-    ids = versions.config_ids(items)
+    ids = clean.ids() + leaking.ids(["override"])
     assert ids == [f"faulty@{clean.label}:{m}" for m in ("static", "dynamic", "override")] + [
         f"faulty@{leaking.label}:override"]
     for cid, built in zip(ids, (clean, clean, clean, leaking)):
@@ -275,7 +281,7 @@ def test_debian_builds_run_as_static_configurations(tmp_path):
     today's id, mimalloc@2.0.9:static) whose programs are served by that build."""
     items, absent = [], []
     for name in ("mimalloc", "jemalloc", "tcmalloc"):
-        if sources.debian_tree(versions.recipe(name).debian_source, ROOT) is None:
+        if sources.debian_tree(families.get(name).recipe.debian_source, ROOT) is None:
             absent.append(name)
             continue
         # Static only is linked here; ccache (.cache/ccache) keeps jemalloc's rebuilds short.
@@ -302,13 +308,13 @@ def test_debian_builds_run_as_static_configurations(tmp_path):
         c = configs[f"{built.name}@{built.label}:static"]
         proc = subprocess.run([str(Path(c["bin_dir"]) / "control_flat"), "--threads", "100"],
                               capture_output=True, text=True, check=True, timeout=60)
-        alloc = _alloc_line(proc.stdout)
+        alloc = families.observed(_alloc_line(proc.stdout))
         assert (alloc["name"], alloc["owns"]) == (built.name, "1")
         assert alloc["malloc_from"] == str(Path(c["bin_dir"]) / "control_flat")
-        # The version read in-process is the one asked for, as the project writes it (jemalloc's
-        # whole 5.3.0-0-g<commit>), so policy.decide has nothing to object to.
+        # The version read in-process, decoded by its family, is the one asked for, as the
+        # project writes it (jemalloc's whole 5.3.0-0-g<commit>): nothing to object to.
         assert alloc["version"] == built.version
-        assert policy.version_problem(alloc, built.name, built.version) is None
+        assert identity.version_problem(alloc, built.name, built.version) is None
 
 
 def test_a_missing_compiler_is_infrastructure_not_a_bad_commit(faulty_repo, tmp_path,
@@ -320,3 +326,32 @@ def test_a_missing_compiler_is_infrastructure_not_a_bad_commit(faulty_repo, tmp_
         build(repo, "v1.0.0", root)
     assert e.value.infrastructure and "cannot be run" in str(e.value)
     assert not list(root.glob(".cache/builds/faulty/*/failed.json"))
+
+
+HOLDER = """
+import sys
+from tlsleak import versions
+src = versions.resolve(sys.argv[1], "faulty", sys.argv[2])
+print(versions.ensure_built("faulty", src, root=sys.argv[2]).entry, flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_build_another_process_uses_stays_through_prune(faulty_repo, tmp_path):
+    """A run leases every cache entry it uses until it ends (issue 20: `cache prune --all`
+    during a run removed the library its next cell loads)."""
+    repo, _ = faulty_repo
+    root = tmp_path / "root"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, f"git:{repo}@v1.1.0", str(root)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "harness")})
+    try:
+        entry = Path(holder.stdout.readline().strip())
+        assert (entry / "build.json").is_file()
+        for how in ({"everything": True}, {"unused_since": time.time() + 60}):
+            assert versions.prune(root, **how) == ([], [entry])
+        assert (entry / "build.json").is_file() and (entry / "lib" / "libfaulty.so").is_file()
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert holder.returncode == 0
+    assert versions.prune(root, everything=True) == ([entry], [])  # the lease ended with it

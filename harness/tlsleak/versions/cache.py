@@ -22,7 +22,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -196,13 +198,23 @@ def _clean(entry):
         shutil.rmtree(entry / stale, ignore_errors=True)
 
 
+def _scratch(entry):
+    """Where the tree is built: the entry's own folder, or, when its path holds what build
+    systems split or quote badly (a space: autotools' configure and make fail), a temporary
+    folder whose path does not."""
+    if re.fullmatch(r"[A-Za-z0-9/._+@=-]*", str(entry)):
+        return entry
+    return Path(tempfile.mkdtemp(prefix="tlsleak-build-"))
+
+
 def _build(family, source, entry, env, ccache, compiler, root, jobs):
     _clean(entry)
-    log, work = entry / "build.log", entry / "work"
+    scratch = _scratch(entry)
+    log, work = entry / "build.log", scratch / "work"
     if ccache:
-        # Paths relative to the entry, so another commit's unchanged files hit the cache.
+        # Paths relative to the scratch folder, so another commit's unchanged files hit.
         env = dict(env, CCACHE_DIR=str(Path(root) / ".cache" / "ccache"),
-                   CCACHE_BASEDIR=str(entry), CCACHE_NOHASHDIR="1")
+                   CCACHE_BASEDIR=str(scratch), CCACHE_NOHASHDIR="1")
     ctx = recipes.BuildContext(src=work / "src", build=work / "build", log=log,
                                jobs=jobs or min(os.cpu_count() or 1, 2), env=env,
                                ccache=ccache, describe=source.describe)
@@ -216,8 +228,9 @@ def _build(family, source, entry, env, ccache, compiler, root, jobs):
         art = family.recipe.build(ctx)
         lib, include = _keep(entry, art)
     except (recipes.StepFailed, OSError) as e:
-        shutil.rmtree(work, ignore_errors=True)
         raise _failed(family, source, entry, compiler, e, time.monotonic() - start) from None
+    finally:
+        shutil.rmtree(work if scratch == entry else scratch, ignore_errors=True)
     built = Built(
         name=family.name, version=ctx.version, label=identity.label(ctx.version, source.commit),
         commit=source.commit, source=source.spec, source_kind=source.kind,
@@ -226,7 +239,6 @@ def _build(family, source, entry, env, ccache, compiler, root, jobs):
         shared_lib=lib(art.shared), preload_lib=lib(art.preload), include_dir=include,
         **link_fields(family), seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
         log=str(log), entry=str(entry), built_at=time.time())
-    shutil.rmtree(work, ignore_errors=True)
     atomic.write_json(entry / "build.json", built.to_json())
     (entry / ".used").touch()
     return built

@@ -64,6 +64,15 @@ def held():
     return sorted(_LEASES)
 
 
+def release(entry=None):
+    """Give up this process's lease on `entry` (every lease when None): for a process that
+    outlives its runs (a test session)."""
+    for key in [str(Path(entry))] if entry is not None else list(_LEASES):
+        fd = _LEASES.pop(key, None)
+        if fd is not None:
+            os.close(fd)
+
+
 @contextmanager
 def removable(entry):
     """Yield True when `entry` may be removed now: nobody builds it and no run leases it (both
