@@ -65,6 +65,9 @@ def test_a_checkout_under_a_path_with_a_space_passes_its_controls(odd):
     configs = _available(checkout, ["faulty@1.0.0:dynamic", "faulty@1.0.0:override",
                                     "mimalloc@2.0.9:dynamic", "mimalloc@2.0.9:override",
                                     "mimalloc@2.0.9:static"])
+    # Debian's mimalloc tree is listed (available) without being built: a run that plans it
+    # builds it, through its recipe, into this checkout's cache.
+    assert not list((checkout / ".cache" / "builds").glob("mimalloc/*/build.json"))
     out = base / "out dir é"
     r = _tlsleak(checkout, "run", "-s", "dtor_allocates", "-a", "system",
                  *sum((["-a", c] for c in configs), []), "-a", "faulty@v1.1.0:override",
@@ -83,6 +86,8 @@ def test_a_checkout_under_a_path_with_a_space_passes_its_controls(odd):
              and c["allocator"]["version"] == "1.1.0"]
     assert built and all(" " in c["allocator"]["library"] for c in built)
     assert (out / "summary.md").is_file() and (out / "report.html").is_file()
+    if "mimalloc@2.0.9:static" in configs:
+        assert list((checkout / ".cache" / "builds").glob("mimalloc/*/build.json"))
 
 
 def test_exec_under_such_paths_and_a_prune_during_the_run(odd):

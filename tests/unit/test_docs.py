@@ -113,3 +113,24 @@ def test_the_readme_exit_codes_are_vocabs():
     rows = {int(m) for m in re.findall(r"^\| (\d+) \|", text, re.M)}
     assert rows == {v for k, v in vars(vocab).items() if k.startswith("EXIT_")
                     and isinstance(v, int)}
+
+
+def _json_block_after(heading):
+    at = DESIGN.index(heading)
+    start = DESIGN.index("```json\n", at) + len("```json\n")
+    return json.loads(DESIGN[start:DESIGN.index("```", start)])
+
+
+def test_design_lists_the_fields_of_tlsleak_built_json():
+    from tlsleak.versions import builtfile
+    example = _json_block_after("Allocators built from source (`build/tlsleak-built.json`")
+    assert example["format"] == builtfile.FORMAT
+    assert tuple(example["allocators"][0]) == builtfile.FIELDS
+
+
+def test_design_lists_the_fields_cmake_writes_for_each_configuration():
+    """The manifest example's configuration has the members tlsleak_add_config writes."""
+    config_cmake = (ROOT / "cmake" / "tlsleak_config.cmake").read_text()
+    written = re.search(r"foreach\(key ([^)]*)\)\n    string\(TOUPPER", config_cmake).group(1)
+    example = _json_block_after("Build manifest (`build/manifest.json`)")
+    assert set(example["configs"][0]) == set(written.split()) | {"available"}

@@ -6,7 +6,6 @@ through its recipe into the cache only when a run plans one of its configuration
 (build.Build.build calls `realise`). So `tlsleak list` and runs of other configurations never
 wait for it, and the one build of such a tree is the recipe's, as for any other source.
 """
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -15,33 +14,17 @@ from tlsleak.families.recipe import StepFailed
 from tlsleak.versions import cache, sources
 
 
-@dataclasses.dataclass(frozen=True)
 class Planned:
-    """A build of a Debian tree not made yet: the fields tlsleak-built.json lists (builtfile),
-    its static archive where the build will put it."""
-    name: str
-    version: str
-    label: str
-    source: str
-    modes: list
-    static_lib: str
-    static_link: str
-    static_link_options: list
-    static_libs: list
-    static_extra_targets: list
-    expect: str
-    inprocess: str
-    entry: str
-    src: sources.Source = dataclasses.field(repr=False, default=None)
-    commit: str = ""
-    shared_lib: str = ""
-    preload_lib: str = ""
-    include_dir: str = ""
-    pending: bool = True
+    """A build of a Debian tree not made yet: what tlsleak-built.json lists of it (`listed`, a
+    cache.Built whose static archive is where the build will put it; builtfile reads its
+    fields through this object), and its source, to build it."""
+    pending = True
 
-    def ids(self, modes=None):
-        return [identity.format_id(self.name, self.label, m) for m in self.modes
-                if not modes or m in modes]
+    def __init__(self, listed, src):
+        self.listed, self.src = listed, src
+
+    def __getattr__(self, name):
+        return getattr(self.listed, name)
 
     def realise(self, root, jobs=None):
         """Build it now (or find it built): the cache.Built, whose archive is where the plan
@@ -57,20 +40,23 @@ class Planned:
 def _plan(family, tree, root):
     """The Built of `tree` when the cache has it (leased), else its Planned; None when the
     folder is not a tree of this family (said on stderr)."""
-    recipe = family.recipe
-    src = sources.debian_source(recipe.debian_source, tree)
+    src = sources.debian_source(family.recipe.debian_source, tree)
     try:
         version = family.tree_version(Path(tree), "")
     except StepFailed as e:
         print(f"tlsleak: {tree} skipped: {e}", file=sys.stderr)
         return None
-    entry = cache.locate(family.name, src, root)[-1]
+    _, _, _, compiler, target, entry = cache.locate(family.name, src, root)
     if cache.lookup(entry) is not None:
         return cache.ensure_built(family.name, src, root=root)
-    return Planned(name=family.name, version=version, label=identity.label(version),
-                   source=src.spec, modes=list(family.modes),
-                   static_lib=str(entry / "lib" / recipe.static_name),
-                   entry=str(entry), src=src, **cache.link_fields(family))
+    listed = cache.Built(
+        name=family.name, version=version, label=identity.label(version), commit="",
+        source=src.spec, source_kind=src.kind, source_key=src.key,
+        options=list(family.recipe.options), compiler=compiler, target=target,
+        modes=list(family.modes), static_lib=str(entry / "lib" / family.recipe.static_name),
+        shared_lib="", preload_lib="", include_dir="", **cache.link_fields(family), seconds=0,
+        steps=[], log="", entry=str(entry), built_at=0)
+    return Planned(listed, src)
 
 
 def planned(root):
