@@ -1,4 +1,3 @@
-# @debian-source jemalloc
 # jemalloc from the system packages (Debian: libjemalloc-dev): linked to (dynamic), preloaded
 # (override), and linked into the executable from libjemalloc.a (static).
 #

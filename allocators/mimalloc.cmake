@@ -1,4 +1,3 @@
-# @debian-source mimalloc
 # mimalloc, three ways:
 #   dynamic   programs linked to the system package's shared library
 #   override  the system variant with that library preloaded
@@ -44,14 +43,13 @@ else()
     MODES dynamic override OUT_VERSION tlsleak_mimalloc_pkg_version)
 endif()
 
-# --- source builds ------------------------------------------------------------------------
+# --- MinGW: source builds made here (see the top) --------------------------------------------
 # tlsleak_mimalloc_project(<ep-var> <bin-var> VERSION <x.y.z> ORIGIN <text> SOURCE_DIR <dir>
 #     CMAKE_ARGS <arg>... BYPRODUCTS <file>... [INSTALL_COMMAND <cmd>...])
-# The one ExternalProject build of a source tree, for either target: sets <ep-var> to its
-# name (tlsleak_mimalloc_<version>) and <bin-var> to its build folder, where the BYPRODUCTS
-# are named; both "" when that version is already built from another source. CMAKE_ARGS adds
-# the target's own options to those every build has. Local trees only: other versions come
-# from the harness (see the top), so this build downloads nothing.
+# The ExternalProject build of a source tree for the MinGW target: sets <ep-var> to its name
+# (tlsleak_mimalloc_<version>) and <bin-var> to its build folder, where the BYPRODUCTS are
+# named; both "" when that version is already built from another source. Local trees only
+# (.cache/src), so this build downloads nothing.
 function(tlsleak_mimalloc_project ep_var bin_var)
   cmake_parse_arguments(S "" "VERSION;ORIGIN;SOURCE_DIR" "CMAKE_ARGS;BYPRODUCTS;INSTALL_COMMAND"
     ${ARGN})
@@ -112,16 +110,7 @@ function(tlsleak_mimalloc_from_source_mingw)
     LIBRARY "${bin}/libmimalloc.dll" ORIGIN "${S_ORIGIN}")
 endfunction()
 
-# --- MinGW: the source trees of .cache/src, built here (see the top) --------------------------
-set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh, or -a mimalloc@dir:DIR:static")
-# Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
-set(tlsleak_why_file "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc.unavailable")
-if(EXISTS "${tlsleak_why_file}")
-  file(STRINGS "${tlsleak_why_file}" tlsleak_why LIMIT_COUNT 1)
-  set(tlsleak_static_reason "no mimalloc source: ${tlsleak_why}")
-elseif(NOT EXISTS "${CMAKE_BINARY_DIR}/tlsleak-built.json" AND NOT WIN32)
-  set(tlsleak_static_reason "built from source by the harness (tlsleak run), not by CMake alone")
-endif()
+# The trees of .cache/src, for the MinGW target.
 if(WIN32 AND MINGW)
   find_package(Threads REQUIRED)
   file(GLOB tlsleak_candidates LIST_DIRECTORIES true
@@ -145,9 +134,20 @@ if(WIN32 AND MINGW)
     tlsleak_mimalloc_from_source_mingw(VERSION "${tlsleak_v}"
       ORIGIN "source ${tlsleak_dir}" SOURCE_DIR "${tlsleak_dir}")
   endforeach()
-elseif(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+endif()
+
+# --- why there is no static configuration, when there is none --------------------------------
+set(tlsleak_static_reason "no mimalloc source: run ci/setup.sh, or -a mimalloc@dir:DIR:static")
+# Set-up says why it could not fetch Debian's source package (no deb-src source, offline, ...).
+set(tlsleak_why_file "${PROJECT_SOURCE_DIR}/.cache/src/mimalloc.unavailable")
+if(EXISTS "${tlsleak_why_file}")
+  file(STRINGS "${tlsleak_why_file}" tlsleak_why LIMIT_COUNT 1)
+  set(tlsleak_static_reason "no mimalloc source: ${tlsleak_why}")
+elseif(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux" AND NOT MINGW)
   # Static override elsewhere needs more than --whole-archive (Windows: mimalloc-redirect).
   set(tlsleak_static_reason "static mimalloc from source is set up for Linux and MinGW only")
+elseif(NOT EXISTS "${CMAKE_BINARY_DIR}/tlsleak-built.json" AND NOT WIN32)
+  set(tlsleak_static_reason "built from source by the harness (tlsleak run), not by CMake alone")
 endif()
 
 # The static configuration under the package's version, unavailable, saying why: the build of

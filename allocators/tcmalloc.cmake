@@ -1,4 +1,3 @@
-# @debian-source google-perftools
 # gperftools tcmalloc from the system packages (Debian: libgoogle-perftools-dev): linked to
 # (dynamic) and preloaded (override). The library by its soname, so LD_PRELOAD names what a
 # program would load.

@@ -23,9 +23,10 @@ stamp=$cache/setup-$profile.ok
 say() { echo "tlsleak setup: $*" >&2 || true; }
 
 # What the allocators need comes from their own files: the PACKAGE of each
-# tlsleak_add_packaged() call, and `# @debian-source S` lines, in allocators/*.cmake.
+# tlsleak_add_packaged() call in allocators/*.cmake, and the Debian source package of each
+# family's recipe (debian_source="S" in harness/tlsleak/families/*.py).
 packages() { grep -ho 'PACKAGE [A-Za-z0-9.+-]*' "$root"/allocators/*.cmake | cut -d' ' -f2 | sort -u; }
-sources() { sed -n 's/^# @debian-source *//p' "$root"/allocators/*.cmake | tr ' ' '\n' | sed '/^$/d' | sort -u; }
+sources() { sed -n 's/.*debian_source="\([^"]*\)".*/\1/p' "$root"/harness/tlsleak/families/*.py | sort -u; }
 mapfile -t alloc_packages < <(packages)
 mapfile -t alloc_sources < <(sources)
 

@@ -12,6 +12,7 @@ import pytest
 
 from faultyrepo import ROOT, git, make_faulty_repo
 from tlsleak import families, identity, versions, vocab
+from tlsleak.checkpoints import CheckpointLog
 from tlsleak.versions import leases, sources
 
 pytestmark = pytest.mark.integration
@@ -217,8 +218,9 @@ def test_debian_source_packages_build_with_their_own_version(name, expected):
 
 
 def _alloc_line(out):
-    line = next(ln for ln in out.splitlines() if ln.startswith("TLSLEAK/1 alloc "))
-    return dict(kv.split("=", 1) for kv in line.split()[2:])
+    """The program's alloc record as the harness reads it (%XX undone, version decoded)."""
+    log = CheckpointLog.from_lines(out.splitlines())
+    return {k: str(v) for k, v in log.alloc.items()}
 
 
 def _last_cp(out):
@@ -308,7 +310,7 @@ def test_debian_builds_run_as_static_configurations(tmp_path):
         c = configs[f"{built.name}@{built.label}:static"]
         proc = subprocess.run([str(Path(c["bin_dir"]) / "control_flat"), "--threads", "100"],
                               capture_output=True, text=True, check=True, timeout=60)
-        alloc = families.observed(_alloc_line(proc.stdout))
+        alloc = _alloc_line(proc.stdout)
         assert (alloc["name"], alloc["owns"]) == (built.name, "1")
         assert alloc["malloc_from"] == str(Path(c["bin_dir"]) / "control_flat")
         # The version read in-process, decoded by its family, is the one asked for, as the

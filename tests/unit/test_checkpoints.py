@@ -31,6 +31,24 @@ def test_alloc_version_stays_a_string_even_when_it_looks_numeric():
     assert parse_line("TLSLEAK/1 alloc name=jemalloc version=5 owns=1").fields["version"] == "5"
 
 
+def test_a_value_written_with_percent_escapes_reads_back_as_it_was():
+    # repro/common/report.c writes a space, a control byte or '%' as %XX (DESIGN.md,
+    # "Checkpoint line format"): a checkout under a path with a space (issue 20)
+    rec = parse_line("TLSLEAK/1 alloc name=faulty version=1.0.0 owns=1 "
+                     "malloc_from=/home/me/sp%20ace%20%C3%BCn/build/lib/libfaulty.so "
+                     "libc=glibc-2.36")
+    assert rec.fields["malloc_from"] == "/home/me/sp ace ün/build/lib/libfaulty.so"
+    assert parse_line("TLSLEAK/1 alloc name=x version=100%25").fields["version"] == "100%"
+
+
+def test_the_alloc_record_carries_the_version_its_family_decodes():
+    log = CheckpointLog.from_lines(["TLSLEAK/1 alloc name=mimalloc version=3208 owns=1",
+                                    "TLSLEAK/1 alloc name=jemalloc version=5.3.0-0-gabc owns=1"])
+    assert (log.alloc["version"], log.alloc["version_raw"]) == ("3.2.8", "3208")
+    log = CheckpointLog.from_lines(["TLSLEAK/1 alloc name=tcmalloc version=gperftools%202.10"])
+    assert (log.alloc["version"], log.alloc["version_raw"]) == ("2.10", "gperftools 2.10")
+
+
 def test_cp_line_with_trailing_newline_and_unknown_keys_kept():
     rec = parse_line(CP1.rstrip("\n") + " future_key=7 label=abc\r\n")
     assert rec.kind == "cp"
