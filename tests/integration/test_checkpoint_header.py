@@ -123,3 +123,20 @@ def test_windows_lines_parse_with_working_set_and_commit(tmp_path):
     t1, t2 = (cp["t_ns"] for cp in log.checkpoints)
     assert t1 < t2 < 10 * 10**9
     assert log.end == {"done": 2, "status": "ok"}
+
+
+def test_the_checkpoint_header_is_the_only_tlsleak_h(tmp_path):
+    # A program built inside a tree that also has the repro programs' own headers on its
+    # include path (both orders) still gets the checkpoint header: the two are named apart.
+    headers = [p.relative_to(ROOT) for d in ("include", "repro", "probe", "allocators")
+               for p in (ROOT / d).rglob("tlsleak.h")]
+    assert headers == [INCLUDE.relative_to(ROOT) / "tlsleak.h"]
+    src, exe = tmp_path / "main.c", tmp_path / "prog"
+    src.write_text('#include "tlsleak.h"\nint main(void) { tlsleak_start("one", 1); '
+                   'tlsleak_checkpoint(1); tlsleak_end(1, 1); return 0; }\n')
+    internal = ["-I", str(ROOT / "repro" / "common")]
+    for order in (internal + ["-I", str(INCLUDE)], ["-I", str(INCLUDE)] + internal):
+        subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", *order, str(src), "-o", str(exe)],
+                       check=True)
+        out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+        assert [cp["done"] for cp in CheckpointLog.from_lines(out.splitlines()).checkpoints] == [1]

@@ -1,11 +1,11 @@
 """Promote a finding of `tlsleak explore` into the catalog: a scenario file in repro/scenarios/
-(docs/DESIGN.md section 1's header tags) written with the scenario library (tlsleak.h), so the
-matrix runs the shape under every configuration from then on.
+(docs/DESIGN.md section 1's header tags) written with the scenario library
+(repro/common/repro.h), so the matrix runs the shape under every configuration from then on.
 
 The file is the template templates/explore_scenario.c. Only shapes the library expresses are
-promoted: a pthread or C11 key whose destructor, in the
-first or the last destructor round, mallocs and frees a --size block (the finding's first
-allocation, or not), the thread returning or calling pthread_exit. Any other finding: one
+promoted: a pthread or C11 key whose destructor, in the first or the last destructor round,
+mallocs and frees a --size block (the finding's first allocation, or not), the thread returning
+or calling pthread_exit. Any other finding: one
 clear line, and its standalone repro stays the way to reproduce it.
 """
 
