@@ -10,14 +10,14 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from tlsleak import InfraError, interrupts
+from tlsleak import InfraError, interrupts, paths
 from tlsleak.host import current as host
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.SOURCE  # what CMake builds from (paths.py)
 
 
 def default_build_dir():
-    return Path(os.environ.get("TLSLEAK_BUILD_DIR", ROOT / "build"))
+    return Path(os.environ.get("TLSLEAK_BUILD_DIR", paths.state() / "build"))
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlsleak import (InfraError, UsageError, atomic,
-                     baseline, catalog, configs, interrupts, pipeline, platforms,
+                     baseline, catalog, configs, interrupts, paths, pipeline, platforms,
                      results, shard, sourcebuilds, target)
 from tlsleak.host import current as host
 from tlsleak.build import ROOT, Build
@@ -71,7 +71,7 @@ def load(build_dir=None, cmake_args=(), platform="native", built=()):
     plat = platforms.get(platform)
     plat.check()
     if build_dir is None and plat.BUILD_DIR is not None:
-        build_dir = ROOT / plat.BUILD_DIR
+        build_dir = paths.state() / plat.BUILD_DIR
     build = Build(build_dir, [*plat.cmake_args(), *cmake_args], built)
     manifest = build.configure()
     confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
@@ -120,7 +120,7 @@ def exec_program_problem(argv):
     return None
 
 
-RUNS = ROOT / "results" / "runs"
+RUNS = paths.state() / "results" / "runs"
 LATEST = RUNS / "latest"
 
 
@@ -170,7 +170,7 @@ def _refuse_bad_input(req):
 def _plan_run(req, scenarios):
     """Source builds resolved, the build tree configured, the cells planned (this shard's,
     with the --env variables) and the settings with the machine's caps for them."""
-    prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
+    prepared = sourcebuilds.prepare(req.allocators, req.repos, paths.state(), req.jobs)
     build, manifest, confs = load(req.build_dir, req.cmake_args, req.platform,
                                   prepared.items + req.built)
     req = replace(req, allocators=prepared.specs)

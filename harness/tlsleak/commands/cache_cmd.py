@@ -3,7 +3,7 @@ import json
 import time
 
 from tlsleak import UsageError, interrupts
-from tlsleak.build import ROOT
+from tlsleak import paths
 
 HELP = "list or prune the allocator builds in .cache/builds"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -40,15 +40,15 @@ def main(args):
         if not (args.all or args.older_than or args.failed):
             raise UsageError("cache prune needs --all, --older-than AGE or --failed")
         if args.older_than:
-            removed = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
+            removed = cache.prune(paths.state(), unused_since=time.time() - duration(args.older_than))
         else:
-            removed = cache.prune(ROOT, everything=args.all, failed=args.failed)
+            removed = cache.prune(paths.state(), everything=args.all, failed=args.failed)
         for r in removed:
             print(f"removed {r}")
         print(f"{len(removed)} build(s) removed")
         return 0
     now = time.time()
-    for entry in cache.entries(ROOT):
+    for entry in cache.entries(paths.state()):
         built = cache.lookup(entry)
         if built is not None:
             state, label, src = "built", built.label, built.source

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tlsleak import UsageError, templates
+from tlsleak import UsageError, paths, templates
 
 from . import space
 
@@ -75,7 +75,7 @@ def promote(out_dir: Path, finding: str, scenarios_dir: Path) -> Path:
     rates = ", ".join("%s %.0f B/thread" % (r["label"], r["rate"] or 0) for r in f["leaks"])
     path.write_text(source(point, name, note=f"Leaked under {rates}." if rates else ""))
     # The house style for repro/ (.clang-format beside it); it only reflows the free text.
-    style = Path(__file__).resolve().parents[3] / ".clang-format"
+    style = paths.SOURCE / ".clang-format"
     if shutil.which("clang-format") and style.is_file():
         subprocess.run(["clang-format", f"--style=file:{style}", "-i", str(path)], check=False)
     return path

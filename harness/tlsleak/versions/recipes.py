@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+from tlsleak import paths
+
 MODES = ("static", "dynamic", "override")
 
 
@@ -329,7 +331,7 @@ def compiler_env():
     ccache = shutil.which("ccache") is not None and os.environ.get("TLSLEAK_NO_CCACHE") != "1"
     env = dict(os.environ, LC_ALL="C")
     # One compiler cache per checkout, kept by `cache prune` (a cold jemalloc takes minutes).
-    env.setdefault("CCACHE_DIR", str(Path(__file__).resolve().parents[3] / ".cache" / "ccache"))
+    env.setdefault("CCACHE_DIR", str(paths.state() / ".cache" / "ccache"))
     env["CC"], env["CXX"] = (f"ccache {cc}", f"ccache {cxx}") if ccache else (cc, cxx)
     return env, ccache
 
