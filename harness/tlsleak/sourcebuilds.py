@@ -10,7 +10,7 @@ nothing about this run is left for the next one.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs, interrupts
+from tlsleak import InfraError, UsageError, configs, interrupts, provision
 
 
 @dataclass
@@ -60,6 +60,7 @@ def build_one(name, spec, modes, root, jobs=None):
     if bad:
         raise UsageError(f"{name} built from source has no mode {', '.join(bad)} "
                          f"(it has: {', '.join(recipe.modes)})")
+    provision.ensure()  # the compilers, before the first source build
     try:
         src = versions.resolve_for(name, spec, root)
     except versions.SourceError as e:
