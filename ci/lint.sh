@@ -17,7 +17,7 @@ echo "lint: cppcheck probe/ include/ tests/programs/ examples/"
 cppcheck -q --error-exitcode=1 --enable=warning,style,performance,portability --std=c11 \
     --inline-suppr --suppress=missingIncludeSystem -I probe -I include \
     probe/ include/ tests/programs/ examples/
-echo "lint: pyflakes harness/ tests/ ci/"
-"$py" -m pyflakes harness tests ci
+echo "lint: pyflakes harness/ tests/ ci/ setup.py"
+"$py" -m pyflakes harness tests ci setup.py
 echo "lint: shellcheck (${#shs[@]} scripts)"
 shellcheck "${shs[@]}"

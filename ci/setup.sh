@@ -3,6 +3,12 @@
 #   ci/setup.sh [run|test|wine]   run: build + run the matrix; test: also pytest and the
 #                                 linters; wine: also the Windows cross-build and Wine
 #                                 (`tlsleak run --platform wine`; never part of run or test)
+#   ci/setup.sh python            prints the interpreter the harness starts with: at once, one
+#                                 that has its modules (the `run` set-up first only if none has)
+#   ci/setup.sh source PKG...     Debian's source packages PKG into .cache/src only
+# The ./tlsleak launcher asks for `python` only; the harness runs `run` (or its platform's
+# profile) before its first build and `source PKG` when a configuration built from PKG is
+# planned, so --help, list and usage errors never wait for set-up (harness/tlsleak/provision.py).
 # Debian/Ubuntu: binary packages through apt (as root, or with passwordless sudo), Python
 # packages from Debian when they are there. Elsewhere, or when apt is not an option: a .venv
 # with pip. Allocator sources for from-source builds: Debian's source packages, fetched through
@@ -11,8 +17,8 @@
 # Prints nothing when everything is already in place; one line before each long step (stderr).
 set -euo pipefail
 profile=${1:-run}
-case $profile in run | test | wine) ;; *)
-    echo "setup.sh: unknown profile '$profile' (accepted: run, test, wine)" >&2
+case $profile in run | test | wine | python | source) ;; *)
+    echo "setup.sh: unknown profile '$profile' (accepted: run, test, wine, python, source)" >&2
     exit 2
     ;;
 esac
@@ -22,6 +28,39 @@ mkdir -p "$cache"
 stamp=$cache/setup-$profile.ok
 say() { echo "tlsleak setup: $*" >&2 || true; }
 
+# --- the interpreter: the first candidate with the modules a profile needs -----------------------
+py_modules=psutil,scipy,matplotlib
+[ "$profile" = test ] && py_modules=$py_modules,pytest,jsonschema,pyflakes
+# Found, not imported: a few milliseconds; whether they import is checked after installing.
+py_has() { "$1" -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in sys.argv[1].split(",")))' "$py_modules" >/dev/null 2>&1; }
+py_ok() { "$1" -c "import ${py_modules}" >/dev/null 2>&1; }
+pick_python() { # $1 = py_has or py_ok; prints the first candidate that passes it
+    local cand
+    for cand in "${TLSLEAK_PYTHON:-}" "$root/.venv/bin/python" /usr/bin/python3 \
+        "$(command -v python3 || true)"; do
+        if [ -n "$cand" ] && [ -x "$cand" ] && "$1" "$cand"; then
+            echo "$cand"
+            return 0
+        fi
+    done
+    return 1
+}
+if [ "$profile" = python ]; then
+    recorded=$(cat "$cache/python" 2>/dev/null || true)
+    if [ -n "$recorded" ] && [ -x "$recorded" ] && py_has "$recorded"; then
+        echo "$recorded"
+    elif python=$(pick_python py_has); then
+        echo "$python" | tee "$cache/python"
+    elif [ "${TLSLEAK_SKIP_SETUP:-0}" = 1 ]; then # said by the harness's imports, if it fails
+        command -v python3 || echo python3
+    else
+        "$0" run >&2 || exit 3
+        cat "$cache/python"
+    fi
+    exit 0
+fi
+
 # What the allocators need comes from their own files: the PACKAGE of each
 # tlsleak_add_packaged() call in allocators/*.cmake, and the Debian source package of each
 # family's recipe (debian_source="S" in harness/tlsleak/families/*.py).
@@ -30,17 +69,14 @@ sources() { sed -n 's/.*debian_source="\([^"]*\)".*/\1/p' "$root"/harness/tlslea
 mapfile -t alloc_packages < <(packages)
 mapfile -t alloc_sources < <(sources)
 
-# Fast path: same set-up inputs as last time and the recorded interpreter still works.
+# Fast path: same set-up inputs as last time and the recorded interpreter still has its modules.
 fingerprint=$(cat "$root/ci/setup.sh" "$root/ci/private_apt.py" <(packages) <(sources) |
     cksum | cut -d' ' -f1)
-py_modules=psutil,scipy,matplotlib
-[ "$profile" = test ] && py_modules=$py_modules,pytest,jsonschema,pyflakes
-py_ok() { "$1" -c "import ${py_modules}" >/dev/null 2>&1; }
 up_to_date() {
     [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && [ -f "$cache/python" ] &&
-        py_ok "$(cat "$cache/python")"
+        py_has "$(cat "$cache/python")"
 }
-up_to_date && exit 0
+[ "$profile" != source ] && up_to_date && exit 0
 
 # One set-up at a time per checkout; two checkouts share nothing but apt's own locks.
 exec 9>"$cache/setup.lock"
@@ -48,7 +84,7 @@ if ! flock -n 9; then
     say "waiting for another set-up of this checkout to finish"
     flock 9
 fi
-up_to_date && exit 0
+[ "$profile" != source ] && up_to_date && exit 0
 
 # --- binary packages (the only step that needs root) --------------------------------------------
 apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-certificates python3 python3-venv python3-psutil
@@ -78,7 +114,9 @@ host_update() { # the lists lock has no timeout option: wait while another apt h
 wanted=("${apt_run[@]}")
 [ "$profile" = test ] && wanted+=("${apt_test[@]}")
 [ "$profile" = wine ] && wanted+=("${apt_wine[@]}")
-if can_apt; then
+if [ "$profile" = source ]; then
+    : # the source packages only (below)
+elif can_apt; then
     missing=()
     for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -164,6 +202,12 @@ fetch_source() { # $1 = Debian source package name
         rm -rf "$tmp"
     fi
 }
+if [ "$profile" = source ]; then
+    for s in "${@:2}"; do
+        fetch_source "$s"
+    done
+    exit 0
+fi
 for s in "${alloc_sources[@]}"; do
     fetch_source "$s"
 done
@@ -184,13 +228,7 @@ if [ "$profile" = test ] && [ ! -x "$cache/npm/node_modules/.bin/action-validato
 fi
 
 # --- Python ----------------------------------------------------------------------------------
-python=
-for cand in "${TLSLEAK_PYTHON:-}" "$root/.venv/bin/python" /usr/bin/python3 "$(command -v python3 || true)"; do
-    if [ -n "$cand" ] && [ -x "$cand" ] && py_ok "$cand"; then
-        python=$cand
-        break
-    fi
-done
+python=$(pick_python py_ok) || python=
 if [ -z "$python" ]; then
     say "creating .venv and installing Python packages with pip"
     base=$(command -v python3) || {

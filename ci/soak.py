@@ -110,7 +110,7 @@ def run(argv, timeout=300):
 
 
 def available(kind=None):
-    listing = json.loads(run(["list", "--json"]).stdout)
+    listing = json.loads(run(["list", "--json", "--configure"]).stdout)
     return [c for c in listing["configs"] if c["available"] and (kind is None or
                                                                  c["mode"] == kind)]
 

@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from tlsleak import atomic, interrupts, pipeline, provenance, session, signals
+from tlsleak import atomic, interrupts, paths, pipeline, provenance, session, signals
 from tlsleak.build import ROOT
 from tlsleak.defaults import default
 from tlsleak.settings import Settings, Workload
@@ -255,7 +255,8 @@ def run(opts, scenarios, confs, build_manifest):
                   bare_churn if os.path.exists(bare_churn) else None)
     _progress("default matrix")
     # Its own folder per bench run, results/bench/latest pointing at the newest.
-    out = ROOT / "results" / "bench" / dt.datetime.now().strftime(f"%Y%m%d-%H%M%S-{os.getpid()}")
+    out = paths.state() / "results" / "bench" / dt.datetime.now().strftime(
+        f"%Y%m%d-%H%M%S-{os.getpid()}")
     mx = default_matrix_time(out / "matrix")
     doc = {
         "format": "tlsleak-bench/1", "command": ["tlsleak", *opts.argv],

@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, session, sourcebuilds
-from tlsleak.build import ROOT
+from tlsleak import InfraError, UsageError, paths, session, sourcebuilds
 from tlsleak.defaults import BY_NAME, default
 from tlsleak.versions import BuildFailed
 from tlsleak.vocab import JUDGED
@@ -95,7 +94,8 @@ def judge(repo, commit, name, mode, scenario, settings, build_dir=None,
     step = Step(commit=commit, subject=git(repo, "log", "-1", "--format=%s", commit))
     t0 = time.monotonic()
     try:
-        _, built = sourcebuilds.build_one(name, f"git:{repo}@{commit}", [mode], ROOT)
+        _, built = sourcebuilds.build_one(name, f"git:{repo}@{commit}", [mode],
+                                          paths.state())
     except BuildFailed as e:
         if e.infrastructure:
             raise InfraError(str(e))

@@ -10,15 +10,15 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from tlsleak import InfraError, interrupts, versions
+from tlsleak import InfraError, interrupts, paths, versions
 from tlsleak.host import current as host
 from tlsleak.versions import builtfile, debian
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.SOURCE  # what CMake builds from (paths.py)
 
 
 def default_build_dir():
-    return Path(os.environ.get("TLSLEAK_BUILD_DIR", ROOT / "build"))
+    return Path(os.environ.get("TLSLEAK_BUILD_DIR", paths.state() / "build"))
 
 
 @contextmanager
@@ -82,11 +82,11 @@ def _newest(path):
 def newest_input(build_dir, manifest):
     """When anything a repro build reads last changed: our sources and CMake files, the
     build tree's own configuration, and the allocator libraries the configurations link."""
-    paths = [ROOT / "CMakeLists.txt", ROOT / "cmake", ROOT / "allocators", ROOT / "repro",
-             build_dir / "manifest.json", build_dir / "tlsleak-built.json",
-             build_dir / "CMakeCache.txt"]
-    paths += [c["library"] for c in manifest.get("configs", []) if c.get("library")]
-    return max(_newest(p) for p in paths)
+    watched = [ROOT / "CMakeLists.txt", ROOT / "cmake", ROOT / "allocators", ROOT / "repro",
+               build_dir / "manifest.json", build_dir / "tlsleak-built.json",
+               build_dir / "CMakeCache.txt"]
+    watched += [c["library"] for c in manifest.get("configs", []) if c.get("library")]
+    return max(_newest(p) for p in watched)
 _CACHE_LINE = re.compile(r"^(#.*|//.*|\s*|[^=]+:[A-Z_]+=.*|[^=:]+=.*)$")
 
 
@@ -136,7 +136,7 @@ class Build:
         if self._items is None:
             cross = any(a.startswith("-DCMAKE_TOOLCHAIN_FILE") for a in self.cmake_args)
             try:
-                planned = [] if cross else debian.planned(ROOT)
+                planned = [] if cross else debian.planned(paths.state())
             except versions.BuildFailed as e:
                 raise InfraError(str(e))
             self._items = builtfile.merged(self.built, planned)
@@ -194,7 +194,7 @@ class Build:
         for i, (item, modes) in enumerate(self.items()):
             if getattr(item, "pending", False) and ids & set(item.ids(modes)):
                 try:
-                    self._items[i] = (item.realise(ROOT, jobs), modes)
+                    self._items[i] = (item.realise(paths.state(), jobs), modes)
                 except versions.BuildFailed as e:
                     raise InfraError(f"{e}" + (f"\n{e.log_tail}" if e.log_tail else ""))
 

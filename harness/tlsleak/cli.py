@@ -56,7 +56,7 @@ def main(argv=None):
         lost = streams.stdout_lost()
         if lost is None or code == EXIT_INTERRUPTED:  # interrupted says more
             return code
-        if isinstance(lost, BrokenPipeError):
+        if streams.reader_gone(lost):
             return EXIT_PIPE
         print(f"tlsleak: could not write the output: {lost.strerror or lost} (anything the "
               f"command writes to files is written)", file=sys.stderr)

@@ -7,8 +7,7 @@ import sys
 
 import psutil
 
-from tlsleak import __version__
-from tlsleak.build import ROOT
+from tlsleak import __version__, paths
 
 
 def _read(path):
@@ -20,8 +19,10 @@ def _read(path):
 
 
 def _git(*args):
+    if paths.CHECKOUT is None:  # installed: no commit of ours to name (a folder around the
+        return None             # package may be someone else's git work tree)
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+        out = subprocess.run(["git", "-C", str(paths.CHECKOUT), *args], capture_output=True, text=True,
                              timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None

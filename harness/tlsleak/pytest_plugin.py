@@ -7,7 +7,8 @@ the test on a leak, with the verdict and its numbers.
 Load it with `pytest -p tlsleak.pytest_plugin` (harness/ on PYTHONPATH), with
 `pytest_plugins = ["tlsleak.pytest_plugin"]` in a root conftest.py, or through the `pytest11`
 entry point of an installed package (docs/DESIGN.md section 6). The launcher is this checkout's
-`tlsleak`; `--tlsleak-command PATH` or TLSLEAK_COMMAND picks another.
+`tlsleak`, or the installed `tlsleak` command; `--tlsleak-command PATH` or TLSLEAK_COMMAND picks
+another.
 """
 from __future__ import annotations
 
@@ -18,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tlsleak import paths
 from tlsleak.vocab import EXIT_MEANING
-
-LAUNCHER = Path(__file__).resolve().parents[2] / "tlsleak"
 
 
 def describe(doc: dict | None, returncode: int, stderr: str = "") -> str:
@@ -81,11 +81,12 @@ class Tlsleak:
 def pytest_addoption(parser):
     parser.addoption("--tlsleak-command", default=None, metavar="PATH",
                      help="the tlsleak launcher the `tlsleak` fixture runs "
-                          "(default: $TLSLEAK_COMMAND, else this checkout's ./tlsleak)")
+                          "(default: $TLSLEAK_COMMAND, else this checkout's ./tlsleak, or the "
+                          "installed tlsleak)")
 
 
 @pytest.fixture
 def tlsleak(request, tmp_path) -> Tlsleak:
     command = (request.config.getoption("--tlsleak-command")
-               or os.environ.get("TLSLEAK_COMMAND") or str(LAUNCHER))
+               or os.environ.get("TLSLEAK_COMMAND") or paths.launcher())
     return Tlsleak(tmp_path / "tlsleak", command)

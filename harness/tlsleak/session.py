@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tlsleak import (InfraError, UsageError, atomic,
-                     baseline, catalog, configs, interrupts, pipeline, platforms,
+                     baseline, catalog, configs, interrupts, paths, pipeline, platforms, provision,
                      results, shard, sourcebuilds, target)
 from tlsleak.host import current as host
-from tlsleak.build import ROOT, Build
+from tlsleak.build import ROOT, Build, default_build_dir
 from tlsleak.settings import Settings
 
 
@@ -64,15 +64,22 @@ class Session:
         return self.doc["run_id"]
 
 
+def build_dir_of(build_dir, platform="native"):
+    """The build tree named, else the platform's own."""
+    plat = platforms.get(platform)
+    if build_dir is None and plat.BUILD_DIR is not None:
+        return paths.state() / plat.BUILD_DIR
+    return Path(build_dir) if build_dir is not None else default_build_dir()
+
+
 def load(build_dir=None, cmake_args=(), platform="native", built=()):
     """The build tree, its manifest and its configurations (labelled), for a platform: its own
-    build tree unless one is named, its toolchain. `built`: the source builds of this run
-    (sourcebuilds.prepare), none by default."""
+    build tree unless one is named, its toolchain (set up first: provision.py). `built`: the
+    source builds of this run (sourcebuilds.prepare), none by default."""
     plat = platforms.get(platform)
+    provision.ensure(plat.SETUP_PROFILE)
     plat.check()
-    if build_dir is None and plat.BUILD_DIR is not None:
-        build_dir = ROOT / plat.BUILD_DIR
-    build = Build(build_dir, [*plat.cmake_args(), *cmake_args], built)
+    build = Build(build_dir_of(build_dir, platform), [*plat.cmake_args(), *cmake_args], built)
     manifest = build.configure()
     confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
     return build, manifest, confs
@@ -120,7 +127,7 @@ def exec_program_problem(argv):
     return None
 
 
-RUNS = ROOT / "results" / "runs"
+RUNS = paths.state() / "results" / "runs"
 LATEST = RUNS / "latest"
 
 
@@ -170,7 +177,7 @@ def _refuse_bad_input(req):
 def _plan_run(req, scenarios):
     """Source builds resolved, the build tree configured, the cells planned (this shard's,
     with the --env variables) and the settings with the machine's caps for them."""
-    prepared = sourcebuilds.prepare(req.allocators, req.repos, ROOT, req.jobs)
+    prepared = sourcebuilds.prepare(req.allocators, req.repos, paths.state(), req.jobs)
     build, manifest, confs = load(req.build_dir, req.cmake_args, req.platform,
                                   prepared.items + req.built)
     req = replace(req, allocators=prepared.specs)

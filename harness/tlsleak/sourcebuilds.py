@@ -11,7 +11,7 @@ run is left for the next one.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, families, identity, versions
+from tlsleak import InfraError, UsageError, families, identity, provision, versions
 from tlsleak.versions import builtfile
 from tlsleak.vocab import EXIT_INFRA
 
@@ -49,6 +49,7 @@ def build_one(name, spec, modes, root, jobs=None):
     if bad:
         raise UsageError(f"{name} built from source has no mode {', '.join(bad)} "
                          f"(it has: {', '.join(family.modes)})")
+    provision.ensure()  # the compilers, before the first source build
     try:
         src = versions.resolve_for(name, spec, root)
     except versions.SourceError as e:

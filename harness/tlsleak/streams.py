@@ -2,8 +2,10 @@
 `2>&1 | tee` cut short, a terminal closed mid-run: a write then fails (EPIPE, EIO), and left
 alone that exception ended the run before its results were written. Guarded, the stream goes
 quiet instead and the run goes on to write everything; the command line then ends with
-EXIT_PIPE when standard output's reader went away (as a program killed by SIGPIPE would), and
-as an infrastructure failure when it could not be written (a full disk)."""
+EXIT_PIPE when standard output's reader went away (a pipe nobody reads, as a program killed by
+SIGPIPE would; a terminal that hung up, under nohup), and as an infrastructure failure when it
+could not be written (a full disk)."""
+import errno
 import sys
 
 
@@ -13,6 +15,10 @@ class Guarded:
     def __init__(self, stream):
         self._stream = stream
         self.lost = None  # the OSError that ended it
+        try:  # asked now: once the terminal has hung up, it no longer says
+            self.terminal = stream.isatty()
+        except (OSError, ValueError):
+            self.terminal = False
 
     def write(self, text):
         if self.lost is None:
@@ -44,3 +50,11 @@ def guard():
 def stdout_lost():
     """The OSError that ended standard output, or None."""
     return getattr(sys.stdout, "lost", None)
+
+
+def reader_gone(lost):
+    """Whether `lost` (stdout_lost()) means the reader went away: a pipe nobody reads any more,
+    or a terminal that hung up (EIO); not output that cannot be written (ENOSPC, EIO of a
+    file)."""
+    return isinstance(lost, BrokenPipeError) or (
+        getattr(lost, "errno", None) == errno.EIO and getattr(sys.stdout, "terminal", False))

@@ -5,7 +5,7 @@
 #define TLSLEAK_INTERNAL_H
 
 #include "../prim/prim.h"
-#include "tlsleak.h"
+#include "repro.h"
 
 /* args.c: DESIGN.md section 2. */
 enum { TL_ARGS_OK = 0, TL_ARGS_HELP = 1, TL_ARGS_BAD = 2 };

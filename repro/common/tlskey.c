@@ -6,7 +6,7 @@
  *   cxx      C++ thread_local, used directly by the scenario: no key here
  *   none     no thread-exit destructor at all
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 #define TL_MECH_none 1
 #define TL_MECH_pthread 2

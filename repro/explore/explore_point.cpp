@@ -23,7 +23,7 @@
 
 #include "../prim/prim.h"
 #include "explore.h"
-#include "tlsleak.h"
+#include "repro.h"
 
 namespace {
 
@@ -381,7 +381,7 @@ const char *unsupported(void) {
 
 } // namespace
 
-/* The start line's tls= (tlsleak.h): the mechanism chosen at run time. */
+/* The start line's tls= (repro.h): the mechanism chosen at run time. */
 extern "C" const char *tl_key_mechanism(void) {
     return mech_names[pt.mech];
 }

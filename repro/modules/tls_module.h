@@ -6,7 +6,7 @@
 #ifndef TLSLEAK_TLS_MODULE_H
 #define TLSLEAK_TLS_MODULE_H
 
-#include "tlsleak.h"
+#include "repro.h"
 
 #define TLS_MODULE_FILE "tls_module" /* beside the executable, with the platform's suffix */
 #define TLS_MODULE_API "tls_module"  /* the exported tls_module_api object */

@@ -10,7 +10,7 @@
  * must stay flat after the first few threads. Growth here is an allocator or harness problem,
  * not a TLS-destructor one, and makes the other scenarios' results meaningless.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void body(tl_thread *t) {
     tl_block_use((size_t)t->params->size);

@@ -11,7 +11,7 @@
  * Expect it to be slow under mimalloc 2.0.9 (about 15 s for 20000 threads, quadratic): every
  * leaked block keeps its exited thread's segment abandoned, and each new thread scans them all.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void body(tl_thread *t) {
     (void)tl_block_new((size_t)t->params->size); /* leaked on purpose */

@@ -14,7 +14,7 @@
  * in the private-bytes growth of mimalloc #1001 under thread churn, or the commit exhausted by
  * short-lived allocating threads of mimalloc #1107.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void body(tl_thread *t) {
     tl_handoff_put(t, tl_block_new((size_t)t->params->size));

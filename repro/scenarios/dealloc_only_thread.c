@@ -19,7 +19,7 @@
  */
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 #define MAX_BLOCKS 200
 #define BUDGET ((size_t)1 << 20)

@@ -16,7 +16,7 @@
  * allocator defers to the joining thread, or that races with the next thread's creation, shows
  * here and not in the joined scenarios.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 int main(int argc, char **argv) {
     static const tl_scenario scenario = {.name = TLSLEAK_SCENARIO,

@@ -19,7 +19,7 @@
  * checks state transitions, not memory). See dtor_allocates_handoff for a block that outlives
  * the thread, last_round_alloc for an allocation with no round left after it.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void body(tl_thread *t) {
     tl_block_use((size_t)t->params->size);

@@ -13,7 +13,7 @@
  * that leaves the re-created heap owned by a dead thread, or abandons it in a way no other
  * thread reclaims, keeps one block's pages (or the whole heap) per thread.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void hand_over(void *value) {
     const tl_thread *t = value;

@@ -22,7 +22,7 @@
  * Elsewhere the C runtime may allocate per thread (MinGW's emutls, the CRT's per-thread
  * data), and then the destructor's malloc is not the first.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 int main(int argc, char **argv) {
     static const tl_scenario scenario = {

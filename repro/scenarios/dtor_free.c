@@ -13,7 +13,7 @@
  * block goes to a heap that is never reclaimed (the shape of microsoft/snmalloc PR #161 too).
  * Either way memory grows per thread.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 int main(int argc, char **argv) {
     static const tl_scenario scenario = {

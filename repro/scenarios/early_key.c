@@ -21,7 +21,7 @@
  * any library initialiser; elsewhere from a constructor(101) (prim.h, PRIM_EARLY_INIT).
  */
 #include "../prim/prim.h"
-#include "tlsleak.h"
+#include "repro.h"
 
 static int early_rc = -1;
 

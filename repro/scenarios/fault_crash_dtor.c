@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 static atomic_ullong exited;
 static int *volatile nowhere; /* NULL, unknown to the optimiser: a fault, not a trap */

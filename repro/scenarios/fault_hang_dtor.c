@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 static atomic_ullong exited;
 static unsigned long long hang_at;

@@ -7,7 +7,7 @@
  * For testing the harness's memory guard, not allocators: at the default 20000 threads this
  * would need 40 GiB, more than the machine has. Run it only under a memory limit.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 #define RUNAWAY_BYTES ((size_t)2 << 20)
 

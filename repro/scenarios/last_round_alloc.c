@@ -16,7 +16,7 @@
  * no thread cache) or that frees its thread state outside pthread keys (glibc's malloc, from
  * __libc_thread_freeres after all rounds) stays flat. On Windows, FLS has one round.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void last_round(void *value) {
     tl_thread *t = value;

@@ -13,7 +13,7 @@
  * allocator or runtime that hooks the end of the thread function rather than the thread's
  * exit (e.g. cleanup placed after the start routine returns) misses it and leaks per thread.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void body(tl_thread *t) {
     tl_keyblock_body(t);

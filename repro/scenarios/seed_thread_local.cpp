@@ -17,7 +17,7 @@
 #include <system_error>
 #include <thread>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
  * leak, and makes the churn scenarios' results meaningless (as for control_flat). Checkpoints
  * count items, not threads.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 int main(int argc, char **argv) {
     static const tl_scenario scenario = {

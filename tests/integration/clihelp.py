@@ -45,9 +45,9 @@ def cell(doc, scenario, config):
 
 @functools.lru_cache(maxsize=None)
 def listed():
-    """`tlsleak list --json` of this tree, once per session: what the build can run. Tests take
-    allocators and configurations from here instead of naming them by hand."""
-    r = run_cli("list", "--json")
+    """`tlsleak list --json --configure` of this tree, once per session: what the build can run.
+    Tests take allocators and configurations from here instead of naming them by hand."""
+    r = run_cli("list", "--json", "--configure")
     if r.rc != 0:
         raise RuntimeError(f"tlsleak list --json failed with {r.rc}: {r.stderr.strip()}")
     return json.loads(r.stdout)

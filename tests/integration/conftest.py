@@ -1,11 +1,26 @@
 """Integration fixtures: the real CLI, real builds, real allocators, real threads."""
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 from _pytest.mark.expression import Expression
 
 from clihelp import configurations, listed, run_cli
 from faultyrepo import make_faulty_repo
+
+
+def pytest_configure(config):
+    """The runs the tests start take SIGINT, SIGTERM and SIGHUP as a user's shell hands them
+    over. A suite started with them ignored (under nohup, or as a script's background job, as
+    some CI agents start it) would pass that on to every run, and a run started with SIGHUP
+    ignored rightly keeps going on a hangup: the hangup tests would fail for the way the suite
+    was started. The test that needs nohup sets it itself."""
+    for s in (signal.SIGHUP, signal.SIGTERM):
+        if signal.getsignal(s) == signal.SIG_IGN:
+            signal.signal(s, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _selected(metafunc):
@@ -38,6 +53,14 @@ def cli():
 @pytest.fixture(scope="session")
 def listing():
     return listed()
+
+
+@pytest.fixture(scope="session")
+def system_program(listing):
+    """The path of a scenario's program under the system configuration, in this checkout's
+    build: what its processes run (another checkout's have the same name)."""
+    system = next(c for c in listing["configs"] if c["id"] == "system")
+    return lambda scenario: Path(system["bin_dir"]) / scenario
 
 
 @pytest.fixture(scope="session")

@@ -54,15 +54,32 @@ def test_unwritable_output_folder_is_refused(tmp_path):
 
 
 def test_list_shows_scenarios_with_reports_and_configurations(cli):
-    r = cli("list")
+    r = cli("list", "--configure")
     assert r.rc == 0
     assert "seed_thread_local" in r.stdout and "mimalloc #944" in r.stdout
-    doc = json.loads(cli("list", "--json").stdout)
+    assert "system" in r.stdout.split("Allocator configurations:")[1]
+    doc = json.loads(cli("list", "--json").stdout)  # configured now: no --configure needed
     assert {s["name"] for s in doc["scenarios"]} >= {
         "seed_thread_local", "tss_dtor_free", "pthread_key_dtor_free", "control_flat",
         "control_leak"}
+    assert doc["configured"] and doc["configs"]
     for c in doc["configs"]:
         assert c["available"] or c["reason"], c["id"]
+
+
+def test_list_on_a_tree_never_configured_says_so_and_configures_nothing(tmp_path):
+    """Which configurations a machine has is CMake's finding: list does not guess them, nor
+    starts a configure (set-up, CMake) to answer; the scenarios come from their headers."""
+    build = tmp_path / "build"
+    r = run_cli("list", "--build-dir", build)
+    assert r.rc == 0, r.stderr
+    assert "seed_thread_local" in r.stdout and "mimalloc #944" in r.stdout
+    assert "fls_callback_free" in r.stdout and "(windows only)" in r.stdout
+    assert "Allocator configurations: not configured yet" in r.stdout
+    doc = json.loads(run_cli("list", "--json", "--build-dir", build).stdout)
+    assert doc["configured"] is False and doc["configs"] is None
+    assert "control_flat" in {s["name"] for s in doc["scenarios"]}
+    assert not build.exists()
 
 
 def test_exec_measures_any_program_under_an_override(tmp_path, listing):

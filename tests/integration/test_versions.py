@@ -99,11 +99,10 @@ def test_same_commit_again_reuses_its_entry(faulty_repo, cache_root):
     repo, commits = faulty_repo
     first = build(repo, "v1.0.0", cache_root)
     stamp = Path(first.static_lib).stat().st_mtime_ns
-    start = time.monotonic()
     again = build(repo, commits["start"], cache_root)  # another name, same commit
+    # Reused, not rebuilt: the same entry and build record, the library untouched.
     assert again.reused and again.entry == first.entry and again.seconds == first.seconds
     assert Path(again.static_lib).stat().st_mtime_ns == stamp
-    assert time.monotonic() - start < 1.0
 
 
 def test_a_commit_that_does_not_build_fails_fast_and_is_remembered(faulty_repo, cache_root):
@@ -114,10 +113,9 @@ def test_a_commit_that_does_not_build_fails_fast_and_is_remembered(faulty_repo, 
     failed = json.loads((Path(e.value.entry) / "failed.json").read_text())
     assert failed["commit"] == commits["broken"] and "exited" in failed["error"]
     assert not (Path(e.value.entry) / "build.json").exists()
-    start = time.monotonic()
     with pytest.raises(versions.BuildFailed) as again:
         build(repo, "HEAD~2", cache_root)
-    assert again.value.cached and time.monotonic() - start < 1.0
+    assert again.value.cached  # failed from the record, not built again
 
 
 def test_the_users_clone_is_untouched_even_mid_bisect(faulty_repo, tmp_path):

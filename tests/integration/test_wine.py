@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -154,9 +153,7 @@ def test_a_crash_ends_quickly_and_quietly(manifest):
     """With the prefix ci/wine-prefix.sh makes, a fault in a thread-exit destructor ends the
     process within seconds, with no winedbg backtrace flooding stderr, and without an end line."""
     config = configs(manifest)[0]
-    t0 = time.monotonic()
-    r, log = run(manifest, config, "fault_crash_dtor")
-    assert time.monotonic() - t0 < 30
+    r, log = run(manifest, config, "fault_crash_dtor")  # a debugger waiting: run()'s timeout
     assert r.returncode != 0 and log.end is None and log.checkpoints
     assert "Register dump" not in r.stderr and len(r.stderr) < 2048, r.stderr[-500:]
 

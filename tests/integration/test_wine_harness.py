@@ -5,13 +5,13 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from clihelp import ROOT, run_cli
+from procs import started, wait_until
 
 WINE64 = Path("/usr/lib/wine/wine64")
 PREFIX = ROOT / ".cache" / "wine"
@@ -70,7 +70,6 @@ def test_controls_are_judged_right_for_system_and_static_mimalloc(wine_controls)
         want = "api" if c["allocator"]["name"] == "mimalloc" else "malloc"
         assert c["allocator"]["route"] == want
         assert (c["observed_allocator"]["mode"] or "malloc") == want
-        assert c["duration_s"] < 10, (c["id"], c["duration_s"])
     assert wineservers_of_prefix() == [], "the run left its wineserver running"
 
 
@@ -120,22 +119,20 @@ def test_the_mimalloc_dll_failing_its_flat_control_is_reported_for_that_configur
     assert "controls failed for mimalloc@" in r.stdout
 
 
-def test_a_crash_under_wine_is_a_crash_within_seconds(tmp_path):
+def test_a_crash_under_wine_is_a_crash_not_a_debugger_waiting(tmp_path):
     """A thread-exit destructor writing through a null pointer: Wine ends the process with the
-    exception code's low byte as its status and no `end` line."""
-    t0 = time.monotonic()
+    exception code's low byte as its status and no `end` line (a debugger holding it would make
+    it a timeout)."""
     r = run_cli("run", "--platform", "wine", "-s", "fault_crash_dtor", "-a", "system",
                 "--no-controls", "--threads", "400", out=tmp_path)
     assert r.rc == 1, r.stdout[-1500:] + r.stderr[-1500:]  # a crash is a finding
     (cell,) = r.doc["cells"]
     assert cell["verdict"] == "crash", cell["reason"]
     assert "unhandled exception under Wine" in cell["reason"]
-    assert cell["duration_s"] < 10
-    assert time.monotonic() - t0 < 120  # build up to date, prefix made: seconds
 
 
 def test_list_shows_the_windows_scenarios_and_why_override_is_not_there():
-    r = run_cli("list", "--platform", "wine")
+    r = run_cli("list", "--platform", "wine", "--configure")
     assert r.rc == 0, r.stderr[-1500:]
     assert "fls_callback_free" in r.stdout and "tls_callback_free" in r.stdout
     assert "tss_dtor_free" not in r.stdout  # MinGW has no C11 threads.h
@@ -147,27 +144,25 @@ def test_an_interrupt_stops_the_cell_and_the_wineserver(tmp_path):
     harness started is gone."""
     import signal
     env = dict(os.environ, TLSLEAK_SKIP_SETUP="1")
-    proc = subprocess.Popen([str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "--platform",
-                             "wine", "-s", "control_flat", "-a", "system", "--no-controls",
-                             "--no-sequential", "--threads", "1000000"],
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    harness = psutil.Process(proc.pid)
+    # A million threads, every one run, no timeout: the cell lasts until the test ends it.
+    argv = [str(ROOT / "tlsleak"), "run", "--out", str(tmp_path), "--platform", "wine", "-s",
+            "control_flat", "-a", "system", "--no-controls", "--no-sequential", "--threads",
+            "1000000", "--timeout", "86400"]
+    with started(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True) as proc:
+        harness = psutil.Process(proc.pid)
 
-    def cell_running():
-        for child in harness.children(recursive=True):
-            try:
-                if child.name().startswith("control_flat"):
-                    return True
-            except psutil.Error:
-                pass
-        return False
+        def cell_running():
+            for child in harness.children(recursive=True):
+                try:
+                    if child.name().startswith("control_flat"):
+                        return True
+                except psutil.Error:
+                    pass
+            return False
 
-    while time.monotonic() < deadline and not cell_running():
-        time.sleep(0.2)
-    time.sleep(1)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+        wait_until(cell_running, "the cell starting")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out[-1000:] + err[-1000:]
     assert wineservers_of_prefix() == [], "the interrupted run left its wineserver running"

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """A program that misbehaves on purpose, for the harness's reliability tests and soak:
     hostile.py MODE [N]
-Each mode does what its name says; checkpoint lines follow docs/DESIGN.md section 3.
+    hostile.py gate FIFO
+    hostile.py escape_gate FIFO
+Each mode does what its name says; checkpoint lines follow docs/DESIGN.md section 3. `gate`
+waits until someone opens FIFO for writing, then ends flat: a cell that lasts until the test
+lets it go (tests/integration/procs.py release()). `escape_gate` leaves a grandchild in a
+session of its own (setsid), hanging, first.
 """
 import os
 import sys
@@ -66,15 +71,29 @@ def _flat_big(mib):
     print("TLSLEAK/1 end done=200 status=ok", flush=True)
 
 
+def _escaped():
+    os.setsid()
+    print(f"hostile: escaped pid {os.getpid()}", file=sys.stderr, flush=True)
+    hang_forever()
+
+
 def _setsid_escape():
     if os.fork() == 0:
-        os.setsid()
-        print(f"hostile: escaped pid {os.getpid()}", file=sys.stderr, flush=True)
-        hang_forever()
+        _escaped()
     hang_forever()
+
+
+def _gate(fifo, escape=False):
+    if escape and os.fork() == 0:
+        _escaped()
+    with open(fifo, "rb") as gate:  # blocks until a writer opens it
+        gate.read()
+    checkpoints(200, lambda i: 4 * MIB)
 
 
 if __name__ == "__main__":
     mode = sys.argv[1]
+    if mode in ("gate", "escape_gate"):
+        sys.exit(_gate(sys.argv[2], escape=mode == "escape_gate"))
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     MODES[mode](n)

@@ -3,8 +3,7 @@ Prune leaves the builds a running tlsleak holds a lease on (in use), and says so
 import json
 import time
 
-from tlsleak import UsageError
-from tlsleak.build import ROOT
+from tlsleak import UsageError, paths
 from tlsleak.versions import cache
 
 HELP = "list or prune the allocator builds in .cache/builds"
@@ -40,9 +39,9 @@ def _prune(args):
     if not (args.all or args.older_than or args.failed):
         raise UsageError("cache prune needs --all, --older-than AGE or --failed")
     if args.older_than:
-        removed, in_use = cache.prune(ROOT, unused_since=time.time() - duration(args.older_than))
+        removed, in_use = cache.prune(paths.state(), unused_since=time.time() - duration(args.older_than))
     else:
-        removed, in_use = cache.prune(ROOT, everything=args.all, failed=args.failed)
+        removed, in_use = cache.prune(paths.state(), everything=args.all, failed=args.failed)
     for r in removed:
         print(f"removed {r}")
     for r in in_use:
@@ -56,7 +55,7 @@ def main(args):
     if args.action == "prune":
         return _prune(args)
     now = time.time()
-    for entry in cache.entries(ROOT):
+    for entry in cache.entries(paths.state()):
         built = cache.lookup(entry)
         if built is not None:
             state, label, src = "built", built.label, built.source

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, configs, interrupts, results, session, target
+from tlsleak import InfraError, UsageError, configs, interrupts, paths, results, session, target
 from tlsleak.build import ROOT
 from tlsleak.commands.options import add_param, int_in
 from tlsleak.defaults import default
@@ -97,7 +97,7 @@ def main(args):
     dims = _dims(args.dims)
     env = dict(args.env)
     out = output.claim(results.check_out_dir(args.out), args.overwrite) if args.out else \
-        ROOT / "results" / "explore" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        paths.state() / "results" / "explore" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     chosen, s, tgt = _prepare(args)
     print(f"tlsleak explore: findings in {out}, written as they come", file=sys.stderr)
     t0 = time.monotonic()  # the budget is for the search; a build is done once

@@ -1,11 +1,11 @@
 """Promote a finding of `tlsleak explore` into the catalog: a scenario file in repro/scenarios/
-(docs/DESIGN.md section 1's header tags) written with the scenario library (tlsleak.h), so the
-matrix runs the shape under every configuration from then on.
+(docs/DESIGN.md section 1's header tags) written with the scenario library
+(repro/common/repro.h), so the matrix runs the shape under every configuration from then on.
 
 The file is the template templates/explore_scenario.c. Only shapes the library expresses are
-promoted: a pthread or C11 key whose destructor, in the
-first or the last destructor round, mallocs and frees a --size block (the finding's first
-allocation, or not), the thread returning or calling pthread_exit. Any other finding: one
+promoted: a pthread or C11 key whose destructor, in the first or the last destructor round,
+mallocs and frees a --size block (the finding's first allocation, or not), the thread returning
+or calling pthread_exit. Any other finding: one
 clear line, and its standalone repro stays the way to reproduce it.
 """
 
@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tlsleak import UsageError, templates
+from tlsleak import UsageError, paths, templates
 
 from . import space
 
@@ -75,7 +75,7 @@ def promote(out_dir: Path, finding: str, scenarios_dir: Path) -> Path:
     rates = ", ".join("%s %.0f B/thread" % (r["label"], r["rate"] or 0) for r in f["leaks"])
     path.write_text(source(point, name, note=f"Leaked under {rates}." if rates else ""))
     # The house style for repro/ (.clang-format beside it); it only reflows the free text.
-    style = Path(__file__).resolve().parents[3] / ".clang-format"
+    style = paths.SOURCE / ".clang-format"
     if shutil.which("clang-format") and style.is_file():
         subprocess.run(["clang-format", f"--style=file:{style}", "-i", str(path)], check=False)
     return path

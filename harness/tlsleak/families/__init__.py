@@ -13,14 +13,14 @@ file allocators/NAME.cmake.
 """
 import dataclasses
 from importlib import import_module
-from pathlib import Path
 from typing import Callable
 
+from tlsleak import paths
 from tlsleak.identity import MODES
 from tlsleak.families.recipe import Recipe
 
 # Where the C and CMake sources live (allocators/ holds data both CMake and families read).
-SOURCE_ROOT = Path(__file__).resolve().parents[3]
+SOURCE_ROOT = paths.SOURCE
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,9 +11,8 @@ import shutil
 import subprocess
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 
-from tlsleak import InfraError
+from tlsleak import InfraError, paths
 
 NAME = "wine"
 BUILD_DIR = "build-wine"
@@ -23,8 +22,8 @@ SETUP_PROFILE = "wine"
 # same wineserver has left that other one stalled for good (seen at ~775 of 1000 threads).
 MAX_JOBS = 1
 
-ROOT = Path(__file__).resolve().parents[3]
-PREFIX = ROOT / ".cache" / "wine"
+ROOT = paths.SOURCE  # the toolchain file and ci/wine-prefix.sh (paths.py)
+PREFIX = paths.state() / ".cache" / "wine"
 WINE64 = os.environ.get("TLSLEAK_WINE64", "/usr/lib/wine/wine64")
 WINESERVER = os.environ.get("TLSLEAK_WINESERVER", "/usr/lib/wine/wineserver")
 COMPILER = "x86_64-w64-mingw32-gcc-posix"

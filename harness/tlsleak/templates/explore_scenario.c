@@ -12,7 +12,7 @@ $note
  * Each thread $body arms the key$then_exit; at thread exit its destructor mallocs, writes and
  * frees a --size block$when.
  */
-#include "tlsleak.h"
+#include "repro.h"
 
 static void dtor(void *value) {
     tl_thread *t = value;

@@ -23,6 +23,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from tlsleak import provision
 from tlsleak.vocab import EXIT_INFRA, EXIT_USAGE
 
 # Exit codes of the CLI (README, "Exit codes"): a spec that names nothing is a usage error; a
@@ -207,6 +208,9 @@ def resolve(spec, name, root, upstream_url=None, debian_package=None):
     if kind == "debian":
         package = rest or debian_package or name
         tree = debian_tree(package, root)
+        if tree is None:  # planned now: fetched now (by set-up, when there is one)
+            provision.fetch_source(package)
+            tree = debian_tree(package, root)
         if tree is None:
             why = Path(root) / ".cache" / "src" / f"{package}.unavailable"
             reason = why.read_text().strip() if why.is_file() else "run ci/setup.sh to fetch it"

@@ -20,7 +20,7 @@
  * configured allocator (its own copy, when that is a static library).
  */
 #include "../../modules/windows/win_dll.h"
-#include "tlsleak.h"
+#include "repro.h"
 
 static void *dll;
 static const win_dll_api *api;

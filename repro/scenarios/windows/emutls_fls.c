@@ -18,7 +18,7 @@
 
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 static __thread void *held; /* emutls under MinGW GCC */
 static DWORD slot;

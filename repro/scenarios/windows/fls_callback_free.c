@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 static DWORD slot;
 static size_t block_size;

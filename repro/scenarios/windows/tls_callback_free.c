@@ -18,7 +18,7 @@
 
 #include <stdlib.h>
 
-#include "tlsleak.h"
+#include "repro.h"
 
 static DWORD slot = TLS_OUT_OF_INDEXES;
 static size_t block_size;

@@ -2,7 +2,9 @@
 (harness/tlsleak/explore/emit.py and promote.py before their templates): one sha256 per group
 of points, written by `python3 tests/data/explore/golden.py` (PYTHONPATH=harness) and read by
 tests/unit/test_explore_emit.py and test_explore_promote.py, so the templates must give the
-same files byte for byte."""
+same files byte for byte. The "promote" hashes were recomputed once with that code's include
+line renamed to "repro.h" (the scenario library's header since it stopped sharing the name
+tlsleak.h with include/tlsleak.h)."""
 import hashlib
 import itertools
 import json

@@ -3,8 +3,8 @@
  * that really occupy memory, the build's thread-exit key (tlskey.c), and the pieces several
  * scenarios are built from (shapes.c, module.c).
  */
-#ifndef TLSLEAK_H
-#define TLSLEAK_H
+#ifndef TL_REPRO_H
+#define TL_REPRO_H
 
 #include <stddef.h>
 #include <stdint.h>
