@@ -14,7 +14,7 @@ from tlsleak.checkpoints import series as _cp_series
 from tlsleak.numtext import num, percent
 from tlsleak.results.model import target_of
 from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS, is_control as _role_is_control
-from tlsleak.verdict import DECIDING, EXTERNAL, samples_to_series
+from tlsleak.stats import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
 VERDICT_COLOURS = {"ok": "#a6d96a", "leak": "#d7191c", "inconclusive": "#fdae61",

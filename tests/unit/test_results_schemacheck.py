@@ -12,7 +12,7 @@ from resultsdocs import CELLS, make_doc, recorded, wine_recorded
 from tlsleak import results
 from tlsleak.checkpoints import CheckpointLog
 from tlsleak.results import schemacheck
-from tlsleak.verdict import judge_signals
+from tlsleak.stats import judge_signals
 
 pytestmark = pytest.mark.unit
 

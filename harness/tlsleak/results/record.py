@@ -5,7 +5,7 @@ import datetime as dt
 
 from tlsleak import provenance, thinning, vocab
 from tlsleak.results.model import SCHEMA_ID, summary_counts
-from tlsleak.verdict import rate_to_dict
+from tlsleak.stats import rate_to_dict
 
 MAX_SAMPLES_KEPT = 400
 
