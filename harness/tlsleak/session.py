@@ -196,6 +196,8 @@ def _build_programs(p):
     targets = [c.target for c in p.chosen]
     if p.req.exec_argv is not None and p.tgt.probe_target:
         targets.append(p.tgt.probe_target)  # counts the program's threads (exec_probe.py)
+    if p.tgt.sampler_target:
+        targets.append(p.tgt.sampler_target)  # samples every cell's processes (sampler.py)
     if p.req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     return p.build.build(targets, jobs=p.req.jobs)

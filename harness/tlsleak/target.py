@@ -55,6 +55,8 @@ class Target:
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
     probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
     probe_target: str = ""  # the CMake target that builds it
+    sampler: str = ""  # the program that samples a cell's processes ("" = none: from a thread)
+    sampler_target: str = ""  # the CMake target that builds it
 
     @classmethod
     def from_manifest(cls, manifest):
@@ -68,7 +70,9 @@ class Target:
                    os=stated.get("os", ""), arch=arch_name(stated.get("arch", "")),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
                    probe=(manifest.get("probe") or {}).get("library", ""),
-                   probe_target=(manifest.get("probe") or {}).get("target", ""))
+                   probe_target=(manifest.get("probe") or {}).get("target", ""),
+                   sampler=(manifest.get("probe") or {}).get("sampler", ""),
+                   sampler_target=(manifest.get("probe") or {}).get("sampler_target", ""))
 
     @property
     def label(self):
