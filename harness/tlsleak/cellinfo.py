@@ -13,7 +13,7 @@ import shlex
 from tlsleak.checkpoints import series as _cp_series
 from tlsleak.numtext import num, percent, rate_pm
 from tlsleak.results.model import target_of
-from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS, is_control as _role_is_control
+from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, EXEC, STOPS, is_control as _role_is_control
 from tlsleak.stats import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
@@ -194,16 +194,23 @@ def settings_of(doc: dict, cell: dict) -> dict:
 
 def tlsleak_command(doc: dict, cell: dict) -> str:
     """The tlsleak command that runs this one cell again with its run's settings, on its
-    platform."""
+    platform: a scenario under its configuration, or (an --exec cell) the program's own
+    command under it."""
     s = settings_of(doc, cell)
-    words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
+    exec_cell = cell.get("role") == EXEC
+    words = ["./tlsleak", "run"] + ([] if exec_cell else ["-s", cell.get("scenario", "?")])
+    words += ["-a", cell.get("config", "?")]
     platform = target_of(part_of(doc, cell)).get("platform", "native")
     if platform != "native":
         words += ["--platform", platform]
-    for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),
-                     ("--size", "size"), ("--interval", "interval"), ("--floor", "floor")):
+    options = (("--threads", "threads"), ("--floor", "floor")) if exec_cell else (
+        ("--threads", "threads"), ("--concurrency", "concurrency"), ("--size", "size"),
+        ("--interval", "interval"), ("--floor", "floor"))
+    for opt, key in options:
         if s.get(key) is not None:
             words += [opt, "%g" % s[key]]
+    if exec_cell:
+        words += ["--exec", "--", *(cell.get("command") or ["?"])]
     return " ".join(shlex.quote(str(w)) for w in words)
 
 

@@ -45,6 +45,12 @@ class Config:
                    route=entry.get("route") or "malloc")
 
     @property
+    def ours(self):
+        """tlsleak's own allocator, built from this tree's allocators/ (faulty): an instrument
+        of the tests, not an allocator a user ships."""
+        return self.origin.startswith("allocators/")
+
+    @property
     def slug(self):
         """The config part of a cell id, pytest style, from the identity alone:
         mimalloc@2.0.9-override, system."""

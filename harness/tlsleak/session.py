@@ -99,8 +99,9 @@ def plan(req, scenarios, confs, tgt):
                  for s in choose_scenarios(scenarios, req.scenarios, req.controls)
                  if tgt.buildable(s.name) for c in chosen]
         return chosen, cells
-    wanted = req.allocators or ["system"] + [c.id for c in confs
-                                             if c.mode == "override" and c.available]
+    # Unless asked: the system allocator and the overrides of real allocators.
+    wanted = req.allocators or ["system"] + [c.id for c in confs if c.mode == "override"
+                                             and c.available and not c.ours]
     chosen = configs.select(confs, wanted)
     wrong = [c.label for c in chosen if c.mode not in ("system", "override")]
     if wrong:
