@@ -42,6 +42,12 @@ def keep(items, item, budget=SAMPLE_BUDGET):
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 
+def escape(text):
+    """A command as the sampler writes it (see unescape)."""
+    return "".join(chr(b) if 0x20 < b < 0x7f and b != 0x25 else "%%%02X" % b
+                   for b in text.encode("utf-8", "replace"))
+
+
 def unescape(text):
     """A command as the sampler writes it: %XX for a space, a control byte, % or non-ASCII."""
     raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8", "replace"))
@@ -294,7 +300,8 @@ class PsutilSampler(_Reader):
         feed(f"H 1 {int(self._interval * 1e9)}")
         try:
             ps = psutil.Process(pid)
-            feed(f"N {pid} {os.getpid()} 0 {time.monotonic_ns()} {' '.join(ps.cmdline())}")
+            command = escape(" ".join(ps.cmdline()))
+            feed(f"N {pid} {os.getpid()} 0 {time.monotonic_ns()} {command}")
         except psutil.Error:
             ps = None
         n = 0

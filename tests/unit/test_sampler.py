@@ -102,3 +102,9 @@ def test_what_is_kept_is_bounded_first_and_latest_kept():
     for i in range(2 * 5 + 1):
         sampler.keep(kept, i, budget=5)
     assert len(kept) <= 10 and kept[0] == 0 and kept[-1] == 10
+
+
+def test_a_command_written_by_the_harness_reads_back_whole():
+    text = "prog --name 'a b' 100% é\t"
+    assert sampler.unescape(sampler.escape(text)) == text.strip()
+    assert " " not in sampler.escape(text)
