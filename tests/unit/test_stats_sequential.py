@@ -90,3 +90,11 @@ def test_an_ok_never_settles_while_the_newest_checkpoints_jump():
     blind = Sequential(newest=0)
     blind._streak = ["ok"]
     assert blind.look(cps[:21]).verdict == "ok"
+
+
+def test_a_late_leak_is_a_leak_for_sequential_judging_too():
+    # The last half is three times as steep as the whole window: not 'growth in steps' when it
+    # goes on at that pace through the last quarter (tests/programs/late_leak, 65 %).
+    cps = [{"done": i * 250, "rss": int(4e6 + 2048 * max(0, i * 250 - 6500))} for i in range(41)]
+    j = Sequential().judge(cps)
+    assert j.verdict == "leak" and "started late" in j.reason, j.reason

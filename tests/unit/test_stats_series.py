@@ -221,3 +221,40 @@ def test_a_jump_by_less_than_the_floor_over_the_newest_span_is_allowed():
     y = np.full(len(X), BASE, dtype=float)
     y[-1] += 128 * 500 - 1  # a floor's growth over the last interval: not a jump
     assert judge_series(X, y).verdict == "ok"
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("start", [0.55, 0.6, 0.65])
+def test_a_leak_that_starts_late_and_lasts_through_the_last_half_is_a_leak(start, seed):
+    # The issue's late leak: 2 KiB per thread from 60-70 % of the run on, in noisy memory
+    # (the whole window's interval straddles the floor). It goes on through most of the last
+    # half of the window, at one pace: a leak, at the rate since it started.
+    rng = np.random.default_rng(seed)
+    y = BASE + 2048 * np.maximum(X - start * X[-1], 0) + rng.normal(0, 1.5 * MiB, len(X))
+    j = judge_series(X, y)
+    assert j.verdict == "leak", j.reason
+    assert 256 <= j.rate.slope <= 3500, j.reason
+
+
+def test_growth_in_the_last_fifth_only_is_not_called_a_leak_yet():
+    # A cache that starts filling at the very end looks the same as a leak that does.
+    y = BASE + 2048 * np.maximum(X - 0.8 * X[-1], 0)
+    assert judge_series(X, y).verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("start", [0.65, 0.7])
+def test_a_late_leak_is_judged_at_its_own_pace_not_the_whole_window_s(start):
+    # Recorded from a run of tests/programs/late_leak (2 KiB per thread from 65 % of the run):
+    # the whole window grows at a fraction of the leak, the last half at the leak's pace; the
+    # sequential tail check (a last half more than twice as steep) would call that 'growth in
+    # steps' and give up.
+    y = BASE + 2048 * np.maximum(X - start * X[-1], 0)
+    j = judge_series(X, y)
+    assert j.verdict == "leak" and "a leak that started late" in j.reason, j.reason
+    assert j.rate.slope == pytest.approx(2048, rel=0.2)
+
+
+def test_one_late_step_is_no_late_leak():
+    y = np.full(len(X), BASE, dtype=float)
+    y[-4:] += 4 * MiB  # one step at 90 % of the run
+    assert judge_series(X, y).verdict != "leak"

@@ -2,11 +2,17 @@
 x < warmup * final x are dropped), against a floor F (units/thread) at confidence c.
 
   leak          CI low > F, and the trend persists to the end: the Theil-Sen slope over the
-                last half of the post-warm-up points is also > F.
+                last half of the post-warm-up points is also > F. Or growth that started late
+                and lasts: the last half grows with CI low > F (or, the whole window growing
+                too, at more than twice its pace), and its own last half (the last quarter)
+                still grows above F at the same pace (slopes within a factor of 1.5: the
+                growth went on through most of the last half), with no single rise making
+                half of the last half's growth; its rate is the last half's.
   ok            CI high < F ("flat"), or the last-half CI high < F ("plateau": growth that
                 stopped; a cache that fills is not a leak), with three guards that make it
                 inconclusive:
-                - late growth: the last half alone grows with CI low > F;
+                - late growth: the last half alone grows with CI low > F (a leak when it
+                  lasts, see above; else inconclusive);
                 - coarse steps (plateau only): the largest rise between two consecutive points
                   (a step of quantized memory, e.g. a 2 MiB huge page) exceeds F times the
                   last half's span of threads, so a leak of F per thread could have stayed
@@ -137,6 +143,12 @@ class _Rules:
         self.flat_tail = tail is not None and tail.high < floor
         self.late = tail is not None and tail.low > floor
         self.rise = newest_rise(xa, ya, rate, floor, newest)
+        # Whether growth that started late goes on: the last quarter's trend, and the largest
+        # single rise within the last half (growth in one step is no steady growth).
+        growing = tail is not None and tail.slope > floor and n - 3 * n // 4 >= 3
+        self.end = theil_sen(xa[3 * n // 4:], ya[3 * n // 4:], confidence=rate.confidence,
+                             unit=rate.unit) if growing else None
+        self.tail_quantum = max(0.0, float(np.max(np.diff(ya[n // 2:])))) if growing else 0.0
 
     def _j(self, verdict, text, *args):
         return Judgement(verdict, self.rate, text % args, self.tail)
@@ -156,6 +168,8 @@ class _Rules:
         tail_txt = ("last half %s %s (%s)" % (num(tail.slope), self.per, ci_text(tail))
                     if tail is not None else "last half has no trend")
         if r.low > self.floor:
+            if tail is not None and tail.slope > 2 * r.slope and self._goes_on():
+                return self._late_leak()  # steeper at the end: it started late, and goes on
             if tail is not None and tail.slope > self.floor:
                 return self._j("leak", "%s grows %s %s (%s) > %s", *grows)
             if self.flat_tail and not self.coarse:
@@ -169,12 +183,32 @@ class _Rules:
         if self.flat_tail and not self.coarse:
             return self._ok("%s plateau: %s %s overall (%s), %s < %s", nm, num(r.slope),
                             self.per, ci_text(r), tail_txt, fl)
+        if self.late and self._goes_on():
+            return self._late_leak()
         if self.late:
             return self._j("inconclusive", "%s %s %s overall (%s), but %s > %s: growth may "
                            "have started late", nm, num(r.slope), self.per, ci_text(r),
                            tail_txt, fl)
         note = ": " + self._coarse_note() if self.flat_tail else ""
         return self._j("inconclusive", "%s %s %s (%s) straddles %s%s", *grows, note)
+
+    def _goes_on(self) -> bool:
+        """Growth that started late (the last half grows above the floor) lasts: the last
+        quarter grows above the floor too, at the last half's pace (slopes within a factor of
+        1.5), so it went on through most of the last half, not only its end; and steadily, no
+        single rise making half of it."""
+        t, e = self.tail, self.end
+        if e is None or e.slope <= self.floor or not 2 / 3 <= e.slope / t.slope <= 1.5:
+            return False
+        return self.tail_quantum <= 0.5 * t.slope * self.tail_span
+
+    def _late_leak(self) -> Judgement:
+        t, r = self.tail, self.rate
+        return Judgement("leak", t, "%s grows %s %s over its last half (%s) > floor %s and "
+                         "still at the end (last quarter %s %s): a leak that started late "
+                         "(%s %s overall)" % (self.name, num(t.slope), self.per, ci_text(t),
+                                              num(self.floor), num(self.end.slope), self.per,
+                                              num(r.slope), self.per), t)
 
     def _coarse_note(self) -> str:
         return ("the last half is flat but growth comes in steps of up to %s, which take %s %s "
