@@ -194,11 +194,7 @@ def _plan_run(req, scenarios):
 
 def _build_programs(p):
     """Build what the cells run; returns the manifest as built."""
-    targets = [c.target for c in p.chosen]
-    if p.req.exec_argv is not None and p.tgt.probe_target:
-        targets.append(p.tgt.probe_target)  # counts the program's threads (exec_probe.py)
-    if p.tgt.sampler_target:
-        targets.append(p.tgt.sampler_target)  # samples every cell's processes (sampler.py)
+    targets = [c.target for c in p.chosen] + p.tgt.tools(p.req.exec_argv is not None)
     if p.req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     return p.build.build(targets, jobs=p.req.jobs)

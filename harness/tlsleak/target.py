@@ -74,6 +74,12 @@ class Target:
                    sampler=(manifest.get("probe") or {}).get("sampler", ""),
                    sampler_target=(manifest.get("probe") or {}).get("sampler_target", ""))
 
+    def tools(self, exec_cells=False):
+        """The CMake targets of the harness's own programs the cells need beside their
+        configurations': the sampler (sampler.py) for every cell, the probe (exec_probe.py)
+        for --exec cells."""
+        return [t for t in (self.sampler_target, self.probe_target if exec_cells else "") if t]
+
     @property
     def label(self):
         """'linux-x86_64', 'windows-x86_64-wine': see label(). Without the build's word, the

@@ -43,5 +43,5 @@ def test_a_run_that_could_not_be_judged_says_so():
     doc = {"cells": [{"id": "prog-system", "verdict": "inconclusive",
                       "reason": "rss: only 2 points after the warm-up (need 6)"}]}
     assert describe(doc, 4) == (
-        "tlsleak: inconclusive: a cell could not be judged (exit 4)\n"
+        "tlsleak: no leak found, but a cell was inconclusive (exit 4)\n"
         "  prog-system: inconclusive: rss: only 2 points after the warm-up (need 6)")
