@@ -11,10 +11,10 @@ from __future__ import annotations
 import shlex
 
 from tlsleak.checkpoints import series as _cp_series
-from tlsleak.numtext import num, percent
+from tlsleak.numtext import num, percent, rate_pm
 from tlsleak.results.model import target_of
-from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, STOPS, is_control as _role_is_control
-from tlsleak.verdict import DECIDING, EXTERNAL, samples_to_series
+from tlsleak.vocab import CONTROL_EXPECT, CONTROL_NOTE, EXEC, STOPS, is_control as _role_is_control
+from tlsleak.stats import DECIDING, EXTERNAL, samples_to_series
 
 # Verdict colours shared by the grid plot and the HTML page (colour-blind-safe hues).
 VERDICT_COLOURS = {"ok": "#a6d96a", "leak": "#d7191c", "inconclusive": "#fdae61",
@@ -142,6 +142,43 @@ def command_line(cell: dict) -> str:
     return " ".join((["env"] + env if env else []) + argv)
 
 
+# An --exec cell's processes, as every view lists them (each view escapes the text).
+SUBJECT_COLUMNS = ("pid", "command", "threads finished", "counted by", "verdict", "rate",
+                   "largest gap")
+_COUNTED_BY = {"probe": "probe", "tids": "thread ids (not counted)"}
+
+
+def subject_rows(cell: dict) -> list[tuple]:
+    """An --exec cell's processes (its `subjects`), the judged ones first: (pid, command,
+    threads finished, counted by, verdict, rate, largest sampling gap), as text."""
+    rows = []
+    for s in cell.get("subjects") or []:
+        gap = s.get("max_gap_s")
+        rows.append((str(s.get("pid", "?")), s.get("command") or "?",
+                     str(s.get("threads_finished", 0)), _COUNTED_BY.get(s.get("counted_by"), "-"),
+                     s.get("verdict") or "recorded, not judged",
+                     rate_pm(s.get("rate"), column_unit=None) if s.get("verdict") else "-",
+                     "-" if gap is None else "%.0f ms" % (gap * 1000)))
+    return rows
+
+
+def subject_lines(cell: dict, width: int = 70) -> list[str]:
+    """One line per process of an --exec cell: 'pid 123 prog --churn: 10000 threads (probe),
+    leak 2048 +- 3 B/thread, largest sampling gap 12 ms'; processes that finished no thread
+    only counted."""
+    rows = subject_rows(cell)
+    judged = [r for r in rows if r[3] != "-"]
+    lines = []
+    for pid, command, threads, by, verdict, rate, gap in judged:
+        cmd = command if len(command) <= width else command[:width - 3] + "..."
+        lines.append("pid %s %s: %s threads (%s), %s %s, largest sampling gap %s"
+                     % (pid, cmd, threads, by, verdict, rate, gap))
+    if len(rows) > len(judged):
+        lines.append("%d process(es) that finished no thread (recorded, not judged)"
+                     % (len(rows) - len(judged)))
+    return lines
+
+
 def part_of(doc: dict, cell: dict) -> dict:
     """What the cell's own run said of itself: its part, in a merge of several targets
     (results `parts`); else the document."""
@@ -157,16 +194,23 @@ def settings_of(doc: dict, cell: dict) -> dict:
 
 def tlsleak_command(doc: dict, cell: dict) -> str:
     """The tlsleak command that runs this one cell again with its run's settings, on its
-    platform."""
+    platform: a scenario under its configuration, or (an --exec cell) the program's own
+    command under it."""
     s = settings_of(doc, cell)
-    words = ["./tlsleak", "run", "-s", cell.get("scenario", "?"), "-a", cell.get("config", "?")]
+    exec_cell = cell.get("role") == EXEC
+    words = ["./tlsleak", "run"] + ([] if exec_cell else ["-s", cell.get("scenario", "?")])
+    words += ["-a", cell.get("config", "?")]
     platform = target_of(part_of(doc, cell)).get("platform", "native")
     if platform != "native":
         words += ["--platform", platform]
-    for opt, key in (("--threads", "threads"), ("--concurrency", "concurrency"),
-                     ("--size", "size"), ("--interval", "interval"), ("--floor", "floor")):
+    options = (("--threads", "threads"), ("--floor", "floor")) if exec_cell else (
+        ("--threads", "threads"), ("--concurrency", "concurrency"), ("--size", "size"),
+        ("--interval", "interval"), ("--floor", "floor"))
+    for opt, key in options:
         if s.get(key) is not None:
             words += [opt, "%g" % s[key]]
+    if exec_cell:
+        words += ["--exec", "--", *(cell.get("command") or ["?"])]
     return " ".join(shlex.quote(str(w)) for w in words)
 
 

@@ -40,6 +40,12 @@ class Config:
         return conf
 
     @property
+    def ours(self):
+        """tlsleak's own allocator, built from this tree's allocators/ (faulty): an instrument
+        of the tests, not an allocator a user ships."""
+        return self.origin.startswith("allocators/")
+
+    @property
     def slug(self):
         """The config part of a cell id (identity.slug): mimalloc@2.0.9-override, system."""
         return identity.slug(self.id)

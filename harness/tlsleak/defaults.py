@@ -66,6 +66,17 @@ PARAMS = (
                "verdict is settled"),
     Param("budget_s", "criteria", 30.0, "float", 0, 86400, lo_open=True, unit="s",
           flag="--budget", help="sequential: stop a cell after this long and judge what arrived"),
+    # criteria the statistics use that are no option (stats/)
+    Param("min_points", "criteria", 6, "internal", unit="points",
+          help="points a series needs after the warm-up to be judged"),
+    Param("leak_horizon", "criteria", 0.85, "internal",
+          help="sequential: share of the planned looks before a leak may settle (a cache that "
+               "fills for a while grows as linearly as a leak until it stops)"),
+    Param("agree", "criteria", 2, "internal", unit="looks",
+          help="sequential: consecutive looks that must give the same verdict to settle it"),
+    Param("newest_share", "criteria", 0.1, "internal",
+          help="share of a series' newest points that must not rise above the trend for an "
+               "ok (growth that starts at the end)"),
     # limits: when the harness stops a program
     Param("timeout_s", "limits", 120.0, "float", 0, 86400, lo_open=True, unit="s",
           flag="--timeout", help="seconds before a cell is killed as a timeout"),
@@ -81,6 +92,9 @@ PARAMS = (
           help="kill a cell past this many mappings (default: 80%% of vm.max_map_count)"),
     Param("sample_interval_s", "limits", 0.01, "internal", unit="s",
           help="period of the external sampling"),
+    Param("sample_budget", "limits", 1000, "internal", unit="samples",
+          help="samples (and paired points) kept per process and per cell: at most twice "
+               "this many, thinned evenly"),
     # derived: the rules settings are derived by
     Param("checkpoints", "derived", 40, "internal", unit="checkpoints",
           help="checkpoints a cell prints when --interval is not given (interval = threads / "

@@ -151,16 +151,37 @@ def finding_html(doc: dict, cell: dict, cache: dict) -> str:
                  for k, v in cellinfo.cell_provenance(cell))
     grew = cell.get("attribution") or []
     return ('<article class="cell" id="%s"><h3>%s %s</h3><p>%s</p>%s'
-            '<div class="pair">%s</div><h4>Provenance</h4><table class="kv">%s</table>'
+            '<div class="pair">%s</div>%s<h4>Provenance</h4><table class="kv">%s</table>'
             '<h4>Reproduce</h4><p>The program as the harness ran it:</p><pre>%s</pre>'
             '<p>Through tlsleak, with this run\'s settings:</p><pre>%s</pre>'
             '<details><summary>Text for an upstream issue (Markdown)</summary><pre>%s</pre>'
             '</details></article>') % (
         anchor(cell), _h(cell.get("id", "?")), _badge(cell.get("verdict")),
         _h(cell.get("reason", "")),
-        "<p>Also grew: %s</p>" % _h(", ".join(grew)) if grew else "", pair, kv,
+        "<p>Also grew: %s</p>" % _h(", ".join(grew)) if grew else "", pair,
+        subjects_html(cell), kv,
         _h(cellinfo.command_line(cell)), _h(cellinfo.tlsleak_command(doc, cell)),
         html.escape(issue_text(doc, cell)))
+
+
+def subjects_html(cell: dict) -> str:
+    """An --exec cell's processes: each that finished threads judged on its own."""
+    rows = cellinfo.subject_rows(cell)
+    if not rows:
+        return ""
+    head = "".join("<th>%s</th>" % _h(h) for h in cellinfo.SUBJECT_COLUMNS)
+    body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % _h(v) for v in r) for r in rows)
+    return '<h4>Processes</h4><table class="kv"><tr>%s</tr>%s</table>' % (head, body)
+
+
+def exec_section(doc: dict) -> str:
+    """The processes of every --exec cell that is not a finding (those show them above)."""
+    shown = {id(c) for c in cellinfo.interesting_cells(doc)}
+    parts = ['<article class="cell"><h3>%s %s</h3>%s</article>'
+             % (_h(c.get("id", "?")), _badge(c.get("verdict")), subjects_html(c))
+             for c in doc.get("cells") or [] if c.get("subjects") and id(c) not in shown]
+    return '<section id="processes"><h2>Processes</h2>%s</section>' % "".join(parts) \
+        if parts else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,9 +224,9 @@ def html_report(doc: dict, pngs: dict | None = None) -> str:
             '<title>%s</title><style>%s</style></head><body>'
             '<header><h1>%s</h1>%s<p class="settings">%s. %s.</p><p class="prov">%s</p></header>'
             '<section id="verdicts"><h2>Verdicts</h2>%s%s</section>'
-            '<section id="findings"><h2>Findings and surprises (%d)</h2>%s</section>'
+            '<section id="findings"><h2>Findings and surprises (%d)</h2>%s</section>%s'
             '<footer class="prov"><p>command: <code>%s</code></p></footer></body></html>\n') % (
         _h(title), CSS, _h(title), stopped, _h(cellinfo.counts_text(doc)),
         _h(cellinfo.settings_text(doc)), _h(cellinfo.provenance_line(doc)),
-        grid_html(doc), status_html(doc), len(found), findings,
+        grid_html(doc), status_html(doc), len(found), findings, exec_section(doc),
         _h(" ".join(doc.get("command") or [])))

@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from tlsleak import cellinfo, numtext  # noqa: E402
 from tlsleak.escape import plot as safe  # noqa: E402
 from tlsleak.signals import unit as signal_unit  # noqa: E402
-from tlsleak.verdict import theil_sen  # noqa: E402
+from tlsleak.stats import theil_sen  # noqa: E402
 
 FORMATS = ("png", "svg")
 PNG_DPI = 90

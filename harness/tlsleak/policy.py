@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tlsleak import verdict as stats
+from tlsleak import stats
 from tlsleak.identity import allocator_problem, version_problem
-from tlsleak.vocab import STOPPED_ON_PURPOSE
+from tlsleak.subjects import COUNTED, SEEN, exec_judgement, short
+from tlsleak.vocab import EXEC, STOPPED_ON_PURPOSE
 from tlsleak.host import current as host
 
 
@@ -31,7 +32,9 @@ class Outcome:
     settled_on: tuple = ()
     stderr_tail: str = ""
     duration_s: float = 0.0
-    probe: dict | None = None  # --exec: what the probe saw (exec_probe.Counter.record)
+    probe: dict | None = None  # --exec: what the probe saw (exec_probe.record)
+    subjects: tuple = ()  # --exec: every process of the command (subjects.Subject)
+    max_gap_s: float | None = None  # the largest gap between two samples of the cell
     malformed: int = 0  # TLSLEAK/1 lines that could not be read (counted, shown)
     # The platform's reading of a failing exit, ("crash" | "error", one line), where the
     # host's would be wrong (Wine: an exception code as the status); None = the host's.
@@ -58,6 +61,8 @@ class Verdict:
     attribution: tuple = ()
     runaway: bool = False  # killed past a cap; the rate is what was measured until then
     stopped_early: bool = False  # sequential judging ended it
+    subjects: tuple = ()  # --exec: each process's record with its verdict (results.json)
+    checkpoints: tuple = ()  # --exec: the series of the process that decided, when counted
 
 
 def sequential(criteria, role):
@@ -70,11 +75,8 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     """The judgement of the memory signals, as sequential judging saw it or over every
     checkpoint; external RSS added as a shown signal."""
     cps = list(outcome.checkpoints)
-    if sequential(criteria, role):
-        seq = stats.Sequential(looks=looks, **criteria.judge_kw())
-        judged = seq.judge(list(outcome.settled_on) if outcome.settled_on else cps)
-    else:
-        judged = stats.judge_signals(cps, **criteria.judge_kw())
+    judge = judging(criteria, role, looks)
+    judged = judge(list(outcome.settled_on) if outcome.settled_on else cps)
     timeline = [(c["t_recv"], c["done"]) for c in cps if c.get("t_recv") is not None]
     ext = stats.judge_external([(s["t"], s["rss"]) for s in outcome.samples if "rss" in s],
                                timeline, floor=criteria.floor, confidence=criteria.confidence,
@@ -82,36 +84,40 @@ def judge_memory(outcome, criteria, role="scenario", looks=40):
     return judged, {**judged.signals, stats.EXTERNAL: ext}
 
 
-def growth_in_time(samples, criteria):
-    """An --exec program whose threads are not counted (no checkpoints; the probe could not load,
-    as in a static program, or no thread finished): its RSS sampled from outside against time,
-    judged like a per-thread series (same rules: steady growth above the floor lasting to the
-    end is a leak, flat or a plateau is ok) against the floor in B/s."""
-    samples = [s for s in samples if "rss" in s]
-    j = stats.judge_series([s["t"] for s in samples], [s["rss"] for s in samples],
-                           name=stats.EXTERNAL, floor=criteria.time_floor,
-                           confidence=criteria.confidence, warmup=criteria.warmup, per="s")
-    if j.rate is None:
-        return Verdict("inconclusive", "no thread counts or checkpoints, and too few samples to "
-                       f"measure growth in time ({j.reason})", signals={stats.EXTERNAL: j})
-    return Verdict(j.verdict, f"no thread counts or checkpoints, judged in time: {j.reason}",
-                   signal=stats.EXTERNAL, rate=j.rate, signals={stats.EXTERNAL: j})
+def judging(criteria, role, looks):
+    """The function that judges a series of checkpoints: at the per-look confidence of
+    sequential judging, or over every checkpoint."""
+    if sequential(criteria, role):
+        return stats.Sequential(**criteria.sequential_kw(looks)).judge
+    return lambda cps: stats.judge_signals(cps, **criteria.judge_kw())
+
 
 
 def exec_allocator_problem(outcome, expect, library=""):
-    """Why an --exec program is not served by the configured override allocator, or None. Its
-    `alloc` line decides when it prints one; else what the probe saw: the allocator's library
-    mapped into the process (which, preloaded, puts its malloc ahead of libc's)."""
+    """Why an --exec command is not served by the configured override allocator, or None. Its
+    `alloc` line decides when it prints one; else what the sampler saw in the processes that
+    ran its threads (the subjects, not a wrapper): the allocator's library mapped in each
+    (which, preloaded, puts its malloc ahead of libc's), and none out of the preload's reach."""
     if not expect or outcome.alloc is not None:
         return allocator_problem(outcome.alloc, expect, library)
-    seen = outcome.probe
-    if seen is None:  # no probe on this target: nothing to check with
+    if outcome.probe is None:  # no probe on this target: nothing to check with
         return None
-    if not seen.get("claimed"):
-        return (f"allocator check failed: the preload never reached the program (statically "
-                f"linked?), so {expect} cannot serve its malloc")
-    if seen.get("preload_mapped") is False:
-        return f"allocator check failed: the {expect} library is not loaded in the program"
+    found = outcome.subjects
+    for s in found:
+        where = f"process {s.pid} ({short(s.command)})" if len(found) > 1 else "the program"
+        if s.counted_by == SEEN:
+            return (f"allocator check failed: the preload never reached {where}, which "
+                    f"finished threads (statically linked?), so {expect} cannot serve its "
+                    f"malloc")
+        if s.counted_by == COUNTED and s.preload_mapped is False:
+            return f"allocator check failed: the {expect} library is not loaded in {where}"
+    if not any(s.judged for s in found) and found:  # no thread: the first process tells
+        first = found[0]
+        if first.probe_mapped is False:
+            return (f"allocator check failed: the preload never reached the program "
+                    f"(statically linked?), so {expect} cannot serve its malloc")
+        if first.preload_mapped is False:
+            return f"allocator check failed: the {expect} library is not loaded in the program"
     return None
 
 
@@ -143,48 +149,64 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     asked for (`version`, "" to skip that check)."""
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
-    judged, signals = judge_memory(outcome, criteria, role, looks)
-    shown = dict(signals=signals, attribution=tuple(stats.attribution(judged)))
-    memory = dict(signal=judged.signal, rate=judged.rate, **shown)
     cps = outcome.checkpoints
     after = f"after {outcome.threads_done or 0} threads"
     ours = outcome.stop in STOPPED_ON_PURPOSE
+    by_tree = role == EXEC and not cps  # an --exec command judged by its processes
+    if by_tree:
+        verdict, reason, signal, rate, signals, records, series = exec_judgement(
+            outcome, criteria, judging(criteria, role, looks))
+        judged = stats.CellJudgement(verdict, signal, rate, reason, signals)
+        threads = sum(s.threads for s in outcome.subjects if s.judged)
+        after = f"after {threads} threads" if threads else "without a thread counted"
+        extra = dict(subjects=records, checkpoints=series)
+    else:
+        judged, signals = judge_memory(outcome, criteria, role, looks)
+        extra = {}
+    shown = dict(signals=signals, attribution=tuple(stats.attribution(judged)))
+    memory = dict(signal=judged.signal, rate=judged.rate, **shown, **extra)
+    shown.update(subjects=extra.get("subjects", ()))
+    problem = _stopped(outcome, judged, shown, memory, after)
+    if problem is not None:
+        return problem
+    problem = (exec_allocator_problem(outcome, expect, library) if role == EXEC
+               else allocator_problem(outcome.alloc, expect, library, route)) \
+        or version_problem(outcome.alloc, expect, version)
+    if problem is not None:
+        return Verdict("error", problem, **shown)
+    if ours:
+        if outcome.settled_on:  # the threads it took, not those run before the kill landed
+            after = f"after {outcome.settled_on[-1].get('done')} threads"
+        why = {"settled": f"settled {after}",
+               "budget": f"time budget {criteria.budget_s:g} s reached {after}",
+               "threads": f"stopped: {outcome.detail}"}.get(outcome.stop,
+                                                           f"stopped: {outcome.detail} {after}")
+        return Verdict(judged.verdict, f"{judged.reason} ({why})",
+                       stopped_early=outcome.stop in ("settled", "budget"), **memory)
+    if role != EXEC and outcome.end is None:
+        return Verdict("error", "the program exited without its 'end' line", **shown)
+    if not cps and not by_tree:
+        return Verdict("error", "the program printed no checkpoints", **shown)
+    return Verdict(judged.verdict, judged.reason, **memory)
 
+
+def _stopped(outcome, judged, shown, memory, after):
+    """The verdict of a process that did not end well (a timeout, a cap, a crash or failing
+    exit, another checkpoint format), else None."""
+    cps = outcome.checkpoints
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
-    if outcome.stop == "cap" and not grew(judged, signals):
+    if outcome.stop == "cap" and not grew(judged, shown["signals"]):
         # Big but flat (or killed before any trend): past the cap, yet no leak was measured.
         return Verdict("inconclusive", f"{outcome.detail}, but no growth was measured; "
                        f"process group killed {after} (raise --max-rss?)", **shown)
     if outcome.stop == "cap":  # a runaway leak, with the rate measured so far
         return Verdict("leak", f"runaway: {outcome.detail}; process group killed {after}",
                        runaway=True, **memory)
-    if not ours and outcome.returncode != 0:
+    if outcome.stop not in STOPPED_ON_PURPOSE and outcome.returncode != 0:
         kind, text = outcome.exit_reading or host.describe_exit(outcome.returncode)
         return Verdict(kind, f"{text} (last checkpoint: {cps[-1]['done'] if cps else None} "
                        f"threads)", **shown)
     if outcome.version_mismatch:
         return Verdict("error", "the program speaks another checkpoint format version", **shown)
-    problem = (exec_allocator_problem(outcome, expect, library) if role == "exec"
-               else allocator_problem(outcome.alloc, expect, library, route)) \
-        or version_problem(outcome.alloc, expect, version)
-    if problem is not None:
-        return Verdict("error", problem, **shown)
-    if not cps and role == "exec":
-        timed = growth_in_time(outcome.samples, criteria)
-        end = f" (stopped: {outcome.detail})" if ours else ""
-        return Verdict(timed.verdict, timed.reason + end, signal=timed.signal, rate=timed.rate,
-                       signals={**shown["signals"], **timed.signals},
-                       attribution=shown["attribution"])
-    if ours:
-        if outcome.settled_on:  # the threads it took, not those run before the kill landed
-            after = f"after {outcome.settled_on[-1].get('done')} threads"
-        why = {"settled": "settled", "budget": f"time budget {criteria.budget_s:g} s reached",
-               }.get(outcome.stop, f"stopped: {outcome.detail}")
-        return Verdict(judged.verdict, f"{judged.reason} ({why} {after})",
-                       stopped_early=outcome.stop in ("settled", "budget"), **memory)
-    if role != "exec" and outcome.end is None:
-        return Verdict("error", "the program exited without its 'end' line", **shown)
-    if not cps:
-        return Verdict("error", "the program printed no checkpoints", **shown)
-    return Verdict(judged.verdict, judged.reason, **memory)
+    return None

@@ -7,14 +7,13 @@ import subprocess
 import threading
 import time
 
-import psutil
-
-from tlsleak import checkpoints, environment, interrupts, platforms, policy, verdict
+from tlsleak import (checkpoints, environment, exec_probe, interrupts, platforms, policy,
+                     probe, sampler as sampling, stats, subjects)
 from tlsleak.host import current as host
+from tlsleak.vocab import EXEC
 from tlsleak.target import PRELOAD_VARS, Target
 
 STDERR_TAIL = 2000  # characters of stderr kept in a cell
-SAMPLE_BUDGET = 1000  # external samples kept per cell: at most 2 x this many
 
 
 def cell_env(config, tgt=None, extra=None):
@@ -80,78 +79,79 @@ class _Live:
 LIVE = _Live()
 
 
-def _watch(proc, ps, limits, criteria, samples, t0, log, seq, hook=None):
-    """Sample the process until it exits. Returns (stop, detail, settled_on): stop is one of
-    vocab.STOPS; settled_on the checkpoints sequential judging settled on, else ().
-    `hook` (exec_probe.Counter): pairs each sample with thread counts and may end the run."""
-    n = seen = 0
-    while proc.poll() is None:
+def _watch(proc, sampler, settings, log, seq, t0, role=""):
+    """Watch the running cell until it ends. Returns (stop, detail, settled_on): stop is one of
+    vocab.STOPS; settled_on the checkpoints sequential judging settled on, else (). The
+    sampling is the sampler's (sampler.py), in a process of its own: this loop only judges
+    and stops. An --exec cell (role exec) is never settled early: its looks release it to be
+    stopped at --threads (by the sampler)."""
+    limits, criteria, tree = settings.limits, settings.criteria, sampler.tree
+    until, until_stop = exec_probe.deadline(settings) if role == EXEC else (0, "")
+    looks = _ExecLooks(sampler, settings, log, seq) if role == EXEC else None
+    seen = 0
+    while True:
+        if tree.stop is not None:  # the sampler stopped it: a cap, or --threads
+            host.kill_tree(proc)
+            return (*tree.stop, ())
+        if proc.poll() is not None:
+            sampler.drain()  # its last records: the sampler may have stopped it (a cap)
+            return tree.stop + ((),) if tree.stop is not None else ("exited", "", ())
         now = time.monotonic() - t0
         if now > limits.timeout_s:
             host.kill_tree(proc)
             return "timeout", f"no exit within {limits.timeout_s:g} s", ()
-        ended = hook.should_stop(now) if hook is not None else None
-        if ended is not None:
+        if until and now > until:
             host.kill_tree(proc)
-            return (*ended, ())
-        looked = None
-        if log.checkpoints or hook is None:  # the program's own (thinned) checkpoints
-            if log.received > seen:
-                seen, looked = log.received, list(log.checkpoints)
-        else:  # --exec: samples paired with the probe's thread counts
-            series = hook.series()
-            if len(series) > seen and hook.look_due(now):
-                seen, looked = len(series), list(series)
-        if seq is not None and looked is not None:
-            if seq.look(looked) is not None:
+            return until_stop, f"ran {until:g} s", ()
+        if looks is not None:
+            looks.look()
+        elif seq is not None and log.received > seen:
+            seen, cps = log.received, list(log.checkpoints)
+            if seq.look(cps) is not None:
                 host.kill_tree(proc)
-                return "settled", "", tuple(looked)
+                return "settled", "", tuple(cps)
             if now > criteria.budget_s:
                 host.kill_tree(proc)
                 return "budget", "", ()
-        if ps is not None:
-            if hook is not None:
-                hook.before()
-            try:
-                s = {"t": round(now, 4), **host.sample(ps)}
-            except psutil.Error:
-                s = None
-            if s is not None:
-                if hook is not None:
-                    hook.after(s, s["t"])
-                if n % 10 == 0:  # reading the map list costs more: every 10th sample
-                    maps = host.count_maps(proc.pid)
-                    if maps is not None:
-                        s["maps"] = maps
-                _keep_sample(samples, s)
-                broke = _cap_broken(s, limits)
-                if broke:
-                    host.kill_tree(proc)
-                    return "cap", broke, ()
-        n += 1
-        time.sleep(limits.sample_interval_s)
-    return "exited", "", ()
+        tree.changed.wait(limits.sample_interval_s)
+        tree.changed.clear()
 
 
-def _cap_broken(sample, limits):
-    for key, cap, what in (("rss", limits.max_rss, "RSS"), ("vsize", limits.max_vsize,
-                           "virtual size"), ("maps", limits.max_maps, "memory mappings")):
-        value = sample.get(key)
-        if cap and value is not None and value > cap:
-            fmt = str if key == "maps" else _mib
-            return f"{what} {fmt(value)} exceeded the cap {fmt(cap)}"
-    return None
+class _ExecLooks:
+    """Sequential looks at an --exec cell, every --interval threads finished (or checkpoints
+    printed): while the looks agree on `leak` or `ok` the sampler may stop the command at
+    --threads; while they do not, the cell runs on (within --duration or --budget)."""
 
+    def __init__(self, sampler, settings, log, seq):
+        self.sampler, self.log, self.seq, self.criteria = sampler, log, seq, settings.criteria
+        self.interval = settings.workload.effective_interval
+        self.threads = settings.workload.threads
+        self._next = self.interval
+        if seq is None:  # --no-sequential: --threads is where it stops, whatever it shows
+            sampler.release(True)
 
-def _mib(n):
-    return f"{n / (1 << 20):.0f} MiB"
+    def _progress(self):
+        if self.log.checkpoints:
+            return self.log.checkpoints[-1].get("done") or 0
+        with self.sampler.tree.lock:
+            return sum(p.finished for p in self.sampler.tree.procs)
 
-
-def _keep_sample(samples, s, budget=SAMPLE_BUDGET):
-    """Append, halving evenly (first and latest kept) past 2 x budget: bounded memory."""
-    samples.append(s)
-    if len(samples) > 2 * budget:
-        samples[:] = samples[:-1:2] + samples[-1:]
+    def look(self):
+        done = self._progress()
+        if self.seq is None or done < self._next:
+            return
+        while self._next <= done:
+            self._next += self.interval
+        if self.log.checkpoints:
+            verdict = self.seq.judge(list(self.log.checkpoints)).verdict
+        else:
+            with self.sampler.tree.lock:
+                found = subjects.collect(self.sampler.tree.procs)
+            verdict = subjects.judge_subjects(found, self.seq.judge, self.criteria).verdict
+        decided = self.seq.decided(verdict)
+        self.sampler.release(decided)
+        if decided and self.log.checkpoints and done >= self.threads:  # counted by itself
+            self.sampler.tree.stop = ("threads", f"{done} threads done (--threads {self.threads})")
 
 
 def _read_stdout(stream, log, t0):
@@ -180,7 +180,8 @@ def _read_tail(stream, keep):
 
 def run_cell(cell, settings, env=None, hook=None):
     """Run one cell to its end and return what happened (a policy.Outcome). `env`: the
-    child's environment (default: cell_env(cell.config)); `hook`: an exec_probe.Counter."""
+    child's environment (default: cell_env(cell.config)); `hook`: the exec_probe.Probe of an
+    --exec cell whose target preloads the probe."""
     t_start = time.monotonic()
     if LIVE.stopping:
         return policy.Outcome(stop="interrupted")
@@ -189,11 +190,11 @@ def run_cell(cell, settings, env=None, hook=None):
             env, _ = cell_env(cell.config, cell.target, cell.env)
         except ValueError as e:
             return policy.Outcome(stop="not_started", detail=str(e))
-    criteria, limits = settings.criteria, settings.limits
-    seq = verdict.Sequential(looks=settings.workload.looks, **criteria.judge_kw()) \
-        if policy.sequential(criteria, cell.role) else None
+    seq = stats.Sequential(**settings.criteria.sequential_kw(settings.workload.looks)) \
+        if policy.sequential(settings.criteria, cell.role) else None
+    if seq is not None:
+        stats.warm()  # before the program starts, not at its first look
     log = checkpoints.CheckpointLog()
-    samples = []
     try:
         proc = LIVE.start(cell.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           stdin=subprocess.DEVNULL, env=env, **host.popen_kwargs())
@@ -210,30 +211,51 @@ def run_cell(cell, settings, env=None, hook=None):
         target=lambda: err.setdefault("tail", _read_tail(proc.stderr, 4 * STDERR_TAIL)),
         daemon=True)
     err_reader.start()
+    watcher = _start_sampler(proc, t0, cell, settings, hook, seq)
     try:
-        ps = psutil.Process(proc.pid)
-    except psutil.Error:
-        ps = None
-    if hook is not None:
-        hook.started(proc.pid)
-    try:
-        stop, detail, settled_on = _watch(proc, ps, limits, criteria, samples, t0, log, seq,
-                                          hook)
+        stop, detail, settled_on = _watch(proc, watcher, settings, log, seq, t0, cell.role)
     finally:
         proc.wait()
         host.kill_tree(proc)  # whatever the program left behind in its group goes too
         LIVE.discard(proc)
+        LIVE.discard(watcher.close())
         LIVE.sweep()  # and whatever escaped the group (setsid) and came back to us
     reader.join(timeout=5)
     err_reader.join(timeout=5)
     tail = err.get("tail", b"").decode("utf-8", "replace")[-STDERR_TAIL:]
     if LIVE.stopping:  # cut short by an interrupt: not a finished cell
         return policy.Outcome(stop="interrupted")
-    counted = () if log.checkpoints or hook is None else hook.series()
+    tree = watcher.tree
+    final = hook.final() if hook is not None else None
+    found = subjects.collect(tree.procs, final) if cell.role == EXEC else ()
     return policy.Outcome(
         stop=stop, detail=detail, returncode=proc.returncode,
-        checkpoints=tuple(log.checkpoints or counted), samples=tuple(samples), alloc=log.alloc,
+        checkpoints=tuple(log.checkpoints), samples=tuple(tree.samples), alloc=log.alloc,
         end=log.end, version_mismatch=log.version_mismatch, settled_on=settled_on,
         stderr_tail=tail, duration_s=round(time.monotonic() - t_start, 3),
-        probe=hook.record() if hook is not None else None, malformed=log.malformed,
+        probe=exec_probe.record(final, found) if hook is not None else None,
+        malformed=log.malformed, subjects=found, max_gap_s=tree.max_gap_s,
         exit_reading=platforms.get(cell.target.platform).describe_exit(proc.returncode, log.end))
+
+
+def _start_sampler(proc, t0, cell, settings, hook, seq):
+    """The cell's sampler: tlsleak_sampler where the target names one, with the probe's file
+    and the caps; --threads for an --exec cell, released from the start without sequential
+    judging."""
+    def start(argv, **kwargs):
+        started = LIVE.start(argv, **kwargs)
+        if started is None:  # interrupted meanwhile: the cell is cut short anyway
+            raise OSError("interrupted")
+        return started
+    exec_cell = cell.role == EXEC
+    kw = dict(probe_file=hook.path, probe_lib=hook.library, preload=hook.preload) \
+        if hook is not None else {}
+    try:
+        found = sampling.start(proc, t0, settings.limits, cell.target.sampler, start,
+                               threads=settings.workload.threads if exec_cell else 0,
+                               released=exec_cell and seq is None, **kw)
+    except OSError:
+        found = sampling.start(proc, t0, settings.limits)
+    if hook is not None and found.process is None:  # sampled from here: nobody opens the gate
+        probe.open_gate(hook.path)
+    return found

@@ -106,8 +106,9 @@ def plan(req, scenarios, confs, tgt):
                  for s in choose_scenarios(scenarios, req.scenarios, req.controls)
                  if tgt.buildable(s.name) for c in chosen]
         return chosen, cells
-    wanted = req.allocators or ["system"] + [c.id for c in confs
-                                             if c.mode == "override" and c.available]
+    # Unless asked: the system allocator and the overrides of real allocators.
+    wanted = req.allocators or ["system"] + [c.id for c in confs if c.mode == "override"
+                                             and c.available and not c.ours]
     chosen = configs.select(confs, wanted)
     wrong = [c.label for c in chosen if c.mode not in ("system", "override")]
     if wrong:
@@ -200,9 +201,7 @@ def _plan_run(req, scenarios):
 
 def _build_programs(p):
     """Build what the cells run; returns the manifest as built."""
-    targets = [c.target for c in p.chosen]
-    if p.req.exec_argv is not None and p.tgt.probe_target:
-        targets.append(p.tgt.probe_target)  # counts the program's threads (exec_probe.py)
+    targets = [c.target for c in p.chosen] + p.tgt.tools(p.req.exec_argv is not None)
     if p.req.progress:
         print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
     return p.build.build(targets, jobs=p.req.jobs)

@@ -34,7 +34,7 @@ class Workload:
 
 @dataclass(frozen=True)
 class Criteria:
-    """How a cell is judged (see verdict.py and policy.py)."""
+    """How a cell is judged (see stats/ and policy.py)."""
     floor: float = default("floor")
     stats_floor: float = default("stats_floor")
     deciding: tuple = signals.deciding(default("signals"))
@@ -43,11 +43,20 @@ class Criteria:
     sequential: bool = default("sequential")  # end a cell as soon as its verdict is settled
     budget_s: float = default("budget_s")  # sequential: judge what arrived by then
     time_floor: float = default("time_floor")  # B/s, for a program whose threads are not counted
+    min_points: int = default("min_points")  # points a series needs after the warm-up
+    leak_horizon: float = default("leak_horizon")  # sequential: looks before a leak settles
+    agree: int = default("agree")  # sequential: looks in a row that settle a verdict
+    newest_share: float = default("newest_share")  # newest points re-checked before an ok
 
     def judge_kw(self):
-        """The keyword arguments of verdict.judge_signals and verdict.Sequential."""
+        """The keyword arguments of stats.judge_signals."""
         return dict(floor=self.floor, stats_floor=self.stats_floor, deciding=self.deciding,
-                    confidence=self.confidence, warmup=self.warmup)
+                    confidence=self.confidence, warmup=self.warmup,
+                    min_points=self.min_points, newest=self.newest_share)
+
+    def sequential_kw(self, looks):
+        """The keyword arguments of stats.Sequential for a run that plans `looks` looks."""
+        return dict(self.judge_kw(), looks=looks, agree=self.agree, horizon=self.leak_horizon)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Limits:
     max_vsize: int = default("max_vsize")
     max_maps: int = default("max_maps")
     sample_interval_s: float = default("sample_interval_s")
+    sample_budget: int = default("sample_budget")  # samples kept per process: at most 2 x
 
     def with_machine_caps(self, jobs, cells=None):
         """Caps left at 0 get values from the machine: half the memory shared by the cells

@@ -62,6 +62,9 @@ def show_cell(doc: dict, cell: dict) -> str:
     lines = ["%s: %s" % (safe(cell["id"]), cell["verdict"].upper()), "  " + safe(cell["reason"])]
     if cell.get("attribution"):
         lines.append("  also grew: %s" % safe(", ".join(cell["attribution"])))
+    if cell.get("subjects"):
+        lines += ["", "processes (each that finished threads judged on its own):"]
+        lines += ["  " + safe(s) for s in cellinfo.subject_lines(cell, width=200)]
     lines += ["", "signals (* decided the verdict):"] + ["  " + s for s in signals_lines(cell)]
     lines += ["", "series:"] + ["  " + s for s in series_table(doc, cell)]
     lines += ["", "provenance:"]

@@ -1,4 +1,4 @@
-"""The memory signals: one row each, from which judging (verdict.py), the `--signals` choices
+"""The memory signals: one row each, from which judging (stats/), the `--signals` choices
 and the docs derive.
 
 floor: "os" (the --floor, for the OS's view of the process), "stats" (the --stats-floor, for the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from tlsleak import numtext
+from tlsleak import cellinfo, numtext
 from tlsleak.escape import terminal as safe
 from tlsleak.results import model
 from tlsleak.vocab import CONTROL_EXPECT, CONTROL_MARK, EXIT_INCONCLUSIVE
@@ -71,11 +71,22 @@ def notes(cells: Sequence[dict]) -> list[str]:
     return out
 
 
+def process_lines(cells: Sequence[dict]) -> list[str]:
+    """--exec: each process of a command that started more than one, judged on its own."""
+    out = []
+    for c in cells:
+        if len(c.get("subjects") or ()) > 1:
+            out.append("  %s processes:" % safe(c["id"]))
+            out += ["    " + safe(line) for line in cellinfo.subject_lines(c)]
+    return out
+
+
 def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = True) -> str:
     """The cells as one aligned text table (scenario, config, verdict, B/thread +- half the CI
     and the deciding signal, threads finished/requested, time), then a summary line of counts.
     Controls carry [ctl+] (must leak) or [ctl-] (must be ok), and "!" when they did not.
-    `details`: list the reason of every cell that is not ok (controls: that missed) below.
+    `details`: list the reason of every cell that is not ok (controls: that missed) below, and
+    the processes of an --exec command that started several.
     `color`: ANSI colours on the verdict."""
     rows = [_row(c) for c in cells]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
@@ -94,7 +105,7 @@ def render_table(cells: Sequence[dict], *, color: bool = False, details: bool = 
     if any(c["role"] in CONTROL_MARK for c in cells):
         lines.append("[ctl+] positive control, must leak; [ctl-] negative control, must be ok; "
                      "! = it did not")
-    return "\n".join(lines + (notes(cells) if details else []))
+    return "\n".join(lines + (notes(cells) + process_lines(cells) if details else []))
 
 
 def interrupted_text(doc: dict) -> str:

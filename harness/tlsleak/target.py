@@ -66,6 +66,8 @@ class Target:
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
     probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
     probe_target: str = ""  # the CMake target that builds it
+    sampler: str = ""  # the program that samples a cell's processes ("" = none: from a thread)
+    sampler_target: str = ""  # the CMake target that builds it
 
     @classmethod
     def from_manifest(cls, manifest):
@@ -79,7 +81,15 @@ class Target:
                    os=stated.get("os", ""), arch=arch_name(stated.get("arch", "")),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
                    probe=_preloadable((manifest.get("probe") or {}).get("library", "")),
-                   probe_target=(manifest.get("probe") or {}).get("target", ""))
+                   probe_target=(manifest.get("probe") or {}).get("target", ""),
+                   sampler=(manifest.get("probe") or {}).get("sampler", ""),
+                   sampler_target=(manifest.get("probe") or {}).get("sampler_target", ""))
+
+    def tools(self, exec_cells=False):
+        """The CMake targets of the harness's own programs the cells need beside their
+        configurations': the sampler (sampler.py) for every cell, the probe (exec_probe.py)
+        for --exec cells."""
+        return [t for t in (self.sampler_target, self.probe_target if exec_cells else "") if t]
 
     @property
     def label(self):

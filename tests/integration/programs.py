@@ -16,6 +16,7 @@ class Built:
     def __init__(self, manifest, build_dir):
         self.manifest = manifest
         self.probe = manifest["probe"]["library"]
+        self.sampler = manifest["probe"]["sampler"]
         self.bin = Path(build_dir) / "bin" / "programs"
 
     def program(self, name, static=False):
@@ -45,6 +46,6 @@ def build_programs():
         pytest.skip("no probe on this platform (manifest: probe is null)")
     built = Built(manifest, build.dir)
     targets = [c["target"] for c in built.overrides().values() if c["available"]]
-    manifest = build.build([manifest["probe"]["target"], "tlsleak_test_programs", *targets],
-                           jobs=2)
+    manifest = build.build([manifest["probe"]["target"], manifest["probe"]["sampler_target"],
+                            "tlsleak_test_programs", *targets], jobs=2)
     return Built(manifest, build.dir)

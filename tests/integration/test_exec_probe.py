@@ -2,12 +2,13 @@
 and C11 threads, joined and detached, leaking a block per thread at thread exit or freeing it):
 the probe counts their threads, so a leak is found in B/thread under the system allocator and
 under every override configuration; a static program, which no preload reaches, is judged in
-time (B/s); an endless program gets a verdict within its budget."""
+time (B/s) and never passes; an endless program gets a verdict within its budget."""
 import os
+import subprocess
 
 import pytest
 
-from clihelp import configurations, run_cli
+from clihelp import ROOT, configurations, run_cli
 from programs import build_programs
 
 pytestmark = pytest.mark.integration
@@ -104,7 +105,8 @@ STATIC = [("churn_pthread", "join", 2048), ("churn_std_thread", "detach", 512)]
 
 @pytest.mark.parametrize("leak_of", [0, 1], ids=["twin", "leak"])
 @pytest.mark.parametrize("program, mode, leak", STATIC, ids=[p for p, _, _ in STATIC])
-def test_a_static_program_is_judged_in_time(built, tmp_path, program, mode, leak, leak_of):
+def test_a_static_program_is_judged_in_time_and_never_passes(built, tmp_path, program, mode,
+                                                               leak, leak_of):
     path = built.program(program, static=True)
     if not os.path.exists(path):
         pytest.skip("no static C/C++ libraries here (TLSLEAK_CAN_LINK_STATIC is off)")
@@ -114,12 +116,16 @@ def test_a_static_program_is_judged_in_time(built, tmp_path, program, mode, leak
     c = cells["system"]
     assert not c["probe"]["claimed"]  # no preload reaches a static program
     assert c["rate"]["unit"] == "B/s" and "judged in time" in c["reason"], c["reason"]
-    assert c["verdict"] == ("leak" if leak else "ok"), c["reason"]
+    # Its threads were seen to end (thread ids vanishing) but not counted: growth in time is a
+    # leak; flat in time cannot rule out a leak per thread, so it is inconclusive, not ok.
+    assert c["verdict"] == ("leak" if leak else "inconclusive"), c["reason"]
+    assert "seen to end but none counted" in c["reason"]
+    assert c["subjects"][0]["counted_by"] == "tids" and c["subjects"][0]["threads_finished"] > 0
     assert c["exit"]["stop"] == "duration"  # a normal end at --duration, judged
     # An override cannot serve a static program's malloc: that is an error, never a pass.
     mi = [x for x in cells.values() if x["allocator"]["mode"] == "override"]
     assert all(x["verdict"] == "error" and "never reached" in x["reason"] for x in mi)
-    assert r.rc == 3 if mi else r.rc == (1 if leak else 0)
+    assert r.rc == 3 if mi else r.rc == (1 if leak else 4)
 
 
 def test_the_endless_seed_program_of_mimalloc_944_gets_a_verdict_within_its_budget(built,
@@ -133,3 +139,45 @@ def test_the_endless_seed_program_of_mimalloc_944_gets_a_verdict_within_its_budg
         assert c["rate"]["unit"] == "B/thread" and c["probe"]["counts"]["finished"] >= 50
         assert "time budget 10 s reached" in c["reason"]
     assert r.rc == 0
+
+
+def test_a_leak_that_starts_late_is_a_leak(built, tmp_path):
+    # The issue's probe-judged program whose leak starts at 60-70 % of its threads settled ok
+    # (2 of 9 runs): an --exec cell has no plan, so it is not settled early; and a leak that
+    # started late and goes on is a leak, at its own pace. 2 KiB per thread from 65 % of
+    # 10000 threads on (outside tlsleak, wait4's maxRSS at 10000 and 30000 threads: about
+    # 450 B/thread over the whole run; 2048 since the leak started).
+    r, cells = exec_run(tmp_path, [built.program("late_leak"), "10000", "2048", "65"],
+                        configurations("system") + overrides("mimalloc"))
+    for label, c in cells.items():
+        assert c["verdict"] == "leak", (label, c["reason"])
+        assert c["subjects"][0]["threads_finished"] >= 9000  # it ran on, past the late start
+        assert 1024 <= c["rate"]["value"] <= 2600, (label, c["reason"])
+    assert r.rc == 1, r.stdout
+
+
+def test_a_cache_that_fills_then_shrinks_is_no_leak(built, tmp_path):
+    # As mimalloc's own test/test-stress.c: 8 MiB over the first 4000 threads, two thirds of
+    # it freed, then flat. Seen failing when an --exec leak could settle after 34 samples.
+    r, cells = exec_run(tmp_path, [built.program("fill_shrink"), "20000", "4000", "2048"],
+                        configurations("system") + overrides("mimalloc"))
+    for label, c in cells.items():
+        assert c["verdict"] == "ok", (label, c["reason"])
+    assert r.rc == 0, r.stdout
+
+
+def test_mimalloc_s_own_stress_test_is_no_leak(tmp_path):
+    # microsoft/mimalloc test/test-stress.c from Debian's source package: rounds of 4 threads
+    # whose surviving objects fill memory, then level off. Built here on the C library's
+    # malloc (USE_STD_MALLOC), so an override serves it too.
+    sources = sorted(ROOT.glob(".cache/src/mimalloc-*/test/test-stress.c"))
+    if not sources:
+        pytest.skip("no mimalloc source package in .cache/src (ci/setup.sh fetches it)")
+    stress = tmp_path / "test-stress"
+    subprocess.run(["cc", "-O2", "-DUSE_STD_MALLOC", "-o", str(stress), str(sources[-1]),
+                    "-lpthread"], check=True, capture_output=True)
+    r, cells = exec_run(tmp_path, [str(stress), "4", "2", "2500"],
+                        configurations("system") + overrides("mimalloc"))
+    for label, c in cells.items():
+        assert c["verdict"] != "leak", (label, c["reason"])
+    assert r.rc in (0, 4), r.stdout

@@ -119,7 +119,7 @@ def test_a_bounded_cache_judged_on_the_whole_run_is_no_leak(tmp_path, monkeypatc
 
 
 # Sequential judging holds `leak` back until 85% of the planned looks and until the last half
-# agrees with the whole window (verdict.LEAK_HORIZON, tail_agrees).
+# agrees with the whole window (stats.LEAK_HORIZON, tail_agrees).
 @pytest.mark.parametrize("switch", BOUNDED)
 def test_a_bounded_cache_judged_sequentially_is_no_leak(tmp_path, monkeypatch, switch):
     c = _bounded(tmp_path, monkeypatch, switch)

@@ -1,15 +1,16 @@
-"""libtlsleak_probe.so counts the threads of unmodified programs (docs/DESIGN.md section 5):
+"""libtlsleak_probe.so counts the threads of unmodified programs (docs/DESIGN.md "The probe"):
 every thread started and finished, joined or detached, pthreads, std::thread or C11 threads,
-under the system allocator and under preloaded override allocators, in either preload order."""
+under the system allocator and under preloaded override allocators, in either preload order;
+each process of a command in a slot of its own. tlsleak_sampler ("The sampler") pairs each
+process's memory with those counts from outside."""
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 from programs import OVERRIDE_NAMES, build_programs
-from tlsleak import probe, verdict
+from tlsleak import probe, stats
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +23,10 @@ def built():
 
 
 class Ran:
-    def __init__(self, proc, out, err, counts):
+    def __init__(self, proc, out, err, file):
         self.pid, self.returncode, self.stdout, self.stderr = proc.pid, proc.returncode, out, err
-        self.counts = counts
+        self.file = file  # every slot of the probe's file
+        self.counts = file.of(proc.pid) if file is not None else None  # the first process's
 
 
 def run_counted(built, tmp_path, argv, preload="", probe_first=False, env=None):
@@ -63,7 +65,7 @@ def test_every_thread_is_counted_started_and_finished(built, tmp_path, program, 
     assert (counts.started, counts.finished, counts.returned) == (THREADS, THREADS, THREADS)
     assert counts.detached == (THREADS if mode == "detach" else 0)
     assert counts.teardown, "glibc: finished counts at the last TLS destructor round"
-    assert (counts.unwrapped, counts.refused) == (0, 0)
+    assert counts.unwrapped == 0 and len(ran.file.slots) == 1 and ran.file.overflow == 0
 
 
 @pytest.mark.parametrize("allocator", ["system", "mimalloc"])
@@ -103,39 +105,43 @@ def test_the_probe_imports_no_allocation_function(built):
 
 
 def test_a_static_program_leaves_the_file_unclaimed(built, tmp_path):
-    # No preload reaches a static binary: the harness sees pid 0 and must judge by time.
+    # No preload reaches a static binary: no slot, and the harness must judge it otherwise.
     program = built.program("churn_pthread", static=True)
     if not os.path.exists(program):
         pytest.skip("no static C/C++ libraries here (TLSLEAK_CAN_LINK_STATIC is off)")
     ran = run_counted(built, tmp_path, [program, "20", "0"])
     assert ran.returncode == 0, ran.stderr
-    assert ran.counts is not None and not ran.counts.claimed and ran.counts.started == 0
+    assert ran.file is not None and ran.file.slots == () and ran.file.claimed == 0
 
 
 CHILDREN = """
-import os, subprocess, sys, threading
+import os, subprocess, sys, threading, time
 def churn(n):
     for _ in range(n):
         t = threading.Thread(target=lambda: None); t.start(); t.join()
 churn(3)
 pid = os.fork()
 if pid == 0:
-    churn(5)      # a forked child: not the process the harness measures
+    churn(5)      # a forked child: a process of its own, in a slot of its own
+    time.sleep(0.5)  # join() returns before the thread's own teardown is over
     os._exit(0)
 os.waitpid(pid, 0)
-subprocess.run([sys.executable, "-c", "pass"], check=True)   # fork + exec: refused
-os.execv(sys.argv[1], sys.argv[1:])                          # exec: the same process, counted
+print(pid, flush=True)
+subprocess.run([sys.executable, "-c", "pass"], check=True)   # no thread: no slot
+os.execv(sys.argv[1], sys.argv[1:])                          # exec: the same process's slot
 """
 
 
-def test_only_the_measured_process_counts_not_its_children(built, tmp_path):
+def test_each_process_of_a_command_counts_in_its_own_slot(built, tmp_path):
     ran = run_counted(built, tmp_path, [sys.executable, "-c", CHILDREN,
                                         built.program("churn_pthread"), "4", "0"])
     assert ran.returncode == 0, ran.stderr
-    c = ran.counts
-    assert c.pid == ran.pid
-    assert (c.started, c.finished) == (3 + 4, 3 + 4)
-    assert c.refused == 1
+    child = int(ran.stdout.split()[0])
+    assert [c.pid for c in ran.file.slots] == [ran.pid, child]
+    first, forked = ran.file.slots
+    assert (first.started, first.finished, first.images) == (3 + 4, 3 + 4, 2)
+    assert (forked.started, forked.finished, forked.images, forked.parent) == (5, 5, 1, ran.pid)
+    assert ran.file.overflow == 0
 
 
 def test_finished_counts_only_after_every_tls_destructor_of_the_thread(built, tmp_path):
@@ -148,39 +154,33 @@ def test_finished_counts_only_after_every_tls_destructor_of_the_thread(built, tm
         seen = []
         for stop in ("thread_local", "key"):
             assert proc.stdout.readline().strip() == stop
-            c = probe.read_file(path)
+            c = probe.read_file(path).of(proc.pid)
             seen.append((c.started, c.returned, c.finished))
             proc.stdin.write("g")
             proc.stdin.flush()
         assert proc.stdout.readline().strip() == "joined"
         assert proc.wait(timeout=30) == 0
     assert seen == [(1, 1, 0), (1, 1, 0)]
-    after = probe.read_file(path)
+    after = probe.read_file(path).of(proc.pid)
     assert (after.started, after.returned, after.finished) == (1, 1, 1)
 
 
 def sample_paired(built, tmp_path, argv, preload=""):
-    """What the harness does with the probe: sample the process's RSS from outside and pair
-    each sample with the probe's `finished`, read just before and just after it (x = their
-    mean). Returns [(finished, rss)] while the program ran."""
+    """What the harness does with the probe: tlsleak_sampler samples the process's RSS from
+    outside and pairs each sample with the probe's `finished`, read just before and just after
+    it (x = their mean). Returns [(finished, rss)] while the program ran."""
     path = probe.create(tmp_path / "probe")
     env = {**os.environ, **probe.environment(path, built.probe, preload)}
-    page = os.sysconf("SC_PAGE_SIZE")
-    pairs = []
-    with probe.Reader(path) as reader, subprocess.Popen(
-            argv, env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL) as proc:
-        while proc.poll() is None:
-            before = reader.read()
-            try:
-                with open(f"/proc/{proc.pid}/statm") as fh:
-                    rss = int(fh.read().split()[1]) * page
-            except (OSError, IndexError):
-                break
-            after = reader.read()
-            if before and after and after.pid == proc.pid:
-                pairs.append(((before.finished + after.finished) / 2, rss))
-            time.sleep(0.002)
+    with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                          stdin=subprocess.DEVNULL) as proc:
+        records = subprocess.run([built.sampler, str(proc.pid), "2000", "--probe", str(path)],
+                                 capture_output=True, text=True, timeout=120).stdout
         assert proc.wait(timeout=120) == 0
+    pairs = []
+    for line in records.splitlines():
+        words = line.split()
+        if words[0] == "P" and int(words[1]) == proc.pid and int(words[6]) >= 0:
+            pairs.append(((int(words[7]) + int(words[8])) / 2, int(words[2])))
     return pairs
 
 
@@ -189,7 +189,7 @@ def slope(pairs, warmup=0.2):
     # (tcmalloc) pass for a few hundred B/thread in the twin.
     xs = [x for x, _ in pairs]
     kept = [(x, y) for x, y in pairs if x >= warmup * max(xs)]
-    return verdict.theil_sen([x for x, _ in kept], [y for _, y in kept]).slope
+    return stats.theil_sen([x for x, _ in kept], [y for _, y in kept]).slope
 
 
 @pytest.mark.parametrize("allocator", ["system", *OVERRIDE_NAMES])

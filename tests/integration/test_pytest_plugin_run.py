@@ -9,6 +9,7 @@ import pytest
 
 from clihelp import ROOT
 from programs import build_programs
+from tlsleak.vocab import EXIT_INCONCLUSIVE, EXIT_MEANING
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +27,12 @@ def test_leaky_unmodified(tlsleak):
 def test_tidy_unmodified(tlsleak):
     doc = tlsleak.check([{plain!r}, "100000", "0"], allocators=["system"], threads=10000)
     assert doc["cells"][0]["verdict"] == "ok" and doc["cells"][0]["probe"]["claimed"]
+
+def test_too_short(tlsleak):
+    tlsleak.check([{plain!r}, "5", "0"], allocators=["system"])
+
+def test_too_short_strict(tlsleak):
+    tlsleak.check([{plain!r}, "5", "0"], allocators=["system"], fail_on_inconclusive=True)
 """
 
 
@@ -43,6 +50,11 @@ def test_the_fixture_fails_the_leaking_program_and_passes_its_twin(tmp_path):
     cases = {tc.get("name"): tc for tc in ET.parse(junit).iter("testcase")}
     assert cases["test_tidy"].find("failure") is None
     assert cases["test_tidy_unmodified"].find("failure") is None
+    # A program too short to be measured: not a pass; skipped with why, or failed when asked
+    skipped = cases["test_too_short"].find("skipped")
+    assert skipped is not None and "inconclusive" in skipped.get("message"), r.stdout
+    assert f"tlsleak: {EXIT_MEANING[EXIT_INCONCLUSIVE]} (exit 4)" in \
+        cases["test_too_short_strict"].find("failure").get("message")
     # with checkpoints (tlsleak.h), and unmodified (the probe counts its threads)
     for test, program in (("test_leaky", "checkpoint_header"),
                           ("test_leaky_unmodified", "churn_pthread")):

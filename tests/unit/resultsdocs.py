@@ -9,6 +9,9 @@ cells, one of each verdict (make_doc), and two recorded runs (tests/data/report/
   lists recomputed); written before results recorded their target.
 - wine-results.json: `tlsleak run --platform wine -s control_leak -s control_flat -s
   seed_thread_local -a system -a mimalloc:static --threads 1000`.
+- exec-results.json: an --exec run through `sh -c` (`tlsleak run -a system --threads 4000
+  --exec -- sh -c "churn_pthread 100000 2048"`, paths shortened): two processes, the program
+  that finished the threads judged on its own, the shell recorded.
 """
 import copy
 import json
@@ -18,6 +21,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1] / "data" / "report"
 RECORDED = DATA / "results.json"
 WINE_RECORDED = DATA / "wine-results.json"
+EXEC_RECORDED = DATA / "exec-results.json"
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 # Cells of the recorded run: the known leak, the crash, an ok scenario cell.
 LEAK = "last_round_alloc-mimalloc@2.0.9-dynamic"
@@ -31,6 +35,10 @@ def recorded():
 
 def wine_recorded():
     return json.loads(WINE_RECORDED.read_text())
+
+
+def exec_recorded():
+    return json.loads(EXEC_RECORDED.read_text())
 
 
 def cell_of(doc, cid):

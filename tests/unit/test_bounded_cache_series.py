@@ -8,17 +8,17 @@ inconclusive (its last half is flat, but too short to rule out a leak hidden ins
 Judged sequentially, as `tlsleak run` does by default, it used to settle `leak` long before
 the growth stopped (fill after about 2000 threads, steps after about 5000): every look before the
 plateau sees a clean linear trend in the whole window and in its last half alike. No rule on the
-data alone can tell them apart early, so the detector has a horizon (verdict.LEAK_HORIZON): no
+data alone can tell them apart early, so the detector has a horizon (stats.LEAK_HORIZON): no
 `leak` before 85% of the planned looks (the last half of the post-warm-up window then starts
 after 0.6 x 0.85 = 51% of the threads, past a fill that stops at 50%), and only when the last
-half's slope interval overlaps the whole window's (verdict.tail_agrees). The price: real leaks
-settle near the end of their run instead of at a fifth of it."""
+half's trend is the whole window's (stats.tail_agrees). The price: real leaks settle near the
+end of their run instead of at a fifth of it."""
 import json
 from pathlib import Path
 
 import pytest
 
-from tlsleak.verdict import LEAK_HORIZON, Sequential, judge_signals
+from tlsleak.stats import LEAK_HORIZON, Sequential, judge_signals
 
 pytestmark = pytest.mark.unit
 

@@ -52,10 +52,10 @@ def test_stored_checkpoints_are_thinned_to_the_budget_keeping_first_and_last():
 
 
 def test_a_thinned_series_is_still_judged_the_same():
-    from tlsleak import verdict
+    from tlsleak import stats
     lines = [f"TLSLEAK/1 cp done={i} t_ns={i} rss={8_000_000 + 512 * i}" for i in range(100_000)]
     log = checkpoints.CheckpointLog.from_lines(lines)
-    judged = verdict.judge_signals(log.checkpoints, floor=128, confidence=0.95, warmup=0.2,
+    judged = stats.judge_signals(log.checkpoints, floor=128, confidence=0.95, warmup=0.2,
                                    stats_floor=32, deciding=("rss",))
     assert judged.verdict == "leak" and judged.rate.slope == pytest.approx(512)
 

@@ -78,3 +78,26 @@ def test_headline_without_controls_does_not_claim_they_passed(doc):
     d = json.loads(json.dumps(doc))
     d["cells"] = [c for c in d["cells"] if not cellinfo.is_control(c)]
     assert cellinfo.headline(d).endswith("(no controls)")
+
+
+# ---------------------------------------------------------------------------------------------
+# the command that runs a cell again
+
+DOC = {"settings": {"threads": 10000, "concurrency": 1, "size": 1024, "interval": 250,
+                    "floor": 128}, "command": ["tlsleak", "run"]}
+
+
+def test_an_exec_cell_is_reproduced_by_its_exec_command():
+    cell = {"scenario": "sh", "role": "exec", "config": "mimalloc:override",
+            "command": ["sh", "-c", "./prog 10000 2048"]}
+    assert cellinfo.tlsleak_command(DOC, cell) == (
+        "./tlsleak run -a mimalloc:override --threads 10000 --floor 128 --exec -- "
+        "sh -c './prog 10000 2048'")
+
+
+def test_a_scenario_cell_is_reproduced_by_its_scenario():
+    cell = {"scenario": "seed_thread_local", "role": "scenario", "config": "system",
+            "command": ["/b/seed_thread_local", "--threads", "10000"]}
+    assert cellinfo.tlsleak_command(DOC, cell) == (
+        "./tlsleak run -s seed_thread_local -a system --threads 10000 --concurrency 1 "
+        "--size 1024 --interval 250 --floor 128")

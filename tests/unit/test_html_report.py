@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from resultsdocs import CRASH, HOSTILE, LEAK, cell_of, hostile_doc
+from resultsdocs import CRASH, HOSTILE, LEAK, cell_of, exec_recorded, hostile_doc
 from tlsleak import cellinfo, html_report, summary_md
 
 pytestmark = pytest.mark.unit
@@ -113,3 +113,12 @@ def test_program_text_on_the_page_is_text_never_markup():
                          "a", "span", "small", "article", "div", "figure", "figcaption", "img",
                          "pre", "details", "summary", "ul", "li", "code", "footer", "b"}
     assert "\x1b" not in text and "\x00" not in text and HOSTILE not in text
+
+
+def test_the_page_lists_the_processes_of_an_exec_cell():
+    doc = exec_recorded()
+    cell = doc["cells"][0]
+    program = cell["subjects"][0]
+    page = html_report.html_report(doc, {cell["id"]: b""})
+    assert "<h4>Processes</h4>" in page and "<td>%d</td>" % program["pid"] in page
+    assert "recorded, not judged" in page

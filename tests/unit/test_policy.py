@@ -3,6 +3,7 @@ import pytest
 
 from tlsleak import policy
 from tlsleak.settings import Criteria
+from tlsleak.subjects import Subject
 
 pytestmark = pytest.mark.unit
 
@@ -148,19 +149,40 @@ def test_an_exec_program_stopped_on_purpose_is_judged_not_a_timeout(stop, detail
     assert detail in timed.reason or stop == "budget"
 
 
-@pytest.mark.parametrize("probe, text", [
-    ({"claimed": False, "counts": None, "preload_mapped": None}, "never reached the program"),
-    ({"claimed": True, "counts": {}, "preload_mapped": False}, "library is not loaded"),
+def counted(pid=100, command="prog", per_thread=0, **kw):
+    """A process of an --exec command whose threads the probe counted."""
+    points = tuple({k: v for k, v in cp.items() if k != "t_ns"} for cp in cps(per_thread))
+    return Subject(pid=pid, command=command, counted_by="probe", threads=10000, points=points,
+                   samples=samples(0), **kw)
+
+
+PROBE = {"claimed": True, "counts": {}, "processes": 1, "overflow": 0, "preload_mapped": None}
+
+
+@pytest.mark.parametrize("found, text", [
+    ((Subject(pid=1, command="sh", probe_mapped=True, preload_mapped=True),
+      Subject(pid=2, command="static", counted_by="tids", threads=40, samples=samples(0))),
+     "the preload never reached process 2 (static), which finished threads"),
+    ((counted(preload_mapped=False),), "library is not loaded in the program"),
+    ((Subject(pid=1, command="static", probe_mapped=False, samples=samples(0)),),
+     "the preload never reached the program (statically linked?)"),
 ])
-def test_an_exec_program_the_override_does_not_reach_is_an_error(probe, text):
-    v = decide(role="exec", expect="mimalloc", checkpoints=cps(0), end=None, alloc=None,
-               probe=probe)
-    assert v.verdict == "error" and text in v.reason
-    seen = {"claimed": True, "counts": {}, "preload_mapped": True}
-    assert decide(role="exec", expect="mimalloc", end=None, alloc=None,
-                  probe=seen).verdict == "ok"
+def test_an_exec_command_the_override_does_not_reach_is_an_error(found, text):
+    # Under an override the allocator check is about the processes that ran the threads.
+    v = decide(role="exec", expect="mimalloc", checkpoints=(), end=None, alloc=None,
+               probe=PROBE, subjects=found)
+    assert v.verdict == "error" and text in v.reason, v.reason
     # the program's own alloc line, when it prints one, is the stronger evidence
-    assert decide(role="exec", expect="mimalloc", end=None, probe=probe).verdict == "ok"
+    assert decide(role="exec", expect="mimalloc", end=None, probe=PROBE,
+                  subjects=found).verdict == "ok"
+
+
+def test_under_an_override_a_wrapper_without_the_allocator_is_no_error():
+    found = (Subject(pid=1, command="sh -c prog", preload_mapped=False, probe_mapped=True),
+             counted(pid=2, preload_mapped=True))
+    v = decide(role="exec", expect="mimalloc", checkpoints=(), end=None, alloc=None,
+               probe=PROBE, subjects=found)
+    assert v.verdict == "ok", v.reason
 
 
 def test_a_program_that_could_not_start_is_an_error_with_why():

@@ -29,3 +29,19 @@ def test_a_leak_names_each_cell_that_is_not_ok_with_its_numbers():
 def test_a_usage_error_shows_the_launchers_own_words():
     msg = describe(None, 2, "tlsleak: error: unknown allocator 'nosuch'\n")
     assert msg == "tlsleak: usage error (exit 2)\n  tlsleak: error: unknown allocator 'nosuch'"
+
+
+def test_the_plugin_runs_on_the_oldest_python_its_docs_name():
+    # Its docstring says Python 3.9: the module must parse as 3.9 does.
+    import ast
+    import tlsleak.pytest_plugin as plugin
+    assert "Python 3.9 or later" in plugin.__doc__
+    ast.parse(open(plugin.__file__).read(), feature_version=(3, 9))
+
+
+def test_a_run_that_could_not_be_judged_says_so():
+    doc = {"cells": [{"id": "prog-system", "verdict": "inconclusive",
+                      "reason": "rss: only 2 points after the warm-up (need 6)"}]}
+    assert describe(doc, 4) == (
+        "tlsleak: no leak found, but a cell was inconclusive (exit 4)\n"
+        "  prog-system: inconclusive: rss: only 2 points after the warm-up (need 6)")

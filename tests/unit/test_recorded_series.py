@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tlsleak.verdict import Sequential, judge_signals, judge_series
+from tlsleak.stats import Sequential, judge_signals, judge_series
 
 pytestmark = pytest.mark.unit
 

@@ -8,11 +8,11 @@ import json
 import jsonschema
 import pytest
 
-from resultsdocs import CELLS, make_doc, recorded, wine_recorded
+from resultsdocs import CELLS, exec_recorded, make_doc, recorded, wine_recorded
 from tlsleak import results
 from tlsleak.checkpoints import CheckpointLog
 from tlsleak.results import schemacheck
-from tlsleak.verdict import judge_signals
+from tlsleak.stats import judge_signals
 
 pytestmark = pytest.mark.unit
 
@@ -30,8 +30,8 @@ def check():
     return schemacheck.compile(SCHEMA)
 
 
-@pytest.mark.parametrize("doc", [make_doc(), recorded(), wine_recorded()],
-                         ids=["synthetic", "recorded", "wine"])
+@pytest.mark.parametrize("doc", [make_doc(), recorded(), wine_recorded(), exec_recorded()],
+                         ids=["synthetic", "recorded", "wine", "exec"])
 def test_results_docs_validate_in_both(validator, check, doc):
     validator.validate(doc)
     check(doc)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from resultsdocs import LEAK, cell_of, hostile_doc, make_doc
+from resultsdocs import LEAK, cell_of, exec_recorded, hostile_doc, make_doc
 from tlsleak import UsageError, cellinfo, cli, show, thinning
 
 pytestmark = pytest.mark.unit
@@ -60,3 +60,14 @@ def test_a_results_file_with_wrong_types_is_one_line_exit_2(tmp_path, capsys, co
     assert err == [f"tlsleak: error: results {path} is not a valid tlsleak-results/2 file: "
                    "cells[2].rate: '2048 B/thread' is not an object"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_show_lists_the_processes_of_an_exec_cell_and_reproduces_it_with_its_command():
+    doc = exec_recorded()
+    cell = doc["cells"][0]
+    program = cell["subjects"][0]
+    text = show.show(doc, cell["id"])
+    assert "pid %d /home/me/build/churn_pthread 100000 2048: %d threads (probe), leak" % (
+        program["pid"], program["threads_finished"]) in text
+    assert "./tlsleak run -a system --threads 4000 --floor 128 --exec -- sh -c " \
+           "'/home/me/build/churn_pthread 100000 2048'" in text

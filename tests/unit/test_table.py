@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from resultsdocs import CELLS, HOSTILE, cell, hostile_doc, make_doc, rate
+from resultsdocs import CELLS, HOSTILE, cell, exec_recorded, hostile_doc, make_doc, rate
 from tlsleak import table, vocab
 
 pytestmark = pytest.mark.unit
@@ -138,3 +138,14 @@ def test_text_from_programs_is_shown_on_the_terminal_never_sent():
     assert "\x1b" not in text and "\u202e" not in text and "\x00" not in text
     assert "\\x1b[2J" in text and "\\u202e" in text and "\\x00" in text
     assert HOSTILE not in text
+
+
+def test_the_table_lists_each_process_of_an_exec_command_that_started_several():
+    # an --exec run through sh -c: the program judged on its own, the shell only recorded
+    doc = exec_recorded()
+    program, shell = doc["cells"][0]["subjects"]
+    text = table.render_table(doc["cells"])
+    assert "pid %d /home/me/build/churn_pthread 100000 2048: %d threads (probe), leak" % (
+        program["pid"], program["threads_finished"]) in text
+    assert "1 process(es) that finished no thread (recorded, not judged)" in text
+    assert "pid %d " % shell["pid"] not in text

@@ -83,7 +83,8 @@ def _prepare(args):
     s = replace(s, limits=s.limits.with_machine_caps(args.jobs))
     print(f"tlsleak explore: building {len(set(c.target for c in chosen))} "
           f"configuration(s)...", file=sys.stderr)
-    manifest = build.build([c.target for c in chosen], jobs=args.jobs)
+    tools = target.Target.from_manifest(manifest).tools()
+    manifest = build.build([c.target for c in chosen] + tools, jobs=args.jobs)
     return chosen, s, target.Target.from_manifest(manifest)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 from tlsleak import provenance, thinning, vocab
 from tlsleak.results.model import SCHEMA_ID, summary_counts
-from tlsleak.verdict import rate_to_dict
+from tlsleak.stats import rate_to_dict
 
 MAX_SAMPLES_KEPT = 400
 
@@ -13,7 +13,7 @@ MAX_SAMPLES_KEPT = 400
 def cell_record(cell, settings, outcome, verdict, env_set):
     """The results.json object of one cell (docs/RESULTS.md "A cell")."""
     c = cell.config
-    cps = list(outcome.checkpoints)
+    cps = list(outcome.checkpoints or verdict.checkpoints)  # --exec: the deciding process's
     a = outcome.alloc
     rec = {
         "id": cell.id, "scenario": cell.scenario, "role": cell.role, "config": c.label,
@@ -49,6 +49,10 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         rec["settled_at"] = outcome.settled_on[-1].get("done")
     if outcome.probe is not None:
         rec["probe"] = outcome.probe
+    if outcome.max_gap_s is not None:
+        rec["max_gap_s"] = round(outcome.max_gap_s, 4)
+    if verdict.subjects:
+        rec["subjects"] = list(verdict.subjects)
     return rec
 
 

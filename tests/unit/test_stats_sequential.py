@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tlsleak.verdict import Judgement, Rate, Sequential, look_confidence, tail_agrees
+from tlsleak.stats import Judgement, Rate, Sequential, look_confidence, tail_agrees
 
 pytestmark = pytest.mark.unit
 
@@ -67,3 +67,34 @@ def test_each_look_is_stricter_than_the_nominal_confidence():
     seq = Sequential(confidence=0.95, looks=40)
     cps = [{"done": i * 250, "rss": 4_000_000 + (i % 2) * 40960} for i in range(12)]
     assert seq.judge(cps).rate.confidence == pytest.approx(1 - 0.05 / 40)
+
+
+def test_a_long_series_measures_both_trends_to_a_few_bytes_and_still_agrees():
+    # Thousands of points (an --exec program sampled every 10 ms): the intervals are a few
+    # bytes wide and need not overlap; a last half within a factor of two is the same trend.
+    whole = Rate(slope=2047, low=2044, high=2049, n=1000, confidence=0.99)
+    tail = Rate(slope=2080, low=2076, high=2084, n=500, confidence=0.99)
+    assert tail_agrees(Judgement("leak", whole, "", tail))
+
+
+def test_an_ok_never_settles_while_the_newest_checkpoints_jump():
+    # Flat for 20 checkpoints, then every new one a step up: a leak starting at the end (the
+    # issue's late leak settled ok with its last checkpoint jumping from 1.74 to 3.08 MB).
+    cps = [{"done": i * 250, "rss": int(4e6 + 700e3 * max(0, i - 19))} for i in range(26)]
+    for i in range(20, 26):
+        looked = Sequential()
+        looked._streak = ["ok"]  # the look before said ok: one more would settle it
+        assert looked.look(cps[:i + 1]) is None, i
+        assert Sequential().judge(cps[:i + 1]).verdict != "ok", i
+    # without the re-check of the newest points, the first jump settles ok
+    blind = Sequential(newest=0)
+    blind._streak = ["ok"]
+    assert blind.look(cps[:21]).verdict == "ok"
+
+
+def test_a_late_leak_is_a_leak_for_sequential_judging_too():
+    # The last half is three times as steep as the whole window: not 'growth in steps' when it
+    # goes on at that pace through the last quarter (tests/programs/late_leak, 65 %).
+    cps = [{"done": i * 250, "rss": int(4e6 + 2048 * max(0, i * 250 - 6500))} for i in range(41)]
+    j = Sequential().judge(cps)
+    assert j.verdict == "leak" and "started late" in j.reason, j.reason

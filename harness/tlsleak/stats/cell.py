@@ -1,0 +1,135 @@
+"""The verdict of a cell from its signals. A cell is decided by its deciding signals: the OS's
+view (rss, commit) against the floor, and the allocator's own statistics (heap_inuse,
+heap_mapped), exact to the byte, against a lower stats floor: leak if any is a leak, ok if all
+are ok, else inconclusive. The other signals (vsize, maps, the allocator's attribution fields,
+any key signals.TABLE does not know) are judged and shown, never deciding. RSS sampled from
+outside is mapped onto threads done by the checkpoints' receive times (shown)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from tlsleak import signals
+from tlsleak.checkpoints import series as checkpoint_series
+from tlsleak.checkpoints import signal_fields
+from tlsleak.defaults import default
+from tlsleak.numtext import num
+from tlsleak.stats.series import (DEFAULT_CONFIDENCE, DEFAULT_FLOOR, DEFAULT_WARMUP, MIN_POINTS,
+                                  NEWEST, Judgement, judge_series)
+from tlsleak.stats.trend import Rate
+
+DEFAULT_STATS_FLOOR = default("stats_floor")
+DECIDING = signals.deciding("all")
+EXTERNAL = signals.EXTERNAL
+
+
+@dataclass(frozen=True)
+class CellJudgement:
+    """The verdict of a cell: decided by `signal` (None when no deciding signal was present);
+    `signals` holds every judged signal, deciding or shown."""
+
+    verdict: str
+    signal: str | None
+    rate: Rate | None
+    reason: str
+    signals: dict = field(default_factory=dict)  # name -> Judgement
+
+    def signals_dict(self) -> dict:
+        """The results.json "signals" object."""
+        return {name: j.to_dict() for name, j in self.signals.items()}
+
+
+def judge_signals(log, *, floor: float = DEFAULT_FLOOR, confidence: float = DEFAULT_CONFIDENCE,
+                  warmup: float = DEFAULT_WARMUP, deciding: Sequence[str] = DECIDING,
+                  min_points: int = MIN_POINTS, stats_floor: float = DEFAULT_STATS_FLOOR,
+                  newest: float = NEWEST) -> CellJudgement:
+    """Judge every footprint signal present in the checkpoints of `log` (a CheckpointLog, or a
+    list of checkpoint dicts). The cell verdict comes from the deciding signals present: leak if
+    any is leak, ok if all are ok, else inconclusive. `floor` is in bytes/thread for the OS
+    signals, `stats_floor` for the allocator's statistics; counts (`maps`) use their own floor
+    from signals.TABLE. Keys the table does not know are judged and shown too."""
+    checkpoints = log.checkpoints if hasattr(log, "checkpoints") else list(log)
+    judged: dict[str, Judgement] = {}
+    present = signal_fields(checkpoints)
+    for name in signals.judged_order(deciding, present):
+        x, y = checkpoint_series(checkpoints, name)
+        if not x:
+            continue
+        judged[name] = judge_series(x, y, name=name,
+                                    floor=signals.floor_for(name, floor, stats_floor),
+                                    confidence=confidence, warmup=warmup,
+                                    min_points=min_points, newest=newest)
+    return decide(judged, deciding)
+
+
+def decide(judged: dict, deciding: Sequence[str] = DECIDING) -> CellJudgement:
+    """The cell verdict from judged signals (name -> Judgement); only `deciding` ones count."""
+    present = [name for name in deciding if name in judged]
+    if not present:
+        return CellJudgement("inconclusive", None, None,
+                             "no deciding signal (%s) in the checkpoints" % ", ".join(deciding),
+                             judged)
+    for wanted in ("leak", "inconclusive"):
+        for name in present:
+            if judged[name].verdict == wanted:
+                j = judged[name]
+                return CellJudgement(wanted, name, j.rate, j.reason, judged)
+    name = present[0]
+    j = judged[name]
+    return CellJudgement("ok", name, j.rate, j.reason, judged)
+
+
+def attribution(judged: CellJudgement) -> list[str]:
+    """What grew beside the verdict: every signal but the deciding one whose whole interval lies
+    above zero, e.g. "alloc_threads +1.00 structures/thread" (one thread cache per thread)."""
+    out = []
+    for name, j in judged.signals.items():
+        if name == judged.signal or j.rate is None or not j.rate.low > 0:
+            continue
+        out.append("%s +%s %s/thread" % (name, num(j.rate.slope), signals.unit(name)))
+    return out
+
+
+def samples_to_series(samples: Iterable, timeline: Iterable, *, field_name: str = "rss"
+                      ) -> tuple[list[float], list[float]]:
+    """Map external samples [(t, value)] (or dicts with 't' and `field_name`) onto threads done,
+    interpolating linearly in the checkpoint timeline [(t_recv, done)] (same clock). Samples
+    outside the timeline's time span are dropped."""
+    tl = sorted((float(t), float(d)) for t, d in timeline
+                if t is not None and d is not None)
+    if len(tl) < 2 or tl[-1][0] <= tl[0][0]:
+        return [], []
+    tt = np.array([t for t, _ in tl])
+    dd = np.maximum.accumulate(np.array([d for _, d in tl]))
+    ts: list[float] = []
+    vs: list[float] = []
+    for s in samples:
+        if isinstance(s, dict):
+            t, v = s.get("t"), s.get(field_name)
+        else:
+            t, v = s[0], s[1]
+        if t is None or v is None:
+            continue
+        t = float(t)
+        if tt[0] <= t <= tt[-1]:
+            ts.append(t)
+            vs.append(float(v))
+    if not ts:
+        return [], []
+    xs = np.interp(np.array(ts), tt, dd)
+    return [float(v) for v in xs], vs
+
+
+def judge_external(samples: Iterable, timeline: Iterable, *, floor: float = DEFAULT_FLOOR,
+                   confidence: float = DEFAULT_CONFIDENCE, warmup: float = DEFAULT_WARMUP,
+                   min_points: int = MIN_POINTS, name: str = EXTERNAL) -> Judgement:
+    """Judge RSS sampled from outside the process ([(t, rss)] or [{"t":..,"rss":..}]) against the
+    checkpoint timeline [(t_recv, done)]; same rules as judge_series. Shown, not deciding."""
+    x, y = samples_to_series(samples, timeline)
+    if not x:
+        return Judgement("inconclusive", None,
+                         "%s: no samples within the checkpoint timeline" % name)
+    return judge_series(x, y, name=name, floor=floor, confidence=confidence, warmup=warmup,
+                        min_points=min_points)
