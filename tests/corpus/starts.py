@@ -29,7 +29,7 @@ class Outcome:
     rate: object  # tlsleak's rate value, or None
     unit: str
     reason: str
-    status: int  # the start's own answer for the program: tlsleak's exit code; 0/1 a test passed/failed
+    status: int  # the start's answer for the program: tlsleak's exit code, or a test's 0/1
     results: str  # its results.json
 
 
@@ -180,7 +180,8 @@ def suite_plan(start, names, labels):
 def disagreement(outcome, truth, plan):
     """"" when tlsleak agrees with the outside measurement, else what is wrong: the cell's
     verdict must be the truth's, and the start's answer for the program must fail when one of
-    its configurations leaks and pass when none does (no leaking program exits 0)."""
+    its configurations leaks (tlsleak's exit 1) and pass when none does (exit 0): no leaking
+    program exits 0."""
     expected = corpus.truth_of(truth, outcome.program, outcome.config)["verdict"]
     leaks = any(corpus.truth_of(truth, outcome.program, label)["verdict"] == "leak"
                 for label in plan[outcome.program])
@@ -188,7 +189,7 @@ def disagreement(outcome, truth, plan):
     if outcome.verdict != expected:
         wrong.append(f"tlsleak says {outcome.verdict} ({outcome.reason}), "
                      f"the outside measurement {expected}")
-    if (outcome.status != 0) != leaks or outcome.status not in (0, 1):
+    if outcome.status != (1 if leaks else 0):
         wrong.append(f"the {outcome.start} start answered {outcome.status} for a program that "
                      + ("leaks" if leaks else "does not leak"))
     return "; ".join(wrong)
