@@ -144,3 +144,28 @@ def test_design_md_names_every_field_of_programs_json_and_of_the_truth_file(trut
     fields += sorted({key for p in doc["programs"] for key in p})
     assert [f for f in fields if f"`{f}`" not in text] == []
     assert f'`"format": "{corpus.TRUTH_FORMAT}"`' in text
+
+
+def _outcome(config, verdict, status):
+    return starts.Outcome("p", "sh -c", config, verdict, 0.0, "B/s", "why", status, "r.json")
+
+
+@pytest.mark.parametrize("verdict, status, wrong", [
+    ("leak", 1, ""),
+    ("ok", 0, "tlsleak says ok (why), the outside measurement leak; the sh -c start "
+              "answered 0 for a program that leaks"),  # the wrong ok of a leak behind sh -c
+    ("inconclusive", 0, "tlsleak says inconclusive (why), the outside measurement leak; the "
+                        "sh -c start answered 0 for a program that leaks"),
+    ("leak", 3, "the sh -c start answered 3 for a program that leaks")])
+def test_a_leaking_program_agrees_only_as_a_leak_that_fails_its_start(verdict, status, wrong):
+    truth = {"programs": {"p": {"configs": {"system": {"verdict": "leak"}}}}}
+    outcome = _outcome("system", verdict, status)
+    assert starts.disagreement(outcome, truth, {"p": ["system"]}) == wrong
+
+
+def test_a_program_that_does_not_leak_must_pass_its_start_even_with_an_ok_verdict():
+    truth = {"programs": {"p": {"configs": {"system": {"verdict": "ok"},
+                                            "a:override": {"verdict": "ok"}}}}}
+    plan = {"p": ["system", "a:override"]}
+    assert starts.disagreement(_outcome("system", "ok", 0), truth, plan) == ""
+    assert "answered 1" in starts.disagreement(_outcome("system", "ok", 1), truth, plan)
