@@ -26,6 +26,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def set_up():
+    """ci/setup.sh's test profile (the corpus's libraries), then this script again under the
+    interpreter it chose, whichever `python3` started it."""
+    if os.environ.get("CORPUS_SET_UP") != "1":
+        subprocess.run([str(ROOT / "ci" / "setup.sh"), "test"], check=True,
+                       stdin=subprocess.DEVNULL)
+        python = (ROOT / ".cache" / "python").read_text().strip()
+        os.environ["CORPUS_SET_UP"] = "1"
+        os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    set_up()
 sys.path[:0] = [str(ROOT / "tests" / "corpus"), str(ROOT / "harness")]
 import corpus  # noqa: E402
 import starts  # noqa: E402
@@ -138,7 +153,6 @@ def main(argv):
     args = parse(argv)
     if args.update_readme:
         readme_text()
-    subprocess.run([str(ROOT / "ci" / "setup.sh"), "test"], check=True, stdin=subprocess.DEVNULL)
     configs = chosen_configs(args)
     built = corpus.build(args.build_dir)
     chosen = [p for p in corpus.programs() if not args.program or p.name in args.program]
