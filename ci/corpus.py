@@ -11,10 +11,12 @@ table (program, start, configuration, tlsleak's verdict and rate, the outside ra
 
 `truth` re-measures the outside truth and writes tests/corpus/truth.json (the programs and
 configurations not measured keep what the file recorded). `table --update-readme` rewrites the
-README's corpus table (between its corpus:start and corpus:end marks). Exit 0 when every
+README's corpus table (between its corpus:start and corpus:end marks). Every cell of every run,
+with what disagreed, goes to results/runs/corpus-<time>/corpus.json. Exit 0 when every
 combination agreed in every run, 1 otherwise, 2 on a wrong argument.
 """
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -44,6 +46,7 @@ if __name__ == "__main__":
 sys.path[:0] = [str(ROOT / "tests" / "corpus"), str(ROOT / "harness")]
 import corpus  # noqa: E402
 import starts  # noqa: E402
+from tlsleak import provenance  # noqa: E402
 
 README = ROOT / "README.md"
 MARKS = starts.README_MARKS
@@ -108,13 +111,20 @@ def table(args, built, configs, chosen):
     out = ROOT / "results" / "runs" / time.strftime("corpus-%Y%m%d-%H%M%S")
     plan = starts.plan_for(truth_doc, [p.name for p in chosen], [c["label"] for c in configs])
     runs = []
+    record = {"command": " ".join(["ci/corpus.py", *sys.argv[1:]]),
+              "harness": provenance.harness(), "host": provenance.host(), "plan": plan,
+              "cells": []}
     for n in range(args.runs):
         for start in args.start or list(starts.STARTS):
             began = time.monotonic()
             found = starts.run(start, built, plan, out / f"run{n + 1}")
             runs.append((plan, found))
-            wrong = sum(1 for o in found if starts.disagreement(o, truth_doc, plan))
-            say(f"run {n + 1}/{args.runs}, {start}: {len(found)} cells, {wrong} disagree "
+            judged = starts.judged(found, truth_doc, plan)
+            record["cells"] += [{**dataclasses.asdict(o), "run": n + 1, "disagreement": why}
+                                for o, why in judged]
+            (out / "corpus.json").write_text(json.dumps(record, indent=1) + "\n")
+            say(f"run {n + 1}/{args.runs}, {start}: {len(found)} cells, "
+                f"{sum(1 for _, why in judged if why)} disagree "
                 f"({time.monotonic() - began:.0f} s)")
     rows = starts.rows(runs, truth_doc)
     print(starts.render(rows, markdown=args.markdown))
@@ -127,7 +137,7 @@ def table(args, built, configs, chosen):
                 print(f"  {o.program} / {o.start} / {o.config}: {wrong}")
     if args.update_readme:
         update_readme(starts.render(rows, markdown=True), summary)
-    print(f"results: {out}")
+    print(f"results: {out} (corpus.json: every cell of every run)")
     return 0 if agreed == len(rows) else 1
 
 

@@ -44,8 +44,7 @@ def assert_agrees(started, built, truth, start, program):
         pytest.skip(f"{program}: every configuration's truth is too close to the floor")
     mine = [o for o in found if o.program == program]
     assert sorted(o.config for o in mine) == sorted(plan[program])
-    wrong = [f"{o.config}: {starts.disagreement(o, truth, plan)}" for o in mine
-             if starts.disagreement(o, truth, plan)]
+    wrong = [f"{o.config}: {why}" for o, why in starts.judged(mine, truth, plan) if why]
     assert not wrong, "\n".join(wrong)
 
 
