@@ -5,6 +5,11 @@ import pytest
 import corpus
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "guards(WHAT): the behaviour of tlsleak a corpus case "
+                            "holds to the outside truth (test_starts.py)")
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     return corpus.build(tmp_path_factory.mktemp("corpus-build"))

@@ -167,15 +167,18 @@ def plan_for(truth, names, labels):
 
 
 def suite_plan(start, names, labels):
-    """The default suite's share (README "Corpus"): directly, every configuration of `labels`
-    (system first); another start, system and one override, taken in turn by program and start
-    so that each start meets every override."""
+    """The default suite's share (README "Corpus"): directly, every program under every
+    configuration of `labels` (system first); through another start, every program under
+    system, and each override under one program as well, the programs taken in turn by start
+    and override, so that each start meets every override."""
     overrides = labels[1:]
-    if start == "direct" or not overrides:
+    if start == "direct":
         return {name: list(labels) for name in names}
-    turn = list(STARTS).index(start)
-    return {name: [labels[0], overrides[(i + turn) % len(overrides)]]
-            for i, name in enumerate(names)}
+    plan = {name: [labels[0]] for name in names}
+    turn = list(STARTS).index(start) * len(overrides)
+    for k, label in enumerate(overrides):
+        plan[names[(turn + k) % len(names)]].append(label)
+    return plan
 
 
 def judged(found, truth, plan):

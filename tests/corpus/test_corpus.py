@@ -118,8 +118,13 @@ def test_the_suite_runs_every_configuration_directly_and_each_other_start_meets_
         if start == "direct":
             continue
         plan = starts.suite_plan(start, names, labels)
-        assert all(chosen[0] == "system" and len(chosen) == 2 for chosen in plan.values())
-        assert {chosen[1] for chosen in plan.values()} == set(labels[1:]), start
+        assert set(plan) == set(names) and all(c[0] == "system" for c in plan.values())
+        extra = [label for chosen in plan.values() for label in chosen[1:]]
+        assert sorted(extra) == labels[1:], start  # each override once, beside system
+    # the programs paired with an override differ from one start to the next
+    paired = [tuple(n for n, c in starts.suite_plan(s, names, labels).items() if len(c) > 1)
+              for s in starts.STARTS if s != "direct"]
+    assert len(set(paired)) == len(paired)
 
 
 def test_the_readme_states_the_rule_the_truth_applies():

@@ -4,8 +4,8 @@ programs: directly, through a wrapper script without `exec`, through `sh -c`, th
 (tlsleak_add_test) and through the pytest plugin; and no leaking program passes.
 
 The default suite's share: every program directly under system and every override of a real
-allocator, and every program through each other start under system plus one override, chosen
-so that each start meets every override (ci/corpus.py runs the whole product)."""
+allocator, and every program through each other start under system, with each override beside
+system for one program per start, taken in turn (ci/corpus.py runs the whole product)."""
 import json
 from pathlib import Path
 
@@ -18,6 +18,27 @@ pytestmark = pytest.mark.integration
 
 PROGRAMS = [p.name for p in corpus.programs()]
 OTHER_STARTS = [s for s in starts.STARTS if s != "direct"]
+
+# What each case guards (`-m guards` selects them; the marks say which item of the issue that
+# asked for the corpus, "Programs nobody here wrote get the right verdict", each one holds).
+EVERY_START = ("issue 19 item 2: sampling without gaps (a fast program's last points kept)",
+               "issue 19 item 3: sequential rules that hold without a plan; an inconclusive "
+               "cell is never a silent pass")
+BEHIND_A_SHELL = ("issue 19 item 1: whole process trees (the program behind a shell that "
+                  "does not exec it is measured and counted)",)
+FILLS_THEN_LEVELS = ("issue 19 item 3: a fill-then-level program is never a leak",)
+
+
+def cases(starts_):
+    """(program, start) cases, each marked with what it guards."""
+    out = []
+    for program in PROGRAMS:
+        for start in starts_:
+            why = EVERY_START + (BEHIND_A_SHELL if start in ("wrapper", "sh -c") else ()) \
+                + (FILLS_THEN_LEVELS if program == "mimalloc_test_stress" else ())
+            out.append(pytest.param(program, start, marks=[pytest.mark.guards(w) for w in why],
+                                    id=f"{program}-{start.replace(' ', '')}"))
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -66,14 +87,13 @@ def test_every_program_has_a_truth_under_every_configuration_here(built, truth, 
     assert not missing, f"no truth recorded for {missing}"
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program, start", cases(["direct"]))
 def test_started_directly_every_configuration_agrees_with_the_outside_truth(
-        started, built, truth, program):
-    assert_agrees(started, built, truth, "direct", program)
+        started, built, truth, program, start):
+    assert_agrees(started, built, truth, start, program)
 
 
-@pytest.mark.parametrize("start", OTHER_STARTS)
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program, start", cases(OTHER_STARTS))
 def test_started_the_ways_projects_do_the_verdict_agrees_with_the_outside_truth(
         started, built, truth, start, program):
     assert_agrees(started, built, truth, start, program)
