@@ -91,7 +91,9 @@ apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-cer
     python3-scipy python3-matplotlib "${alloc_packages[@]}")
 # clang: the tests compile include/tlsleak.h with a second compiler, as users' projects may.
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium
-    clang)
+    clang
+    # tests/corpus/: programs whose per-thread state belongs to a real library
+    libssl-dev libglib2.0-dev pkg-config)
 # --platform wine: the mingw-w64 cross toolchain (cmake/mingw-w64.cmake) and Wine to run it.
 apt_wine=(mingw-w64 wine64)
 sudo=()

@@ -36,7 +36,8 @@ endif()
 #                  [OPTIONS <option>...]      more `tlsleak run` options (e.g. --floor 256)
 #                  [FAIL_ON_INCONCLUSIVE]     fail, not skip, when a cell cannot be judged
 #                  [WORKING_DIRECTORY <dir>] [LABELS <label>...])
-# The run's results.json and junit.xml go to <current binary dir>/tlsleak/<name>/.
+# The run's results.json and junit.xml go to <current binary dir>/tlsleak/<name>/, replacing
+# those of the test's previous run.
 function(tlsleak_add_test)
   cmake_parse_arguments(PARSE_ARGV 0 T "FAIL_ON_INCONCLUSIVE" "NAME;THREADS;WORKING_DIRECTORY"
     "COMMAND;ALLOCATORS;OPTIONS;LABELS")
@@ -60,7 +61,8 @@ function(tlsleak_add_test)
     endif()
     list(APPEND run --threads "${T_THREADS}")
   endif()
-  list(APPEND run ${T_OPTIONS} --out "${CMAKE_CURRENT_BINARY_DIR}/tlsleak/${T_NAME}")
+  # The folder is this test's own: a rerun of ctest replaces the previous run's results.
+  list(APPEND run ${T_OPTIONS} --overwrite --out "${CMAKE_CURRENT_BINARY_DIR}/tlsleak/${T_NAME}")
   set(where "")
   if(T_WORKING_DIRECTORY)
     set(where WORKING_DIRECTORY "${T_WORKING_DIRECTORY}")

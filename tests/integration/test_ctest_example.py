@@ -34,7 +34,7 @@ def test_each_registered_test_runs_tlsleak_exec_with_its_allocators_and_threads(
         threads, runs = ("20000", "100000") if name.endswith("_unmodified") else ("4000", "4000")
         assert test["command"] == [
             str(ROOT / "tlsleak"), "run", "-a", "system", "-a", "mimalloc:override",
-            "--threads", threads, "--out", str(build / "tlsleak" / name),
+            "--threads", threads, "--overwrite", "--out", str(build / "tlsleak" / name),
             "--exec", "--", str(build / name), runs]
         labels = [p["value"] for p in test["properties"] if p["name"] == "LABELS"][0]
         assert "tlsleak" in labels
