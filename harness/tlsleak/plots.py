@@ -6,7 +6,7 @@ with its confidence band (verdict.theil_sen, i.e. scipy.stats.theilslopes: the v
 the verdict used), and where the verdict settled. The grid shows scenarios x configurations
 coloured by verdict.
 
-Matplotlib runs headless (Agg); figures are built with the object API (no pyplot state), so
+Matplotlib (loaded by mpl() on the first picture) runs headless (Agg); figures are built with the object API (no pyplot state), so
 rendering is thread-safe and leaves nothing open.
 """
 
@@ -14,21 +14,36 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-import matplotlib
+from tlsleak import cellinfo, interrupts, numtext
+from tlsleak.escape import plot as safe
+from tlsleak.signals import unit as signal_unit
+from tlsleak.stats import theil_sen
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from tlsleak import cellinfo, numtext  # noqa: E402
-from tlsleak.escape import plot as safe  # noqa: E402
-from tlsleak.signals import unit as signal_unit  # noqa: E402
-from tlsleak.stats import theil_sen  # noqa: E402
+_MPL = None
+
+
+def mpl():
+    """matplotlib's pieces and numpy, loaded on the first picture (about half a second: paid
+    only when reports are drawn), headless (Agg)."""
+    global _MPL
+    if _MPL is None:
+        interrupts.load("matplotlib").use("Agg")
+        _MPL = SimpleNamespace(
+            np=interrupts.load("numpy"),
+            Figure=interrupts.load("matplotlib.figure").Figure,
+            FigureCanvasAgg=interrupts.load("matplotlib.backends.backend_agg").FigureCanvasAgg,
+            to_rgb=interrupts.load("matplotlib.colors").to_rgb,
+            Patch=interrupts.load("matplotlib.patches").Patch,
+            FuncFormatter=interrupts.load("matplotlib.ticker").FuncFormatter,
+            MaxNLocator=interrupts.load("matplotlib.ticker").MaxNLocator)
+    return _MPL
+
 
 FORMATS = ("png", "svg")
 PNG_DPI = 90
@@ -48,14 +63,15 @@ def fit(x, y, confidence: float):
     rate = theil_sen(x, y, confidence=confidence)
     if rate is None:
         return None
+    np = mpl().np
     return rate.slope, float(np.median(y)) - rate.slope * float(np.median(x)), rate.low, rate.high
 
 
 def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) -> None:
-    x, y = (np.asarray(v, float) for v in cellinfo.series(cell, name))
+    x, y = (mpl().np.asarray(v, float) for v in cellinfo.series(cell, name))
     judged = (cell.get("signals") or {}).get(name) or {}
     warm = cellinfo.warmup_end(doc, cell, x)
-    kept = x >= warm if warm is not None else np.ones(len(x), bool)
+    kept = x >= warm if warm is not None else mpl().np.ones(len(x), bool)
     ax.plot(x[~kept], y[~kept], "o", ms=3, color="#bbbbbb", label="warm-up (dropped)")
     ax.plot(x[kept], y[kept], "o-", ms=3, lw=0.8, color="#1f4e79", label="signal")
     if warm:
@@ -65,9 +81,9 @@ def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) ->
     line = fit(x[kept], y[kept], rate["confidence"]) if rate and kept.sum() >= 2 else None
     if line is not None:
         slope, icpt, lo, hi = line
-        xs = np.array([x[kept].min(), x[kept].max()])
+        xs = mpl().np.array([x[kept].min(), x[kept].max()])
         # theilslopes' intercept puts the line through (median x, median y): pivot the band there.
-        mx = float(np.median(x[kept]))
+        mx = float(mpl().np.median(x[kept]))
         my = icpt + slope * mx
         ax.fill_between(xs, my + lo * (xs - mx), my + hi * (xs - mx), color="#d7191c", alpha=0.18,
                         lw=0, label="CI of the slope")
@@ -75,13 +91,13 @@ def _draw_signal(ax, doc: dict, cell: dict, name: str, settled: float | None) ->
     if settled is not None:
         ax.axvline(settled, color="#333333", ls="--", lw=0.9, label="verdict settled")
     if signal_unit(name) == "B":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: numtext.size(v)))
+        ax.yaxis.set_major_formatter(mpl().FuncFormatter(lambda v, _: numtext.size(v)))
     ax.set_title(safe("%s: %s, %s" % (name, judged.get("verdict", "?"),
                                       numtext.rate_value(rate or None))),
                  fontsize=9, color=_title_colour(judged.get("verdict")))
     # Few ticks: creating tick artists is most of the rendering time.
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.xaxis.set_major_locator(mpl().MaxNLocator(nbins=4, integer=True))
+    ax.yaxis.set_major_locator(mpl().MaxNLocator(nbins=4))
     ax.tick_params(labelsize=7)
     ax.grid(True, lw=0.3, alpha=0.5)
 
@@ -97,7 +113,7 @@ def cell_figure(doc: dict, cell: dict) -> Figure:
     cols = max(1, min(MAX_COLUMNS, len(names)))
     rows = max(1, -(-len(names) // cols))
     width, height = PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows + HEADER_IN
-    fig = Figure(figsize=(width, height))
+    fig = mpl().Figure(figsize=(width, height))
     # A fixed layout: constrained layout costs a draw per save and doubles the rendering time.
     fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=0.5 / height,
                         top=1 - HEADER_IN / height, wspace=0.3, hspace=0.55)
@@ -156,20 +172,20 @@ def grid_figure(doc: dict) -> Figure:
     """Scenarios (rows) x configurations (columns), each cell coloured by its verdict; leaking
     cells carry their bytes per thread, controls that missed a '!'."""
     scenarios, configs, where = grid_axes(doc)
-    rgb = np.ones((max(1, len(scenarios)), max(1, len(configs)), 3))
-    rgb[:] = to_rgb(cellinfo.MISSING_COLOUR)
+    rgb = mpl().np.ones((max(1, len(scenarios)), max(1, len(configs)), 3))
+    rgb[:] = mpl().to_rgb(cellinfo.MISSING_COLOUR)
     # Inches for the row labels (about 0.07 in a character at 8 pt), the legend, the title.
     left = 0.3 + 0.07 * max([len(s) for s in scenarios] + [10])
     bottom, top = 0.4 + 0.06 * max([len(k) for k in configs] + [6]), 0.75
     width = left + 0.2 + 0.95 * max(1, len(configs))
     height = bottom + top + 0.32 * max(1, len(scenarios))
-    fig = Figure(figsize=(width, height))
+    fig = mpl().Figure(figsize=(width, height))
     fig.subplots_adjust(left=left / width, right=1 - 0.2 / width, bottom=bottom / height,
                         top=1 - top / height)
     ax = fig.subplots()
     for (s, k), c in where.items():
         i, j = scenarios.index(s), configs.index(k)
-        rgb[i, j] = to_rgb(cellinfo.VERDICT_COLOURS.get(c.get("verdict"), "#ffffff"))
+        rgb[i, j] = mpl().to_rgb(cellinfo.VERDICT_COLOURS.get(c.get("verdict"), "#ffffff"))
         text = grid_label(c) + ("!" if cellinfo.control_missed(c) else "")
         ax.text(j, i, safe(text), ha="center", va="center", fontsize=7,
                 color="white" if c.get("verdict") in cellinfo.DARK_VERDICTS else "black")
@@ -177,8 +193,8 @@ def grid_figure(doc: dict) -> Figure:
     ax.set_xticks(range(len(configs)), [safe(k) for k in configs], rotation=40, ha="right",
                   fontsize=8)
     ax.set_yticks(range(len(scenarios)), [safe(s) for s in scenarios], fontsize=8)
-    ax.set_xticks(np.arange(-0.5, len(configs)), minor=True)
-    ax.set_yticks(np.arange(-0.5, len(scenarios)), minor=True)
+    ax.set_xticks(mpl().np.arange(-0.5, len(configs)), minor=True)
+    ax.set_yticks(mpl().np.arange(-0.5, len(scenarios)), minor=True)
     ax.grid(which="minor", color="white", lw=1.5)
     ax.tick_params(which="minor", length=0)
     counts = ", ".join("%d %s" % (n, v) for v, n in (doc.get("summary") or {}).items() if n)
@@ -186,10 +202,10 @@ def grid_figure(doc: dict) -> Figure:
                  "that missed" % (len(where), safe(counts)), fontsize=9, y=1 - 0.08 / height,
                  va="top")
     present = {c.get("verdict") for c in where.values()}
-    handles = [Patch(color=col, label=v) for v, col in cellinfo.VERDICT_COLOURS.items()
+    handles = [mpl().Patch(color=col, label=v) for v, col in cellinfo.VERDICT_COLOURS.items()
                if v in present]
     if len(where) < len(scenarios) * len(configs):
-        handles.append(Patch(color=cellinfo.MISSING_COLOUR, label="not run"))
+        handles.append(mpl().Patch(color=cellinfo.MISSING_COLOUR, label="not run"))
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize=7,
                frameon=False, bbox_to_anchor=(0.5, 0.02))
     return fig
@@ -202,7 +218,7 @@ def grid_figure(doc: dict) -> Figure:
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """The figure encoded as `fmt` ("png" or "svg")."""
     buf = io.BytesIO()
-    FigureCanvasAgg(fig)
+    mpl().FigureCanvasAgg(fig)
     fig.savefig(buf, format=fmt, dpi=PNG_DPI, metadata=_metadata(fmt))
     return buf.getvalue()
 

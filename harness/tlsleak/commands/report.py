@@ -2,7 +2,7 @@
 reportfiles.py. `tlsleak run` and `tlsleak merge` write them too, through try_reports()."""
 import sys
 
-from tlsleak import interrupts, results
+from tlsleak import reportfiles, results
 from tlsleak.vocab import EXIT_INFRA, EXIT_OK
 
 HELP = "write the plots, summary.md and report.html of a results file"
@@ -26,8 +26,6 @@ def try_reports(doc, out, **where):
     """Write the reports of `doc` into `out`; None, or what failed in one line (the results
     already written are untouched: the caller says it and exits 3 at the end)."""
     try:
-        # matplotlib: paid only when reports are written
-        reportfiles = interrupts.load("tlsleak.reportfiles")
         reportfiles.write_reports(doc, out, **where)
     except Exception as e:  # any failure of a view must not lose the run
         return f"{type(e).__name__}: {e}"
