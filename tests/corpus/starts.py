@@ -54,10 +54,13 @@ def outcomes(path, program, start, labels, status, said=""):
     return found
 
 
-def tlsleak_argv(labels, out, command):
-    """`tlsleak run --exec` of `command` under `labels`, results into `out`."""
+def tlsleak_argv(labels, out, command, threads):
+    """`tlsleak run --exec` of `command` under `labels`, results into `out`, judged over the
+    program's whole run (`threads`, its own count: the truth's window is N to 3N of them; cut
+    short at tlsleak's default, a program whose cache fills for longer would be judged on its
+    filling alone)."""
     return [str(corpus.LAUNCHER), "run", *[x for label in labels for x in ("-a", label)],
-            "--out", str(out), "--exec", "--", *command]
+            "--threads", str(threads), "--out", str(out), "--exec", "--", *command]
 
 
 def _exec_start(name, command_of):
@@ -68,9 +71,10 @@ def _exec_start(name, command_of):
             folder = Path(out) / name / program
             shutil.rmtree(folder, ignore_errors=True)
             argv = command_of(built.argv(corpus.by_name(program)))
-            proc = subprocess.run(tlsleak_argv(labels, folder, argv), capture_output=True,
-                                  text=True, env=corpus.clean_env(), timeout=TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
+            threads = corpus.by_name(program).threads
+            proc = subprocess.run(tlsleak_argv(labels, folder, argv, threads),
+                                  capture_output=True, text=True, env=corpus.clean_env(),
+                                  timeout=TIMEOUT, stdin=subprocess.DEVNULL)
             found += outcomes(folder / "results.json", program, name, labels, proc.returncode,
                               proc.stdout + proc.stderr)
         return found
@@ -118,6 +122,7 @@ def start_pytest(built, plan, out):
     project.mkdir(parents=True)
     shutil.copy(corpus.HERE / "start" / "pytest_user.py", project / "test_threads.py")
     cases = [{"id": program, "argv": built.argv(corpus.by_name(program)), "allocators": labels,
+              "threads": corpus.by_name(program).threads,
               "record": str(project / f"{program}.record")} for program, labels in plan.items()]
     (project / "cases.json").write_text(json.dumps(cases, indent=1))
     junit = project / "junit.xml"

@@ -55,7 +55,7 @@ def odd(tmp_path_factory):
 
 
 def _available(checkout, wanted):
-    listing = json.loads(_tlsleak(checkout, "list", "--json").stdout)
+    listing = json.loads(_tlsleak(checkout, "list", "--json", "--configure").stdout)
     have = {c["id"] for c in listing["configs"] if c["available"]}
     return [c for c in wanted if c in have]
 

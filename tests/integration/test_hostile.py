@@ -89,9 +89,10 @@ def test_the_harness_memory_stays_bounded_whatever_the_child_prints(tmp_path, mo
         time.sleep(0.01)  # the warden splits off the harness once the interpreter is up
     peak = PeakRSS(harness_of(launched).pid)
     peak.start()
-    proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     peak.join(timeout=5)
-    assert proc.returncode in (0, 1)
+    # Judged, whatever it printed: 4 when it finished no thread to judge (long_line, stderr_flood).
+    assert proc.returncode in (0, 1, 4), err[-2000:]
     assert peak.peak < 200 << 20, f"harness peaked at {peak.peak >> 20} MiB"
     assert (tmp_path / "results.json").stat().st_size < 2 << 20
     c = json.loads((tmp_path / "results.json").read_text())["cells"][0]
