@@ -71,9 +71,21 @@ def sequential(criteria, role):
     return criteria.sequential and role != "fault"
 
 
+def at_its_end(outcome, criteria):
+    """The criteria for judging `outcome`. The newest points are re-checked (growth that may be
+    starting) in a verdict settled while the program ran, or when the harness cut it short; a
+    program that ended by itself, judged on every point, has no newer point to come: a rise
+    at its very end (a pool joined before its last checkpoint) is no growth starting, and
+    growth that started late and went on is the late-leak rule's (stats/series.py)."""
+    if outcome.stop == "exited" and not outcome.settled_on:
+        return replace(criteria, newest_share=0.0)
+    return criteria
+
+
 def judge_memory(outcome, criteria, role="scenario", looks=40):
     """The judgement of the memory signals, as sequential judging saw it or over every
     checkpoint; external RSS added as a shown signal."""
+    criteria = at_its_end(outcome, criteria)
     cps = list(outcome.checkpoints)
     judge = judging(criteria, role, looks)
     judged = judge(list(outcome.settled_on) if outcome.settled_on else cps)
@@ -154,8 +166,9 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     ours = outcome.stop in STOPPED_ON_PURPOSE
     by_tree = role == EXEC and not cps  # an --exec command judged by its processes
     if by_tree:
+        ended = at_its_end(outcome, criteria)
         verdict, reason, signal, rate, signals, records, series = exec_judgement(
-            outcome, criteria, judging(criteria, role, looks))
+            outcome, ended, judging(ended, role, looks))
         judged = stats.CellJudgement(verdict, signal, rate, reason, signals)
         threads = sum(s.threads for s in outcome.subjects if s.judged)
         after = f"after {threads} threads" if threads else "without a thread counted"

@@ -205,3 +205,32 @@ def test_a_program_running_another_version_than_asked_is_an_error():
                                           alloc=ALLOC), Criteria(sequential=False), "mimalloc",
                            version="2.0.9")
     assert silent.verdict == "ok"
+
+
+def _jump_at_the_end(jump=150 << 10):
+    """A flat series of 2000 threads whose last checkpoint jumps: a pool joined before it."""
+    points = list(cps(0, step=50))
+    points[-1] = dict(points[-1], rss=points[-1]["rss"] + jump)
+    return tuple(points)
+
+
+def test_a_rise_at_the_very_end_of_a_program_that_ended_by_itself_is_no_growth_starting():
+    # thread_pool, the negative control, joins its pool before its last checkpoint: its RSS
+    # steps up there under every allocator. Judged on every point once it ended by itself,
+    # nothing newer can come: ok (the late-leak rule judges growth that went on).
+    v = decide(checkpoints=_jump_at_the_end())
+    assert v.verdict == "ok", v.reason
+
+
+@pytest.mark.parametrize("stop", ["threads", "budget", "duration"])
+def test_the_same_rise_when_the_harness_cut_the_program_short_may_be_growth_starting(stop):
+    # Cut short, the points after the newest were never seen: not ok (issue: an ok is
+    # re-checked against the newest points before it settles).
+    v = decide(checkpoints=_jump_at_the_end(), stop=stop, returncode=-15)
+    assert v.verdict == "inconclusive" and "newest points rise" in v.reason, v.reason
+
+
+def test_an_ok_settled_while_the_program_ran_is_re_checked_against_its_newest_points():
+    points = _jump_at_the_end()
+    v = decide(checkpoints=points, settled_on=points, stop="settled", returncode=-15)
+    assert v.verdict == "inconclusive" and "newest points rise" in v.reason, v.reason
