@@ -90,12 +90,12 @@ class Proc:
             return
         self.slot, self.finished, self.started = slot, fin1, started
         # x: the mean of the counts read just before and just after the memory figure, one
-        # point per count (the latest): a slow program would otherwise give ties in x.
+        # point per count (the first): a slow program would otherwise give ties in x, and
+        # what a process does after its last thread finished (exit, or being stopped at
+        # --threads) is sampled at that count again and again, but is none of its threads'.
         cp = {"done": (fin0 + fin1 + 1) // 2, "rss": rss, "vsize": vsize,
               "os_threads": threads, "t_recv": t}
-        if self.points and self.points[-1]["done"] == cp["done"]:
-            self.points[-1] = cp
-        else:
+        if not self.points or self.points[-1]["done"] != cp["done"]:
             keep(self.points, cp)
 
 

@@ -34,8 +34,9 @@ def test_each_process_has_its_memory_in_time_and_paired_with_its_threads_finishe
     sh, prog = tree.procs
     assert (sh.command, prog.command, prog.ppid) == ("sh -c prog 10", "prog 10", 10)
     assert sh.points == [] and sh.slot is None and len(sh.samples) == 3
-    # x is the mean of the counts read around the memory figure; one point per count, the latest
-    assert [(p["done"], p["rss"]) for p in prog.points] == [(5, 2000), (9, 4000)]
+    # x is the mean of the counts read around the memory figure; one point per count, the
+    # first: what the process does after its last thread (exit) is none of its threads'
+    assert [(p["done"], p["rss"]) for p in prog.points] == [(5, 2000), (9, 3000)]
     assert (prog.finished, prog.started, prog.slot) == (9, 10, 0)
     # the tree's samples are sums over the processes alive then
     assert [(s["t"], s["rss"], s["threads"]) for s in tree.samples] == [

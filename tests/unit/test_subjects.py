@@ -95,3 +95,18 @@ def test_a_script_that_starts_thousands_of_processes_keeps_a_bounded_record():
     outcome = policy.Outcome(subjects=found, samples=in_time(0))
     records = subjects.exec_judgement(outcome, CRITERIA, per_thread)[5]
     assert records[0]["pid"] == 9999 and len(records) == 1 + subjects.RECORDED
+
+
+def test_memory_a_process_gains_after_its_last_thread_is_none_of_its_threads():
+    # Seen in the corpus (a C++ thread_local program and Python's threading.local, started
+    # through a wrapper, judged over all 10000 threads): flat, then sampled again and again at
+    # its final count while it exits, its RSS 150 KiB higher; kept as its latest point, that
+    # read as "the newest points rise above the trend: growth may be starting".
+    proc = sampler.Proc(pid=11, ppid=10, start=1, command="prog")
+    for i in range(41):
+        proc.add(i * 0.01, (8 << 20), 0, 2, 0, 0, i * 250, i * 250, i * 250 + 1)
+    for k in range(5):  # exiting: the same count, memory rising
+        proc.add(0.5 + k * 0.01, (8 << 20) + (k + 1) * (30 << 10), 0, 1, 0, 0, 10000, 10000,
+                 10000)
+    v = judge([subjects.collect([proc])[0]])
+    assert v.verdict == "ok", v.reason
