@@ -112,7 +112,34 @@ def test_the_registry_has_one_entry_per_allocator_the_c_side_names():
     for name, fam in families.FAMILIES.items():
         assert fam.name == name and set(fam.modes) <= set(identity.MODES)
         assert callable(fam.decode)
-    assert sorted(families.buildable()) == ["faulty", "jemalloc", "mimalloc", "tbbmalloc",
-                                            "tcmalloc"]
+    assert sorted(families.buildable()) == ["faulty", "jemalloc", "mimalloc", "scudo",
+                                            "tbbmalloc", "tcmalloc"]
     with pytest.raises(KeyError, match="known: mimalloc, jemalloc"):
-        families.get("snmalloc")
+        families.get("nosuchalloc")
+
+
+# LLVM's version lines as llvm/CMakeLists.txt writes them up to LLVM 17 (llvmorg-14.0.6) and
+# cmake/Modules/LLVMVersion.cmake from LLVM 18 (llvmorg-19.1.7).
+LLVM14 = """if(NOT DEFINED LLVM_VERSION_MAJOR)
+  set(LLVM_VERSION_MAJOR 14)
+endif()
+if(NOT DEFINED LLVM_VERSION_MINOR)
+  set(LLVM_VERSION_MINOR 0)
+endif()
+if(NOT DEFINED LLVM_VERSION_PATCH)
+  set(LLVM_VERSION_PATCH 6)
+endif()
+"""
+
+
+def test_scudo_reads_llvms_version_from_either_home(tmp_path):
+    from tlsleak.families import scudo
+    (tmp_path / "old" / "llvm").mkdir(parents=True)
+    (tmp_path / "old" / "llvm" / "CMakeLists.txt").write_text(LLVM14)
+    assert scudo.tree_version(tmp_path / "old") == "14.0.6"
+    (tmp_path / "new" / "cmake" / "Modules").mkdir(parents=True)
+    (tmp_path / "new" / "cmake" / "Modules" / "LLVMVersion.cmake").write_text(
+        LLVM14.replace("14)", "19)").replace("MINOR 0", "MINOR 1").replace("PATCH 6", "PATCH 7"))
+    assert scudo.tree_version(tmp_path / "new") == "19.1.7"
+    with pytest.raises(recipe.StepFailed, match="not an LLVM tree"):
+        scudo.tree_version(tmp_path)

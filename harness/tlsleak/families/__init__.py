@@ -40,7 +40,7 @@ class Family:
 
 
 # In the order the C side probes them (repro/common/alloc/table.c); system last.
-_MODULES = ("mimalloc", "jemalloc", "tcmalloc", "tbbmalloc", "faulty", "system")
+_MODULES = ("mimalloc", "jemalloc", "tcmalloc", "tbbmalloc", "faulty", "scudo", "system")
 FAMILIES = {f.name: f for f in (import_module(f"tlsleak.families.{m}").FAMILY
                                 for m in _MODULES)}
 
