@@ -25,6 +25,9 @@ DARK_VERDICTS = frozenset({"leak", "crash", "error"})
 
 # Baseline statuses that are news (a cell the baseline did not expect to look like this).
 NEWS = ("new", "fixed", "changed")
+# Beside the observed allocator when its check could only compare files (DESIGN.md
+# "Checkpoint line format", owns_by).
+OWNS_BY_FILE = " (checked by file: the allocator has no call that claims a block)"
 
 
 def is_control(cell: dict) -> bool:
@@ -310,9 +313,10 @@ def cell_provenance(cell: dict) -> list[tuple[str, str]]:
     rows = [("configuration", a.get("id") or cell.get("config", "?")),
             ("origin", a.get("origin") or "-"),
             ("library", a.get("library") or "-"),
-            ("observed", "%s %s, malloc from %s, %s" % (
+            ("observed", "%s %s, malloc from %s, %s%s" % (
                 seen.get("name", "?"), seen.get("version", "?"), seen.get("malloc_from") or "?",
-                seen.get("libc") or "?") if seen else "-"),
+                seen.get("libc") or "?", OWNS_BY_FILE if seen.get("owns_by") == "file" else "")
+             if seen else "-"),
             ("compiler", "%s, %s" % (cc.get("c", "?"), cc.get("c_flags", "?")) if cc else "-"),
             ("threads", "%s of %s finished" % (th.get("finished"), th.get("requested"))),
             ("exit", exit_text(cell)),

@@ -32,7 +32,7 @@ MAJOR_VERSION = 1
 # Values of these keys are names, kept as strings even when they look like numbers
 # ("alloc version=2" is the version string "2", not the number 2).
 STRING_KEYS = frozenset({"scenario", "tls", "os", "name", "version", "malloc_from", "libc",
-                         "status"})
+                         "status", "owns_by"})
 
 # Keys that are the x axis or bookkeeping, not a memory signal.
 NON_SIGNAL_KEYS = BOOKKEEPING

@@ -38,7 +38,10 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
     found = tl_allocators[i];
     snprintf(a->name, sizeof a->name, "%s", found->name);
     found->version(a, a->version, sizeof a->version);
-    a->owns = found->owns(a, block);
+    int owns = found->owns(a, block);
+    a->owns = owns != TL_OWNS_NOT;
+    if (owns == TL_OWNS_FILE)
+        snprintf(a->owns_by, sizeof a->owns_by, "file");
     free(block);
 }
 

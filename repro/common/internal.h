@@ -17,6 +17,9 @@ typedef struct tl_alloc_info {
     char name[16];    /* an allocid_entry name (alloc/table.c) */
     char version[64]; /* "" when unknown */
     int owns;         /* 1 when the allocator claims a fresh malloc block */
+    /* "file" when the allocator has no call that can claim a block, and owns says only that
+     * malloc is defined in the file that defines its API; "" for a block-level check. */
+    char owns_by[8];
     char malloc_from[4096];
     char libc[64];
     char mode[8]; /* "api" when the program routes its allocations to the allocator's own

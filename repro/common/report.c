@@ -75,6 +75,7 @@ void tl_report_alloc(const tl_alloc_info *a) {
     put_str(&l, "name", a->name);
     put_str(&l, "version", a->version);
     put_u64(&l, "owns", (uint64_t)a->owns);
+    put_str(&l, "owns_by", a->owns_by);
     put_str(&l, "mode", a->mode);
     put_str(&l, "malloc_from", a->malloc_from);
     put_str(&l, "libc", a->libc);

@@ -112,8 +112,9 @@ def test_the_registry_has_one_entry_per_allocator_the_c_side_names():
     for name, fam in families.FAMILIES.items():
         assert fam.name == name and set(fam.modes) <= set(identity.MODES)
         assert callable(fam.decode)
-    assert sorted(families.buildable()) == ["faulty", "jemalloc", "mimalloc", "scudo",
-                                            "tbbmalloc", "tcmalloc"]
+    assert sorted(families.buildable()) == ["faulty", "hoard", "jemalloc", "mimalloc",
+                                            "rpmalloc", "scudo", "snmalloc", "tbbmalloc",
+                                            "tcmalloc"]
     with pytest.raises(KeyError, match="known: mimalloc, jemalloc"):
         families.get("nosuchalloc")
 

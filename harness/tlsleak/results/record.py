@@ -24,7 +24,9 @@ def cell_record(cell, settings, outcome, verdict, env_set):
         "observed_allocator": None if a is None else {
             "name": a.get("name"), "version": str(a.get("version", "")),
             "owns": str(a.get("owns")) == "1", "malloc_from": a.get("malloc_from", ""),
-            "libc": a.get("libc", ""), "mode": a.get("mode", "")},
+            "libc": a.get("libc", ""), "mode": a.get("mode", ""),
+            # how `owns` was decided: the block itself, or only the file defining malloc
+            "owns_by": a.get("owns_by") or "block"},
         "verdict": verdict.verdict, "reason": verdict.reason, "signal": verdict.signal,
         "rate": rate_to_dict(verdict.rate),
         "signals": {name: j.to_dict() for name, j in verdict.signals.items()},

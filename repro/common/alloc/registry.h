@@ -19,7 +19,9 @@ struct allocid_entry {
      * start-up (lookups may allocate), before this entry's other functions. The last entry's
      * always answers true. */
     bool (*probe)(const tl_alloc_info *a);
-    /* 1 when the allocator claims `block`, a fresh malloc block. a->malloc_from is set. */
+    /* TL_OWNS_BLOCK when the allocator claims `block`, a fresh malloc block; TL_OWNS_FILE when
+     * it has no call that claims a block and malloc is defined in the file that defines its
+     * API (rpmalloc; snmalloc before 0.6); TL_OWNS_NOT otherwise. a->malloc_from is set. */
     int (*owns)(const tl_alloc_info *a, void *block);
     /* Its version as its run-time call returns it, unchanged (mimalloc's mi_version() is
      * "209"): the harness decodes it by the allocator's family (harness/tlsleak/families/);
@@ -29,6 +31,8 @@ struct allocid_entry {
      * (h arrives zeroed); NULL when it has none. Runs at checkpoints: never allocates. */
     void (*stats)(tl_heap *h);
 };
+
+enum { TL_OWNS_NOT = 0, TL_OWNS_BLOCK = 1, TL_OWNS_FILE = 2 };
 
 /* table.c: every allocator, in probe order; the system allocator last. */
 extern const struct allocid_entry *const tl_allocators[];
@@ -47,6 +51,15 @@ static inline void tl_file_of_function(void (*fn)(void), char *buf, size_t size)
     void *addr;
     memcpy(&addr, &fn, sizeof addr);
     prim_symbol_file(addr, buf, size);
+}
+
+/* 1 when the function `fn` is defined in the file malloc comes from (a->malloc_from). */
+static inline int tl_defines_malloc(const tl_alloc_info *a, void (*fn)(void)) {
+    char file[sizeof a->malloc_from];
+    if (fn == NULL || a->malloc_from[0] == '\0')
+        return 0;
+    tl_file_of_function(fn, file, sizeof file);
+    return strcmp(file, a->malloc_from) == 0;
 }
 
 #endif

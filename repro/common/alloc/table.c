@@ -8,10 +8,12 @@
 
 /* Each defined in the file of its name. */
 extern const struct allocid_entry tl_alloc_mimalloc, tl_alloc_jemalloc, tl_alloc_tcmalloc,
-    tl_alloc_tbbmalloc, tl_alloc_faulty, tl_alloc_scudo, tl_alloc_system;
+    tl_alloc_tbbmalloc, tl_alloc_faulty, tl_alloc_snmalloc, tl_alloc_rpmalloc, tl_alloc_hoard,
+    tl_alloc_scudo, tl_alloc_system;
 
 const struct allocid_entry *const tl_allocators[] = {
-    &tl_alloc_mimalloc,  &tl_alloc_jemalloc, &tl_alloc_tcmalloc,
-    &tl_alloc_tbbmalloc, &tl_alloc_faulty,   &tl_alloc_scudo, &tl_alloc_system,
+    &tl_alloc_mimalloc, &tl_alloc_jemalloc, &tl_alloc_tcmalloc, &tl_alloc_tbbmalloc,
+    &tl_alloc_faulty,   &tl_alloc_snmalloc, &tl_alloc_rpmalloc, &tl_alloc_hoard,
+    &tl_alloc_scudo,    &tl_alloc_system,
 };
 const size_t tl_allocators_count = sizeof tl_allocators / sizeof tl_allocators[0];
