@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from tlsleak import stats
 from tlsleak.identity import allocator_problem, version_problem
 from tlsleak.subjects import COUNTED, SEEN, exec_judgement, short
-from tlsleak.vocab import EXEC, STOPPED_ON_PURPOSE
+from tlsleak.vocab import EXEC, MEASURED, STOPPED_ON_PURPOSE
 from tlsleak.host import current as host
 
 
@@ -158,7 +158,14 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     program must report (`expect`, "" when unknown in advance), the library it must come
     from (`library`, a shared library's path; "" to skip that check), how the program
     reaches it (`route`: malloc, or api for the allocator's own functions) and the version
-    asked for (`version`, "" to skip that check)."""
+    asked for (`version`, "" to skip that check). A measured verdict's reason says where the
+    leak's real size is when RSS shows only part of it (stats.beyond_rss)."""
+    v = _decide(outcome, criteria, expect, role, looks, library, route, version)
+    note = stats.beyond_rss(v.signals) if v.verdict in MEASURED else None
+    return replace(v, reason=f"{v.reason}; {note}") if note else v
+
+
+def _decide(outcome, criteria, expect, role, looks, library, route, version):
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     cps = outcome.checkpoints

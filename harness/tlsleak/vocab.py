@@ -7,6 +7,8 @@ from here (docs/RESULTS.md lists the same words for readers of results.json)."""
 VERDICTS = ("ok", "leak", "inconclusive", "crash", "timeout", "error")
 # The verdicts that answer the question "does this leak?"; the others say it was not answered.
 JUDGED = ("ok", "leak")
+# The verdicts of a measurement that ran its course (the others: it died, hung or could not run).
+MEASURED = ("ok", "leak", "inconclusive")
 # Verdicts that are findings in a scenario cell: what a baseline explains and what fails a run.
 FINDINGS = ("leak", "crash", "timeout")
 

@@ -115,7 +115,7 @@ def test_the_registry_has_one_entry_per_allocator_the_c_side_names():
     assert sorted(families.buildable()) == ["faulty", "hoard", "jemalloc", "mimalloc",
                                             "rpmalloc", "scudo", "snmalloc", "tbbmalloc",
                                             "tcmalloc"]
-    with pytest.raises(KeyError, match="known: mimalloc, jemalloc"):
+    with pytest.raises(KeyError, match="known: mimalloc, snmalloc, jemalloc"):
         families.get("nosuchalloc")
 
 
@@ -144,3 +144,45 @@ def test_scudo_reads_llvms_version_from_either_home(tmp_path):
     assert scudo.tree_version(tmp_path / "new") == "19.1.7"
     with pytest.raises(recipe.StepFailed, match="not an LLVM tree"):
         scudo.tree_version(tmp_path)
+
+
+def test_snmalloc_is_named_by_its_release_tag_only(tmp_path):
+    """snmalloc's tree holds no version (its CMakeLists.txt says `project(snmalloc CXX)`)."""
+    from tlsleak.families import snmalloc
+    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.14)\n"
+                                             "project(snmalloc CXX)\n")
+    assert snmalloc.tree_version(tmp_path, "0.7.5-0-g526c55b") == "0.7.5"
+    assert snmalloc.tree_version(tmp_path, "0.7.5-12-gf70eb82") == "0.7.5"
+    with pytest.raises(recipe.StepFailed, match="no version of its own"):
+        snmalloc.tree_version(tmp_path, "")
+    with pytest.raises(recipe.StepFailed, match="not a snmalloc tree"):
+        snmalloc.tree_version(tmp_path / "..", "0.7.5-0-g526c55b")
+
+
+def test_rpmalloc_reads_its_header_then_its_changelog(tmp_path):
+    from tlsleak.families import rpmalloc
+    (tmp_path / "rpmalloc").mkdir()
+    header = tmp_path / "rpmalloc" / "rpmalloc.h"
+    header.write_text('#define RPMALLOC_VERSION "2.0.1"\n#define RPMALLOC_VERSION_MAJOR 2\n')
+    assert rpmalloc.tree_version(tmp_path) == "2.0.1"
+    header.write_text("typedef struct rpmalloc_global_statistics_t {\n")  # 1.x: none
+    (tmp_path / "CHANGELOG").write_text("1.4.5\n\nFix for issue where span cache was not ...\n")
+    assert rpmalloc.tree_version(tmp_path) == "1.4.5"
+    (tmp_path / "CHANGELOG").write_text("Fixed a data race\n")
+    with pytest.raises(recipe.StepFailed, match="without a version"):
+        rpmalloc.tree_version(tmp_path)
+
+
+def test_hoard_believes_its_tag_before_its_header(tmp_path):
+    """Hoard 3.10-3.12's VERSION.h says 4.0.0; 3.13's says 3.13.0."""
+    from tlsleak.families import hoard
+    (tmp_path / "src" / "source").mkdir(parents=True)
+    (tmp_path / "src" / "source" / "libhoard.cpp").write_text("// Hoard\n")
+    (tmp_path / "src" / "include").mkdir()
+    version_h = tmp_path / "src" / "include" / "VERSION.h"
+    version_h.write_text('#define HOARD_VERSION_STRING "4.0.0"\n')
+    assert hoard.tree_version(tmp_path, "3.11-0-gee35359") == "3.11"
+    with pytest.raises(recipe.StepFailed, match="4.0.0"):
+        hoard.tree_version(tmp_path, "")
+    version_h.write_text('#define HOARD_VERSION_STRING "3.13.0"\n')
+    assert hoard.tree_version(tmp_path, "") == "3.13.0"

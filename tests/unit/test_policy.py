@@ -234,3 +234,13 @@ def test_an_ok_settled_while_the_program_ran_is_re_checked_against_its_newest_po
     points = _jump_at_the_end()
     v = decide(checkpoints=points, settled_on=points, stop="settled", returncode=-15)
     assert v.verdict == "inconclusive" and "newest points rise" in v.reason, v.reason
+
+
+def test_a_leak_bigger_in_address_space_than_in_rss_says_so_in_its_reason():
+    """The reason (shown by the table, show and the page) carries where the real size is."""
+    grows = tuple({**c, "vsize": (1 << 30) + (256 << 20) * c["done"]} for c in cps(8192))
+    v = decide(checkpoints=grows)
+    assert v.verdict == "leak" and v.signal == "rss"
+    assert v.reason.endswith("; address space (vsize) grows 256.0 MiB/thread beside RSS's "
+                             "8.0 KiB/thread: RSS counts only the pages touched")
+    assert "address space" not in decide(checkpoints=cps(8192)).reason

@@ -175,3 +175,31 @@ def test_commit_decides_where_the_checkpoints_have_it():
     assert c.verdict == "leak" and c.signal == "commit"
     both = [{**cp, "rss": cp["commit"]} for cp in log]
     assert judge_signals(both).signal == "commit"
+
+
+def test_a_leak_whose_size_is_in_address_space_says_so_beside_rss():
+    """Issue: a leaked block counts whole. RSS counts only the pages a program touched, so an
+    allocator that reserves 256 MiB of address space per thread and writes 8 KiB of it leaks
+    256 MiB/thread of address space: the sentence names it with RSS's rate beside it."""
+    c = judge_signals(make_log(rss=8 * KiB, vsize=256 * MiB))
+    note = stats.beyond_rss(c.signals)
+    assert note == ("address space (vsize) grows 256.0 MiB/thread beside RSS's "
+                    "8.0 KiB/thread: RSS counts only the pages touched")
+
+
+def test_the_allocators_own_mapped_bytes_are_named_when_they_outgrow_rss():
+    c = judge_signals(make_log(rss=0, heap_mapped=64 * KiB))
+    assert c.verdict == "leak" and c.signal == "heap_mapped"
+    assert stats.beyond_rss(c.signals) == (
+        "the allocator's own mapped bytes (heap_mapped) grow 64.0 KiB/thread beside RSS's "
+        "0 B/thread: RSS counts only the pages touched")
+
+
+@pytest.mark.parametrize("signals", [
+    dict(rss=64 * KiB, vsize=64 * KiB),  # the block is resident whole: nothing to add
+    dict(rss=64 * KiB, vsize=100 * KiB),  # within the factor of RSS
+    dict(rss=0, vsize=0),  # nothing grows
+    dict(rss=1024, heap_mapped=0),  # the allocator's bytes are flat
+])
+def test_nothing_is_said_when_rss_shows_the_leak_whole(signals):
+    assert stats.beyond_rss(judge_signals(make_log(**signals)).signals) is None

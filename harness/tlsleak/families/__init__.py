@@ -40,7 +40,7 @@ class Family:
 
 
 # In the order the C side probes them (repro/common/alloc/table.c); system last.
-_MODULES = ("mimalloc", "jemalloc", "tcmalloc", "tbbmalloc", "faulty", "snmalloc", "rpmalloc",
+_MODULES = ("mimalloc", "snmalloc", "jemalloc", "tcmalloc", "tbbmalloc", "faulty", "rpmalloc",
             "hoard", "scudo", "system")
 FAMILIES = {f.name: f for f in (import_module(f"tlsleak.families.{m}").FAMILY
                                 for m in _MODULES)}

@@ -1,6 +1,6 @@
-"""Hoard (emeryberger/Hoard): its version is HOARD_VERSION_STRING in src/include/VERSION.h
-(3.13: "3.13.0"), else the tag of the commit (3.10-3.12 have no such header). No run-time
-version call.
+"""Hoard (emeryberger/Hoard): its version is the tag of the commit (git describe), else
+HOARD_VERSION_STRING in src/include/VERSION.h from 3.13 ("3.13.0"). No run-time version
+call.
 
 Hoard is built on Heap-Layers (emeryberger/Heap-Layers), a submodule up to 3.12 and fetched
 by its CMake build later: the recipe never fetches, so the tree must hold it in src/Heap-Layers
@@ -16,21 +16,24 @@ from tlsleak.families.recipe import Artefacts, Recipe, StepFailed, read_text
 # __STRICT_ANSI__ with GCC 12.
 FLAGS = ("-std=gnu++14", "-O2", "-g", "-fPIC", "-Wno-narrowing", "-fno-builtin-malloc",
          "-DNDEBUG", "-D_REENTRANT=1", "-pthread")
+UNRELEASED = "4.0.0"  # what 3.10-3.12's src/include/VERSION.h say
 DESCRIBE_RE = re.compile(r"^v?(\d+(?:\.\d+)+)-(\d+)-g[0-9a-f]+$")
 
 
 def tree_version(tree, describe=""):
+    """The release tag of a git commit first: 3.10-3.12's VERSION.h says "4.0.0", a release
+    that never was, so that header is believed only from 3.13 on (it says "3.13.0")."""
     if not (tree / "src" / "source" / "libhoard.cpp").is_file():
         raise StepFailed("not a Hoard tree: no src/source/libhoard.cpp")
-    m = re.search(r'#define HOARD_VERSION_STRING "([^"]+)"',
-                  read_text(tree / "src" / "include" / "VERSION.h"))
-    if m:
-        return m.group(1)
     m = DESCRIBE_RE.match(describe or "")
     if m:
         return m.group(1)
-    raise StepFailed("Hoard tree without a version: no src/include/VERSION.h and not a tagged "
-                     "git commit")
+    m = re.search(r'#define HOARD_VERSION_STRING "([^"]+)"',
+                  read_text(tree / "src" / "include" / "VERSION.h"))
+    if m and m.group(1) != UNRELEASED:
+        return m.group(1)
+    raise StepFailed("Hoard tree without a version: build a tagged commit of a git clone "
+                     "(3.10-3.12's VERSION.h says 4.0.0, which is not their version)")
 
 
 def build(ctx):

@@ -17,7 +17,7 @@ from tlsleak.checkpoints import signal_fields
 from tlsleak.defaults import default
 from tlsleak.numtext import num
 from tlsleak.stats.series import (DEFAULT_CONFIDENCE, DEFAULT_FLOOR, DEFAULT_WARMUP, MIN_POINTS,
-                                  NEWEST, Judgement, judge_series)
+                                  NEWEST, Judgement, judge_series, size_text)
 from tlsleak.stats.trend import Rate
 
 DEFAULT_STATS_FLOOR = default("stats_floor")
@@ -90,6 +90,35 @@ def attribution(judged: CellJudgement) -> list[str]:
             continue
         out.append("%s +%s %s/thread" % (name, num(j.rate.slope), signals.unit(name)))
     return out
+
+
+# Signals that hold a leak's real size when RSS shows only part of it: address space reserved
+# (RSS counts only the pages a program touched; an allocator may reserve far more per thread
+# than it writes) and the bytes the allocator itself says it has mapped.
+BEYOND_RSS = {"vsize": "address space (vsize) grows",
+              "heap_mapped": "the allocator's own mapped bytes (heap_mapped) grow"}
+BEYOND_FACTOR = 2.0  # how much faster than RSS such a signal must grow to be named
+
+
+def beyond_rss(judged: dict) -> str | None:
+    """The sentence that says where a leak's real size is when it is not in RSS, or None:
+    a signal of BEYOND_RSS judged a leak whose whole interval grows more than BEYOND_FACTOR
+    times RSS's rate, e.g. "address space (vsize) grows 256.0 MiB/thread beside RSS's
+    8.0 KiB/thread: RSS counts only the pages touched". `judged`: signal name -> Judgement."""
+    rss = judged.get("rss")
+    base = max(rss.rate.slope, 0.0) if rss is not None and rss.rate is not None else None
+    said = []
+    for name, what in BEYOND_RSS.items():
+        j = judged.get(name)
+        if j is None or j.verdict != "leak" or j.rate is None:
+            continue
+        if base is not None and j.rate.low <= BEYOND_FACTOR * base:
+            continue
+        said.append("%s %s/thread" % (what, size_text(j.rate.slope, "B")))
+    if not said:
+        return None
+    beside = ("RSS's %s/thread" % size_text(base, "B")) if base is not None else "no RSS figure"
+    return "%s beside %s: RSS counts only the pages touched" % (" and ".join(said), beside)
 
 
 def samples_to_series(samples: Iterable, timeline: Iterable, *, field_name: str = "rss"
