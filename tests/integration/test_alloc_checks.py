@@ -4,18 +4,25 @@ malloc comes from somewhere else, with that allocator still loaded, is an error 
 check failed"), never a measurement of the wrong allocator. The other malloc is the C
 library's, put first in the lookup order by preloading libc itself (ld.so(8): LD_PRELOAD'ed
 objects are searched before the program's own dependencies)."""
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from clihelp import ROOT, run_cli
 from tlsleak import configs, pipeline, settings
 from tlsleak.build import Build
+from tlsleak.checkpoints import CheckpointLog
+from tlsleak.identity import allocator_problem
 
 pytestmark = pytest.mark.integration
 
 # The families whose check this file covers (beside the matrix's own served-by test for all).
 CHECKED = ("scudo",)
+DATA = ROOT / "tests" / "data"
 
 
 def _configurations():
@@ -60,3 +67,37 @@ def test_the_allocator_loaded_but_not_serving_malloc_is_an_error(family):
     assert res["verdict"] == "error", res["reason"]
     assert "allocator check failed" in res["reason"]
     assert "does not own a fresh malloc block" in res["reason"], res["reason"]
+
+
+def _scripted_rpmalloc(repo):
+    """A one-commit git history (tag 2.0.1) of tests/data/rpmalloc-layout: not rpmalloc (none
+    can be had offline: Debian has no rpmalloc), a malloc that forwards to the C library's in
+    rpmalloc's layout, so the recipe and the file-level check run on a tree they did not
+    write."""
+    shutil.copytree(DATA / "rpmalloc-layout", repo)
+    for args in (("init", "-q", "--initial-branch=main"), ("add", "-A"),
+                 ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "2.0.1"),
+                 ("tag", "2.0.1")):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_a_file_level_check_says_so_and_still_fails_a_foreign_malloc(tmp_path):
+    """rpmalloc has no call that claims a block: the cell says owns_by=file; and with the C
+    library's malloc first in the lookup order the same program is an error."""
+    _scripted_rpmalloc(tmp_path / "rpmalloc")
+    r = run_cli("run", "-a", "rpmalloc@2.0.1:dynamic", "--repo",
+                f"rpmalloc={tmp_path / 'rpmalloc'}", "-s", "control_flat", "--no-controls",
+                "--threads", "2000", out=tmp_path / "out")
+    assert r.rc == 0, r.stdout + r.stderr
+    c = r.doc["cells"][0]
+    assert c["verdict"] == "ok", c["reason"]
+    assert c["observed_allocator"]["name"] == "rpmalloc"
+    assert c["observed_allocator"]["owns_by"] == "file"
+    assert c["allocator"]["version"].startswith("2.0.1")
+    # The same program, the C library's malloc bound first: rpmalloc loaded, not serving.
+    libc = re.search(r"(/\S*/libc\.so\.6)$", Path("/proc/self/maps").read_text(), re.M)
+    proc = subprocess.run([*c["command"][:1], "--threads", "10"], capture_output=True, text=True,
+                          env={**os.environ, "LD_PRELOAD": libc.group(1)}, timeout=60)
+    alloc = CheckpointLog.from_lines(proc.stdout.splitlines(), 0.0).alloc
+    assert (alloc["name"], str(alloc["owns"])) == ("rpmalloc", "0"), proc.stdout
+    assert "does not own" in allocator_problem(alloc, "rpmalloc")
