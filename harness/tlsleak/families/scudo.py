@@ -52,8 +52,9 @@ def build(ctx):
                 "-o", obj)
         objects.append(obj)
     ctx.run("ar", "rcs", ctx.build / "libscudo.a", *objects)
-    # No C++ runtime: scudo needs none, and a program's own libstdc++ stays its own.
-    ctx.run(*cxx, "-shared", "-pthread", "-nostdlib++", "-o", ctx.build / "libscudo.so",
+    # scudo needs no C++ runtime: --as-needed drops the libstdc++ the driver adds (GCC 12 has
+    # no -nostdlib++), so a program's own libstdc++ stays its own.
+    ctx.run(*cxx, "-shared", "-pthread", "-Wl,--as-needed", "-o", ctx.build / "libscudo.so",
             *objects)
     return Artefacts(static=str(ctx.build / "libscudo.a"), shared=str(ctx.build / "libscudo.so"),
                      preload=str(ctx.build / "libscudo.so"), include=str(src / "include"))
@@ -62,7 +63,7 @@ def build(ctx):
 FAMILY = Family(
     name="scudo", inprocess="none (scudo has no version call)", decode=str,
     tree_version=tree_version,
-    recipe=Recipe(build=build, options=FLAGS + ("-msse4.2", "-nostdlib++"),
+    recipe=Recipe(build=build, options=FLAGS + ("-msse4.2", "--as-needed"),
                   upstream="https://github.com/llvm/llvm-project",
                   # The wrappers define malloc and the C++ operators in one archive: a plain
                   # link pulls the C half in by -u malloc, the operators for C++ programs.
