@@ -37,7 +37,8 @@ void tl_alloc_identify(tl_alloc_info *a, size_t probe_size) {
         tl_allocators[i]->probe(a);
     found = tl_allocators[i];
     snprintf(a->name, sizeof a->name, "%s", found->name);
-    found->version(a, a->version, sizeof a->version);
+    if (found->version != NULL)
+        found->version(a, a->version, sizeof a->version);
     int owns = found->owns(a, block);
     a->owns = owns != TL_OWNS_NOT;
     if (owns == TL_OWNS_FILE)

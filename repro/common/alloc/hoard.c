@@ -27,10 +27,4 @@ static int owns(const tl_alloc_info *a, void *block) {
     return usable_size_fn(block) > 0 ? TL_OWNS_BLOCK : TL_OWNS_NOT;
 }
 
-static void version(const tl_alloc_info *a, char *buf, size_t size) {
-    (void)a;
-    (void)buf;
-    (void)size;
-}
-
-const struct allocid_entry tl_alloc_hoard = {"hoard", probe, owns, version, NULL};
+const struct allocid_entry tl_alloc_hoard = {"hoard", probe, owns, NULL, NULL};

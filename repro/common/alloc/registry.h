@@ -25,7 +25,7 @@ struct allocid_entry {
     int (*owns)(const tl_alloc_info *a, void *block);
     /* Its version as its run-time call returns it, unchanged (mimalloc's mi_version() is
      * "209"): the harness decodes it by the allocator's family (harness/tlsleak/families/);
-     * "" when it gives none at run time. May allocate (start-up only). */
+     * NULL when it gives none at run time. May allocate (start-up only). */
     void (*version)(const tl_alloc_info *a, char *buf, size_t size);
     /* Fills the heap_* and alloc_* figures it has, setting their TL_HEAP_* bits in h->have
      * (h arrives zeroed); NULL when it has none. Runs at checkpoints: never allocates. */

@@ -23,10 +23,4 @@ static int owns(const tl_alloc_info *a, void *block) {
     return tl_defines_malloc(a, (void (*)(void))initialize_fn) ? TL_OWNS_FILE : TL_OWNS_NOT;
 }
 
-static void version(const tl_alloc_info *a, char *buf, size_t size) {
-    (void)a;
-    (void)buf;
-    (void)size;
-}
-
-const struct allocid_entry tl_alloc_rpmalloc = {"rpmalloc", probe, owns, version, NULL};
+const struct allocid_entry tl_alloc_rpmalloc = {"rpmalloc", probe, owns, NULL, NULL};

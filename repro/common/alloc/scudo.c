@@ -63,10 +63,4 @@ static int owns(const tl_alloc_info *a, void *block) {
     return f.found;
 }
 
-static void version(const tl_alloc_info *a, char *buf, size_t size) {
-    (void)a;
-    (void)buf;
-    (void)size;
-}
-
-const struct allocid_entry tl_alloc_scudo = {"scudo", probe, owns, version, NULL};
+const struct allocid_entry tl_alloc_scudo = {"scudo", probe, owns, NULL, NULL};

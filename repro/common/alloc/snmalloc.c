@@ -29,10 +29,4 @@ static int owns(const tl_alloc_info *a, void *block) {
     return (char *)end_pointer_fn(block) > (char *)block ? TL_OWNS_BLOCK : TL_OWNS_NOT;
 }
 
-static void version(const tl_alloc_info *a, char *buf, size_t size) {
-    (void)a;
-    (void)buf;
-    (void)size;
-}
-
-const struct allocid_entry tl_alloc_snmalloc = {"snmalloc", probe, owns, version, NULL};
+const struct allocid_entry tl_alloc_snmalloc = {"snmalloc", probe, owns, NULL, NULL};

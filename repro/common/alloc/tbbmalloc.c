@@ -23,10 +23,4 @@ static int owns(const tl_alloc_info *a, void *block) {
     return safer_msize_fn != NULL && safer_msize_fn(block, NULL) != 0;
 }
 
-static void version(const tl_alloc_info *a, char *buf, size_t size) {
-    (void)a;
-    (void)buf;
-    (void)size;
-}
-
-const struct allocid_entry tl_alloc_tbbmalloc = {"tbbmalloc", probe, owns, version, NULL};
+const struct allocid_entry tl_alloc_tbbmalloc = {"tbbmalloc", probe, owns, NULL, NULL};
