@@ -162,6 +162,8 @@ def decide(outcome, criteria, expect="", role="scenario", looks=40, library="", 
     leak's real size is when RSS shows only part of it (stats.beyond_rss)."""
     v = _decide(outcome, criteria, expect, role, looks, library, route, version)
     note = stats.beyond_rss(v.signals) if v.verdict in MEASURED else None
+    if note is None and v.runaway:  # killed before its signals could be judged
+        note = stats.beyond_rss_between(outcome.checkpoints, criteria.floor)
     return replace(v, reason=f"{v.reason}; {note}") if note else v
 
 

@@ -244,3 +244,21 @@ def test_a_leak_bigger_in_address_space_than_in_rss_says_so_in_its_reason():
     assert v.reason.endswith("; address space (vsize) grows 256.0 MiB/thread beside RSS's "
                              "8.0 KiB/thread: RSS counts only the pages touched")
     assert "address space" not in decide(checkpoints=cps(8192)).reason
+
+
+def test_a_runaway_in_address_space_says_so_from_its_first_and_last_checkpoints():
+    """rpmalloc 2.0.1's last_round_alloc (measured here): the address-space cap killed it after
+    1,500 threads, too few checkpoints to judge a signal; RSS grew ~5.5 KiB per thread and the
+    address space ~260 MiB. The reason says so beside the RSS figure."""
+    few = tuple({"done": i * 250, "t_recv": i * 0.8, "rss": (8 << 20) + 5632 * i * 250,
+                 "vsize": (1 << 30) + (260 << 20) * i * 250} for i in range(7))
+    # The harness's own samples saw RSS grow meanwhile (5632 B x 250 threads per 0.8 s).
+    v = decide(stop="cap", detail="virtual size 390157 MiB exceeded the cap 385683 MiB",
+               returncode=-9, checkpoints=few, end=None, samples=samples(5632 * 250 / 0.8))
+    assert (v.verdict, v.runaway) == ("leak", True)
+    assert v.reason.endswith("; address space (vsize) grows 260.0 MiB/thread beside RSS's "
+                             "5.5 KiB/thread (averaged from the first to the last checkpoint): "
+                             "RSS counts only the pages touched"), v.reason
+    v = decide(stop="cap", detail="RSS 900 MiB exceeded the cap 512 MiB", returncode=-9,
+               checkpoints=cps(4096))
+    assert "address space" not in v.reason

@@ -117,8 +117,38 @@ def beyond_rss(judged: dict) -> str | None:
         said.append("%s %s/thread" % (what, size_text(j.rate.slope, "B")))
     if not said:
         return None
+    return _beside_rss(said, base)
+
+
+def beyond_rss_between(checkpoints: Sequence[dict], floor: float = DEFAULT_FLOOR) -> str | None:
+    """The same sentence from the first and the last checkpoint alone, for a runaway killed
+    before its signals could be judged: the average growth per thread between them, of a
+    BEYOND_RSS signal above `floor` and more than BEYOND_FACTOR times RSS's."""
+    pts = [c for c in checkpoints if c.get("done") is not None]
+    if len(pts) < 2 or pts[-1]["done"] <= pts[0]["done"]:
+        return None
+    span = pts[-1]["done"] - pts[0]["done"]
+
+    def average(name):
+        if name in pts[0] and name in pts[-1]:
+            return (pts[-1][name] - pts[0][name]) / span
+        return None
+
+    base = average("rss")
+    said = []
+    for name, what in BEYOND_RSS.items():
+        grew = average(name)
+        if grew is not None and grew > floor and grew > BEYOND_FACTOR * max(base or 0.0, 0.0):
+            said.append("%s %s/thread" % (what, size_text(grew, "B")))
+    if not said:
+        return None
+    return _beside_rss(said, None if base is None else max(base, 0.0),
+                       " (averaged from the first to the last checkpoint)")
+
+
+def _beside_rss(said, base, how=""):
     beside = ("RSS's %s/thread" % size_text(base, "B")) if base is not None else "no RSS figure"
-    return "%s beside %s: RSS counts only the pages touched" % (" and ".join(said), beside)
+    return "%s beside %s%s: RSS counts only the pages touched" % (" and ".join(said), beside, how)
 
 
 def samples_to_series(samples: Iterable, timeline: Iterable, *, field_name: str = "rss"
