@@ -314,7 +314,8 @@ def cell_provenance(cell: dict) -> list[tuple[str, str]]:
             ("origin", a.get("origin") or "-"),
             ("library", a.get("library") or "-"),
             ("observed", "%s %s, malloc from %s, %s%s" % (
-                seen.get("name", "?"), seen.get("version", "?"), seen.get("malloc_from") or "?",
+                seen.get("name", "?"), seen.get("version") or "(no version call)",
+                seen.get("malloc_from") or "?",
                 seen.get("libc") or "?", OWNS_BY_FILE if seen.get("owns_by") == "file" else "")
              if seen else "-"),
             ("compiler", "%s, %s" % (cc.get("c", "?"), cc.get("c_flags", "?")) if cc else "-"),

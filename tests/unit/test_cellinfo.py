@@ -101,3 +101,15 @@ def test_a_scenario_cell_is_reproduced_by_its_scenario():
     assert cellinfo.tlsleak_command(DOC, cell) == (
         "./tlsleak run -s seed_thread_local -a system --threads 10000 --concurrency 1 "
         "--size 1024 --interval 250 --floor 128")
+
+
+def test_the_observed_allocator_says_when_its_check_could_only_compare_files():
+    """rpmalloc has no call that claims a block (owns_by=file) and no version call."""
+    seen = {"name": "rpmalloc", "version": "", "owns": True, "owns_by": "file",
+            "malloc_from": "/x/librpmalloc.so", "libc": "glibc-2.36"}
+    rows = dict(cellinfo.cell_provenance({"observed_allocator": seen}))
+    assert rows["observed"] == ("rpmalloc (no version call), malloc from /x/librpmalloc.so, "
+                                "glibc-2.36" + cellinfo.OWNS_BY_FILE)
+    rows = dict(cellinfo.cell_provenance({"observed_allocator": {**seen, "owns_by": "block",
+                                                                 "version": "0.7.5"}}))
+    assert rows["observed"] == "rpmalloc 0.7.5, malloc from /x/librpmalloc.so, glibc-2.36"
