@@ -88,7 +88,10 @@ fi
 
 # --- binary packages (the only step that needs root) --------------------------------------------
 apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-certificates python3 python3-venv python3-psutil
-    python3-scipy python3-matplotlib "${alloc_packages[@]}")
+    python3-scipy python3-matplotlib "${alloc_packages[@]}"
+    # musl-gcc: the repro's C programs built against musl, another libc with its own thread
+    # teardown (repro/prim/linux.c builds with either).
+    musl-tools)
 # clang: the tests compile include/tlsleak.h with a second compiler, as users' projects may.
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium
     clang

@@ -124,23 +124,68 @@ void prim_thread_wait_gone(uint64_t id) {
         sched_yield();
 }
 
+#ifdef __GLIBC__
+/* The file holding addr, "" for the main program (whose dladdr name would be argv[0]): the
+ * link map's name, empty for the main program. 0 when the address is in no loaded object. */
+static int object_name(const void *addr, const char **name) {
+    Dl_info info;
+    struct link_map *map = NULL;
+    if (dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0)
+        return 0;
+    *name = map != NULL && map->l_name != NULL ? map->l_name : "";
+    return 1;
+}
+#else
+/* musl has no dladdr1. The main program is dl_iterate_phdr's first object: an address inside
+ * one of its loaded segments is the program's (which is all there is in a static program,
+ * where dladdr finds nothing); any other is dladdr's file. */
+struct in_main {
+    ElfW(Addr) addr;
+    int found;
+};
+
+static int first_object(struct dl_phdr_info *info, size_t size, void *data) {
+    struct in_main *m = data;
+    (void)size;
+    for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        ElfW(Addr) start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && m->addr >= start && m->addr < start + ph->p_memsz)
+            m->found = 1;
+    }
+    return 1; /* the first object only */
+}
+
+static int object_name(const void *addr, const char **name) {
+    struct in_main m = {(ElfW(Addr))addr, 0};
+    Dl_info info;
+    dl_iterate_phdr(first_object, &m);
+    if (m.found) {
+        *name = "";
+        return 1;
+    }
+    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL)
+        return 0;
+    *name = info.dli_fname;
+    return 1;
+}
+#endif
+
 void prim_symbol_file(const void *addr, char *buf, size_t size) {
     char path[PATH_MAX];
     char real[PATH_MAX];
-    Dl_info info;
-    struct link_map *map = NULL;
+    const char *name = "";
 
     buf[0] = '\0';
-    if (size == 0 || dladdr1(addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0)
+    if (size == 0 || object_name(addr, &name) == 0)
         return;
-    /* The main program has an empty link-map name (dladdr would give argv[0]). */
-    if (map == NULL || map->l_name == NULL || map->l_name[0] == '\0') {
+    if (name[0] == '\0') {
         ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
         if (n <= 0)
             return;
         path[n] = '\0';
     } else {
-        snprintf(path, sizeof path, "%s", map->l_name);
+        snprintf(path, sizeof path, "%s", name);
     }
     /* realpath into a caller buffer does not allocate. */
     snprintf(buf, size, "%s", realpath(path, real) != NULL ? real : path);
@@ -158,6 +203,9 @@ int prim_module_path(const char *name, char *buf, size_t size) {
 void prim_libc(char *buf, size_t size) {
 #ifdef __GLIBC__
     snprintf(buf, size, "glibc-%s", gnu_get_libc_version());
+#elif defined(TLSLEAK_MUSL_VERSION)
+    /* musl has no version call: the build says which it is compiled against. */
+    snprintf(buf, size, "musl-%s", TLSLEAK_MUSL_VERSION);
 #else
     snprintf(buf, size, "%s", "unknown");
 #endif
