@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import ROOT, cell, run_cli
+from clihelp import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 
