@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what tlsleak needs, idempotently, and records the Python interpreter to use.
-#   ci/setup.sh [run|test|wine]   run: build + run the matrix; test: also pytest and the
-#                                 linters; wine: also the Windows cross-build and Wine
-#                                 (`tlsleak run --platform wine`; never part of run or test)
+#   ci/setup.sh [run|test|wine]   run: build + run the matrix; wine: also the Windows
+#                                 cross-build and Wine (`tlsleak run --platform wine`); test:
+#                                 also pytest and the linters, and wine's (the test command
+#                                 runs the Wine tests: tests/integration/test_wine*.py)
 #   ci/setup.sh python            prints the interpreter the harness starts with: at once, one
 #                                 that has its modules (the `run` set-up first only if none has)
 #   ci/setup.sh source PKG...     Debian's source packages PKG into .cache/src only
@@ -117,7 +118,7 @@ host_update() { # the lists lock has no timeout option: wait while another apt h
 }
 
 wanted=("${apt_run[@]}")
-[ "$profile" = test ] && wanted+=("${apt_test[@]}")
+[ "$profile" = test ] && wanted+=("${apt_test[@]}" "${apt_wine[@]}")
 [ "$profile" = wine ] && wanted+=("${apt_wine[@]}")
 if [ "$profile" = source ]; then
     : # the source packages only (below)

@@ -50,7 +50,7 @@ function(tlsleak_add_config)
   cmake_parse_arguments(C ""
     "ID;NAME;VERSION;MODE;VARIANT;TARGET;AVAILABLE;REASON;LIBRARY;PRELOAD;ORIGIN;EXPECT;COMMIT;SOURCE;ROUTE"
     "" ${ARGN})
-  if(NOT C_MODE MATCHES "^(system|static|dynamic|override)$")
+  if(NOT C_MODE MATCHES "^(system|static|dynamic|override|redirect)$")
     message(FATAL_ERROR "tlsleak: config ${C_NAME}: bad mode '${C_MODE}'")
   endif()
   if(NOT DEFINED C_ID)

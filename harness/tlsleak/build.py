@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tlsleak import InfraError, interrupts, paths, versions
 from tlsleak.host import current as host
+from tlsleak.families.recipe import HOST
 from tlsleak.versions import builtfile, debian
 
 ROOT = paths.SOURCE  # what CMake builds from (paths.py)
@@ -119,24 +120,23 @@ def _forget_cache(build_dir):
 
 class Build:
     """One CMake build tree: its manifest, and targets built on demand. `built` lists this
-    run's source builds [(versions.Built, modes)]; a native build adds Debian's source trees
-    of .cache/src (versions/debian.py), each built through its recipe into the cache when a
-    target of one of its configurations is."""
+    run's source builds [(versions.Built, modes)]; it adds Debian's source trees of .cache/src
+    (versions/debian.py), each built through its recipe with `toolchain` (the platform's) into
+    the cache when a target of one of its configurations is."""
 
-    def __init__(self, build_dir=None, cmake_args=(), built=()):
+    def __init__(self, build_dir=None, cmake_args=(), built=(), toolchain=HOST):
         self.dir = Path(build_dir or default_build_dir()).resolve()
         self.cmake_args = list(cmake_args)
         self.built = list(built)
+        self.toolchain = toolchain
         self.log = self.dir / "build.log"
         self._items = None  # self.built and the Debian trees, once looked at
 
     def items(self):
-        """[(versions.Built or debian.Planned, modes)]: what tlsleak-built.json lists. Only a
-        native build lists Debian's trees: the recipes build for this machine's compiler."""
+        """[(versions.Built or debian.Planned, modes)]: what tlsleak-built.json lists."""
         if self._items is None:
-            cross = any(a.startswith("-DCMAKE_TOOLCHAIN_FILE") for a in self.cmake_args)
             try:
-                planned = [] if cross else debian.planned(paths.state())
+                planned = debian.planned(paths.state(), self.toolchain)
             except versions.BuildFailed as e:
                 raise InfraError(str(e))
             self._items = builtfile.merged(self.built, planned)

@@ -16,7 +16,10 @@ from typing import NamedTuple
 from tlsleak import UsageError
 
 SYSTEM = "system"  # the C library's malloc: its id, name and mode
-MODES = ("static", "dynamic", "override")  # how an allocator other than the system's is used
+# How an allocator other than the system's is used. `redirect`: mimalloc's override on Windows
+# (its DLL with mimalloc-redirect.dll, the programs over UCRT); `override` preloads elsewhere.
+NATIVE_MODES = ("static", "dynamic", "override")
+MODES = NATIVE_MODES + ("redirect",)
 _NAME = r"[a-z][a-z0-9_]*"
 _SPEC = re.compile(rf"^(?P<name>{_NAME})(?:@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*))?"
                    r"(?::(?P<mode>[a-z]+))?$")

@@ -79,7 +79,8 @@ def load(build_dir=None, cmake_args=(), platform="native", built=()):
     plat = platforms.get(platform)
     provision.ensure(plat.SETUP_PROFILE)
     plat.check()
-    build = Build(build_dir_of(build_dir, platform), [*plat.cmake_args(), *cmake_args], built)
+    build = Build(build_dir_of(build_dir, platform), [*plat.cmake_args(), *cmake_args], built,
+                  plat.TOOLCHAIN)
     manifest = build.configure()
     confs = configs.label_all([configs.Config.from_manifest(c) for c in manifest["configs"]])
     return build, manifest, confs
@@ -178,11 +179,14 @@ def _refuse_bad_input(req):
 def _plan_run(req, scenarios):
     """Source builds resolved, the build tree configured, the cells planned (this shard's,
     with the --env variables) and the settings with the machine's caps for them."""
-    prepared = sourcebuilds.prepare(req.allocators, req.repos, paths.state(), req.jobs)
+    plat = platforms.get(req.platform)
+    provision.ensure(plat.SETUP_PROFILE)  # the platform's compilers, before a source build
+    plat.check()
+    prepared = sourcebuilds.prepare(req.allocators, req.repos, paths.state(), req.jobs,
+                                    plat.TOOLCHAIN)
     build, manifest, confs = load(req.build_dir, req.cmake_args, req.platform,
                                   prepared.items + req.built)
     req = replace(req, allocators=prepared.specs)
-    plat = platforms.get(req.platform)
     tgt = plat.target(target.Target.from_manifest(manifest))
     chosen, cells = plan(req, scenarios, confs, tgt)
     planned = shard.plan_record(cells, req.settings, req.shard)

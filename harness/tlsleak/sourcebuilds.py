@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tlsleak import InfraError, UsageError, families, identity, provision, versions
+from tlsleak.families.recipe import HOST
 from tlsleak.versions import builtfile
 from tlsleak.vocab import EXIT_INFRA
 
@@ -37,28 +38,33 @@ def parse_repos(items):
     return repos
 
 
-def build_one(name, spec, modes, root, jobs=None):
-    """The versions.Built of allocator `name` from source `spec`, in `modes` (None: all).
+def build_one(name, spec, modes, root, jobs=None, toolchain=HOST):
+    """The versions.Built of allocator `name` from source `spec`, in `modes` (None: all), for
+    the target of `toolchain` (a platform's: platforms/).
     Bad specs are UsageError; a tool missing is InfraError; a tree that does not build raises
     versions.BuildFailed (bisect tells it apart from an infrastructure failure)."""
     family = families.FAMILIES.get(name)
     if family is None or not family.buildable:
         raise UsageError(f"{name} cannot be built from source (recipes: "
                          f"{', '.join(sorted(families.buildable()))})")
-    bad = [m for m in modes or () if m not in family.modes]
+    have = family.modes_for(toolchain.os)
+    bad = [m for m in modes or () if m not in have]
     if bad:
-        raise UsageError(f"{name} built from source has no mode {', '.join(bad)} "
-                         f"(it has: {', '.join(family.modes)})")
+        where = f" for {toolchain.os}" if toolchain.os else ""
+        raise UsageError(f"{name} built from source{where} has no mode {', '.join(bad)} "
+                         f"(it has: {', '.join(have)})")
     provision.ensure()  # the compilers, before the first source build
     try:
         src = versions.resolve_for(name, spec, root)
     except versions.SourceError as e:
         raise (InfraError if e.exit_code == EXIT_INFRA else UsageError)(str(e))
-    return src, versions.ensure_built(name, src, modes, root=root, jobs=jobs)
+    return src, versions.ensure_built(name, src, modes, root=root, jobs=jobs,
+                                      toolchain=toolchain)
 
 
-def prepare(allocators, repos, root, jobs=None):
-    """Build what the specs name from source; the specs rewritten to configuration ids."""
+def prepare(allocators, repos, root, jobs=None, toolchain=HOST):
+    """Build what the specs name from source (with `toolchain`); the specs rewritten to
+    configuration ids."""
     out = Prepared()
     by_entry = {}
     for text in allocators:
@@ -69,7 +75,7 @@ def prepare(allocators, repos, root, jobs=None):
             continue
         try:
             src, built = build_one(spec.name, source, [spec.mode] if spec.mode else None, root,
-                                   jobs)
+                                   jobs, toolchain)
         except versions.BuildFailed as e:
             raise InfraError(f"{e}" + (f"\n{e.log_tail}" if e.log_tail else ""))
         modes = [spec.mode] if spec.mode else list(built.modes)

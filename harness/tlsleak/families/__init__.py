@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import Callable
 
 from tlsleak import paths
-from tlsleak.identity import MODES
+from tlsleak.identity import NATIVE_MODES
 from tlsleak.families.recipe import Recipe
 
 # Where the C and CMake sources live (allocators/ holds data both CMake and families read).
@@ -28,11 +28,16 @@ class Family:
     name: str  # as the `alloc` line's name= and a configuration's expect
     inprocess: str  # how the running library reports its version, in words
     decode: Callable[[str], str]  # that report, raw -> the version as the project writes it
-    modes: tuple = MODES  # the modes a build from source gives
+    modes: tuple = NATIVE_MODES  # the modes a build from source gives (for the host's kind)
     tree_version: Callable | None = None  # (tree, git describe) -> version; None: not built
     recipe: Recipe | None = None  # None: this family is not built from source
     # Modes a Debian source tree in .cache/src gives by default (the modes the package lacks).
     debian_modes: tuple = ()
+    target_modes: dict = dataclasses.field(default_factory=dict)  # {os: modes} elsewhere
+
+    def modes_for(self, os_name=""):
+        """The modes a build from source gives for target system `os_name` ("" the host's)."""
+        return tuple(self.target_modes.get(os_name, self.modes))
 
     @property
     def buildable(self):

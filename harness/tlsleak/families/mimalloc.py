@@ -35,6 +35,8 @@ def tree_version(tree, describe=""):
 
 
 def build(ctx):
+    if ctx.windows:
+        return build_windows(ctx)
     ctx.run("cmake", "-S", ctx.src, "-B", ctx.build, *ctx.cmake_args(), "-DMI_BUILD_TESTS=OFF",
             "-DMI_OVERRIDE=ON", "-DMI_BUILD_STATIC=ON", "-DMI_BUILD_SHARED=ON",
             "-DMI_BUILD_OBJECT=OFF", "-DMI_INSTALL_TOPLEVEL=ON")
@@ -44,9 +46,40 @@ def build(ctx):
                      preload=str(shared), include=str(ctx.src / "include"))
 
 
+# The Windows target (MinGW): the static library and the DLL, both reached through mimalloc's
+# API (route api, repro/common/mimalloc_api.c: MinGW programs' malloc stays the CRT's), and,
+# when the tree carries the prebuilt redirect module (upstream's bin/; Debian's source package
+# drops it), the DLL built for redirection (MI_OVERRIDE, MI_WIN_REDIRECT) as `mimalloc.dll`,
+# the name the module looks for (v2.1.x's CMake says libmimalloc.dll), with
+# mimalloc-redirect.dll beside it: the `redirect` mode (cmake/tlsleak_built.cmake).
+DLL_SETUP = SOURCE_ROOT / "cmake" / "mimalloc-dll.cmake"
+WINDOWS_OPTIONS = ("MI_OVERRIDE=ON MI_WIN_REDIRECT=ON with bin/mimalloc-redirect.lib, else OFF",
+                   "MI_BUILD_STATIC=ON", "MI_BUILD_SHARED=ON",
+                   "mimalloc.dll, mimalloc-redirect.dll its first import", "Release")
+WRAP = "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free"
+
+
+def build_windows(ctx):
+    redirect = (ctx.src / "bin" / "mimalloc-redirect.lib").is_file()
+    flag = "ON" if redirect else "OFF"
+    ctx.run("cmake", "-S", ctx.src, "-B", ctx.build, *ctx.cmake_args(), "-DMI_BUILD_TESTS=OFF",
+            f"-DMI_OVERRIDE={flag}", f"-DMI_WIN_REDIRECT={flag}", "-DMI_BUILD_STATIC=ON",
+            "-DMI_BUILD_SHARED=ON", "-DMI_BUILD_OBJECT=OFF",
+            f"-DCMAKE_PROJECT_INCLUDE={DLL_SETUP}")
+    ctx.run("cmake", "--build", ctx.build, "-j", str(ctx.jobs))
+    static = [p for p in sorted(ctx.build.glob("lib*.a")) if not p.name.endswith(".dll.a")]
+    if not static:
+        raise StepFailed("no static mimalloc library after the build")
+    module = ctx.build / "mimalloc-redirect.dll"
+    return Artefacts(static=str(static[0]), shared=str(single(ctx.build / "mimalloc.dll")),
+                     preload=str(module) if redirect and module.is_file() else "",
+                     include=str(ctx.src / "include"))
+
+
 FAMILY = Family(
     name="mimalloc", inprocess="mi_version(): an int, decoded by allocators/mimalloc-version.json",
     decode=decode, tree_version=tree_version, debian_modes=("static",),
+    target_modes={"windows": ("static", "dynamic", "redirect")},
     recipe=Recipe(build=build,
                   options=("MI_OVERRIDE=ON", "MI_BUILD_STATIC=ON", "MI_BUILD_SHARED=ON",
                            "Release"),
@@ -54,4 +87,9 @@ FAMILY = Family(
                   static_name="libmimalloc.a",
                   # tlsleak_mimalloc_exports (repro/) re-exports the mi_* API the static
                   # library hides, for the run-time identification.
-                  static_extra_targets=("tlsleak_mimalloc_exports",)))
+                  static_extra_targets=("tlsleak_mimalloc_exports",),
+                  targets={"windows": dict(
+                      options=WINDOWS_OPTIONS, static_name="libmimalloc-static.a",
+                      static_link="plain", static_link_options=(WRAP,), static_libs=(),
+                      static_extra_targets=("tlsleak_mimalloc_api", "tlsleak_mimalloc_exports"),
+                      route="api")}))

@@ -27,6 +27,22 @@ class StepFailed(Exception):
         self.infrastructure = infrastructure
 
 
+@dataclasses.dataclass(frozen=True)
+class Toolchain:
+    """The compilers a source build uses and the system they build for: the host's (the
+    user's CC/CXX, else cc/c++) unless a platform names its own (platforms/: Wine's is
+    mingw-w64 with cmake/mingw-w64.cmake). The machine they build for is part of every cache
+    key (compiler_id), so a tree built for two targets is two entries."""
+
+    os: str = ""  # "" the host's; "windows" for a MinGW cross-build
+    cc: str = ""  # "" the user's CC, else cc
+    cxx: str = ""
+    cmake_args: tuple = ()  # what a CMake build of the tree is configured with besides
+
+
+HOST = Toolchain()
+
+
 @dataclasses.dataclass
 class BuildContext:
     """What a recipe's build gets: the exported tree (src), a folder for out-of-tree builds,
@@ -41,6 +57,7 @@ class BuildContext:
     ccache: bool
     describe: str = ""  # git describe of the commit, when the source is a git commit
     version: str = ""
+    toolchain: Toolchain = HOST
     steps: list = dataclasses.field(default_factory=list)  # [program, seconds] per step
 
     def run(self, *cmd, cwd=None, env=None):
@@ -73,7 +90,11 @@ class BuildContext:
                 f"-DCMAKE_CXX_COMPILER={self.env['CXX'].split()[-1]}"]
         if self.ccache:
             args += ["-DCMAKE_C_COMPILER_LAUNCHER=ccache", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
-        return args
+        return args + list(self.toolchain.cmake_args)
+
+    @property
+    def windows(self):
+        return self.toolchain.os == "windows"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +124,15 @@ class Recipe:
     static_link_options: tuple = ()
     static_libs: tuple = ("pthread",)
     static_extra_targets: tuple = ()
+    # How programs reach the allocator: "malloc" (it serves malloc) or "api" (the programs'
+    # allocations are routed to its own functions: DESIGN.md "route").
+    route: str = "malloc"
+    # Per target system ("windows"): the fields above that differ there (options, link, route).
+    targets: dict = dataclasses.field(default_factory=dict)
+
+    def for_os(self, os_name):
+        """This recipe as it builds and links for target system `os_name`."""
+        return dataclasses.replace(self, **self.targets.get(os_name, {}))
 
 
 def read_text(path):
@@ -122,10 +152,11 @@ def single(pattern):
     return found[0]
 
 
-def compiler_env(root):
-    """CC/CXX for the builds (the user's, else cc/c++), through ccache when it is installed;
-    ccache's store is the checkout's (`root`/.cache/ccache)."""
-    cc, cxx = os.environ.get("CC", "cc"), os.environ.get("CXX", "c++")
+def compiler_env(root, toolchain=HOST):
+    """CC/CXX for the builds (the toolchain's; the host's: the user's, else cc/c++), through
+    ccache when it is installed; ccache's store is the checkout's (`root`/.cache/ccache)."""
+    cc = toolchain.cc or os.environ.get("CC", "cc")
+    cxx = toolchain.cxx or os.environ.get("CXX", "c++")
     ccache = shutil.which("ccache") is not None and os.environ.get("TLSLEAK_NO_CCACHE") != "1"
     env = dict(os.environ, LC_ALL="C")
     # One compiler cache per checkout, kept by `cache prune` (a cold jemalloc takes minutes).
@@ -153,5 +184,11 @@ def compiler_id(env):
     return f"{Path(cc).name} {version} ({first})", machine
 
 
-__all__ = ["Artefacts", "BuildContext", "MODES", "Recipe", "StepFailed", "compiler_env",
-           "compiler_id", "read_text", "single"]
+def target_os(machine):
+    """The target system a compiler's machine (cc -dumpmachine) builds for: "windows" for
+    x86_64-w64-mingw32, "" (the host's kind) otherwise."""
+    return "windows" if "mingw" in machine or "windows" in machine else ""
+
+
+__all__ = ["Artefacts", "BuildContext", "HOST", "MODES", "Recipe", "StepFailed", "Toolchain",
+           "compiler_env", "compiler_id", "read_text", "single", "target_os"]

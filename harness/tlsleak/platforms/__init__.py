@@ -5,6 +5,7 @@ where a command needs it (as host/ is for the harness's own OS):
   NAME            its --platform name
   BUILD_DIR       the CMake build tree it uses by default (relative to the checkout)
   cmake_args()    extra configure arguments (a toolchain file)
+  TOOLCHAIN       the families.recipe.Toolchain allocators built from source use for it
   SETUP_PROFILE   the ci/setup.sh profile that installs its tools, or None
   MAX_JOBS        cells it can run at once (None: as many as -j)
   check()         raise InfraError, one line, when a tool it needs is missing

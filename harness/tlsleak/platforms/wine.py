@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from tlsleak import InfraError, paths
+from tlsleak.families.recipe import Toolchain
 
 NAME = "wine"
 BUILD_DIR = "build-wine"
@@ -27,6 +28,9 @@ PREFIX = paths.state() / ".cache" / "wine"
 WINE64 = os.environ.get("TLSLEAK_WINE64", "/usr/lib/wine/wine64")
 WINESERVER = os.environ.get("TLSLEAK_WINESERVER", "/usr/lib/wine/wineserver")
 COMPILER = "x86_64-w64-mingw32-gcc-posix"
+# Allocators built from source for the programs: the same compilers and toolchain file.
+TOOLCHAIN = Toolchain(os="windows", cc=COMPILER, cxx="x86_64-w64-mingw32-g++-posix",
+                      cmake_args=tuple(a.format(root=ROOT) for a in CMAKE_ARGS))
 _QUIET = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 # Wine ends a process on an unhandled exception with the low byte of its code as the status
 # (ci/wine-prefix.sh turns the debugger off): 5 for 0xC0000005.

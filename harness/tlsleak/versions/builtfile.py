@@ -14,7 +14,7 @@ from tlsleak import atomic
 FORMAT = 1
 FIELDS = ("name", "version", "label", "commit", "source", "modes", "static_lib", "shared_lib",
           "preload_lib", "include_dir", "static_link", "static_link_options", "static_libs",
-          "static_extra_targets", "expect", "entry")
+          "static_extra_targets", "expect", "route", "entry")
 
 
 def entry(built, modes=None):

@@ -80,6 +80,7 @@ class Built:
     entry: str
     built_at: float
     target: str = ""  # the machine the compiler builds for (cc -dumpmachine)
+    route: str = "malloc"  # how programs reach it (recipe.Recipe.route)
     reused: bool = False  # not stored: whether ensure_built found it already built
 
     def to_json(self):
@@ -94,7 +95,8 @@ class Built:
         # One home for the label rule and for how to link: the code, also for entries
         # written before either changed (build.json records them for the reader).
         data["label"] = identity.label(data["version"], data["commit"])
-        data.update(link_fields(families.FAMILIES.get(data["name"])))
+        data.update(link_fields(families.FAMILIES.get(data["name"]),
+                                recipes.target_os(data.get("target", ""))))
         return cls(**data, reused=reused)
 
     def ids(self, modes=None):
@@ -103,12 +105,13 @@ class Built:
                 if not modes or m in modes]
 
 
-def link_fields(family):
-    """How programs link and identify a build of `family` (recipe data, not build output)."""
+def link_fields(family, os_name=""):
+    """How programs link and identify a build of `family` for target system `os_name` (recipe
+    data, not build output)."""
     if family is None or family.recipe is None:
         return {}
-    r = family.recipe
-    return {"static_link": r.static_link, "static_link_options": list(r.static_link_options),
+    r = family.recipe.for_os(os_name)
+    return {"route": r.route, "static_link": r.static_link, "static_link_options": list(r.static_link_options),
             "static_libs": list(r.static_libs),
             "static_extra_targets": list(r.static_extra_targets),
             "expect": family.name, "inprocess": family.inprocess}
@@ -119,9 +122,10 @@ def builds_dir(root):
 
 
 def entry_key(family, source, compiler, target):
+    os_name = recipes.target_os(target)
     ident = {"format": RECIPE_FORMAT, "name": family.name, "source": source.key,
-             "options": list(family.recipe.options), "modes": list(family.modes),
-             "compiler": compiler, "target": target}
+             "options": list(family.recipe.for_os(os_name).options),
+             "modes": list(family.modes_for(os_name)), "compiler": compiler, "target": target}
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
 
 
@@ -140,24 +144,25 @@ def lookup(entry):
         return None
 
 
-def _family(name, modes):
-    """The family `name` builds from source, checked against `modes`."""
+def _family(name, modes, os_name=""):
+    """The family `name` builds from source, checked against `modes` (for `os_name`)."""
     family = families.get(name)
     if not family.buildable:
         raise KeyError(f"no recipe to build '{name}' from source "
                        f"(known: {', '.join(sorted(families.buildable()))})")
-    bad = [m for m in (modes or ()) if m not in family.modes]
+    have = family.modes_for(os_name)
+    bad = [m for m in (modes or ()) if m not in have]
     if bad:
-        raise ValueError(f"{name} has no mode {', '.join(bad)} (it has: "
-                         f"{', '.join(family.modes)})")
+        raise ValueError(f"{name} has no mode {', '.join(bad)} (it has: {', '.join(have)})")
     return family
 
 
-def locate(name, source, root):
+def locate(name, source, root, toolchain=recipes.HOST):
     """(family, compiler environment, ccache, compiler, target, entry folder) of the build of
-    `source`, found without building; BuildFailed (infrastructure) when no compiler runs."""
+    `source` with `toolchain`, found without building; BuildFailed (infrastructure) when no
+    compiler runs."""
     family = _family(name, None)
-    env, ccache = recipes.compiler_env(root)
+    env, ccache = recipes.compiler_env(root, toolchain)
     found = recipes.compiler_id(env)
     if found is None:
         raise BuildFailed(f"{name}: the C compiler {env['CC'].split()[-1]} cannot be run "
@@ -168,14 +173,16 @@ def locate(name, source, root):
     return family, env, ccache, compiler, target, entry
 
 
-def ensure_built(name, source, modes=None, *, root, jobs=None, retry_failed=False):
-    """The build of allocator `name` from `source` (a sources.Source), from the cache or built
-    now, leased for the rest of this process. `modes` (default: all the family has) must be
-    ones it supports. Raises BuildFailed, at once when this entry failed before (unless
-    retry_failed), and KeyError / ValueError for an unknown allocator or mode."""
+def ensure_built(name, source, modes=None, *, root, jobs=None, retry_failed=False,
+                 toolchain=recipes.HOST):
+    """The build of allocator `name` from `source` (a sources.Source) with `toolchain`, from
+    the cache or built now, leased for the rest of this process. `modes` (default: all the
+    family has for the target) must be ones it supports. Raises BuildFailed, at once when this
+    entry failed before (unless retry_failed), and KeyError / ValueError for an unknown
+    allocator or mode."""
     root = Path(root).resolve()
-    _family(name, modes)
-    family, env, ccache, compiler, target, entry = locate(name, source, root)
+    _family(name, modes, toolchain.os)
+    family, env, ccache, compiler, target, entry = locate(name, source, root, toolchain)
     with leases.building(entry):
         leases.take(entry)
         found = lookup(entry)
@@ -188,7 +195,8 @@ def ensure_built(name, source, modes=None, *, root, jobs=None, retry_failed=Fals
             data = json.loads(failed.read_text())
             raise BuildFailed(f"{name} from {source.spec} did not build (before): {data['error']}",
                               data.get("log_tail", ""), str(entry), cached=True)
-        return _build(family, source, entry, env, ccache, (compiler, target), root, jobs)
+        return _build(family, source, entry, env, ccache, (compiler, target), root, jobs,
+                      toolchain)
 
 
 def _clean(entry):
@@ -207,7 +215,7 @@ def _scratch(entry):
     return Path(tempfile.mkdtemp(prefix="tlsleak-build-"))
 
 
-def _build(family, source, entry, env, ccache, compiler, root, jobs):
+def _build(family, source, entry, env, ccache, compiler, root, jobs, toolchain):
     _clean(entry)
     scratch = _scratch(entry)
     log, work = entry / "build.log", scratch / "work"
@@ -217,7 +225,7 @@ def _build(family, source, entry, env, ccache, compiler, root, jobs):
                    CCACHE_BASEDIR=str(scratch), CCACHE_NOHASHDIR="1")
     ctx = recipes.BuildContext(src=work / "src", build=work / "build", log=log,
                                jobs=jobs or min(os.cpu_count() or 1, 2), env=env,
-                               ccache=ccache, describe=source.describe)
+                               ccache=ccache, describe=source.describe, toolchain=toolchain)
     start = time.monotonic()
     log.write_text(f"# {family.name} from {source.spec} ({source.commit or source.key})\n"
                    f"# compiler: {compiler[0]} for {compiler[1]}; "
@@ -231,13 +239,14 @@ def _build(family, source, entry, env, ccache, compiler, root, jobs):
         raise _failed(family, source, entry, compiler, e, time.monotonic() - start) from None
     finally:
         shutil.rmtree(work if scratch == entry else scratch, ignore_errors=True)
+    os_name = recipes.target_os(compiler[1])
     built = Built(
         name=family.name, version=ctx.version, label=identity.label(ctx.version, source.commit),
         commit=source.commit, source=source.spec, source_kind=source.kind,
-        source_key=source.key, options=list(family.recipe.options), compiler=compiler[0],
-        target=compiler[1], modes=list(family.modes), static_lib=lib(art.static),
-        shared_lib=lib(art.shared), preload_lib=lib(art.preload), include_dir=include,
-        **link_fields(family), seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
+        source_key=source.key, options=list(family.recipe.for_os(os_name).options),
+        compiler=compiler[0], target=compiler[1], modes=list(family.modes_for(os_name)),
+        static_lib=lib(art.static), shared_lib=lib(art.shared), preload_lib=lib(art.preload),
+        include_dir=include, **link_fields(family, os_name), seconds=round(time.monotonic() - start, 2), steps=ctx.steps,
         log=str(log), entry=str(entry), built_at=time.time())
     atomic.write_json(entry / "build.json", built.to_json())
     (entry / ".used").touch()
@@ -263,12 +272,14 @@ def _failed(family, source, entry, compiler, error, seconds):
 
 def _keep(entry, art):
     """Copy the artefacts out of the work tree (which is then removed) into lib/ and include/.
-    A shared library comes with its siblings (soname links, a proxy's library)."""
+    A shared library comes with its siblings (soname links, a proxy's library; a DLL's import
+    library)."""
     lib = entry / "lib"
     lib.mkdir()
     for path in {p for p in (art.static, art.shared, art.preload) if p}:
         path = Path(path)
-        siblings = path.parent.glob("lib*.so*") if ".so" in path.name else [path]
+        siblings = (path.parent.glob("lib*.so*") if ".so" in path.name
+                    else path.parent.glob(path.name + "*") if path.suffix == ".dll" else [path])
         for sib in siblings:
             if not (lib / sib.name).exists():
                 shutil.copy2(sib, lib / sib.name, follow_symlinks=False)
