@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tlsleak import InfraError, UsageError, paths, session, sourcebuilds
+from tlsleak import InfraError, UsageError, paths, platforms, provision, session, sourcebuilds
 from tlsleak.defaults import BY_NAME, default
 from tlsleak.versions import BuildFailed
 from tlsleak.vocab import JUDGED
@@ -68,13 +68,13 @@ def larger(settings, factor):
                    limits=replace(lim, timeout_s=grow("timeout_s", lim.timeout_s)))
 
 
-def _run_once(step, built, name, mode, scenario, settings, build_dir):
+def _run_once(step, built, name, mode, scenario, settings, build_dir, platform):
     """Judge the built commit once; records the verdict, rate, reason and times in `step`."""
     with tempfile.TemporaryDirectory(prefix="tlsleak-bisect-") as out:
         t1 = time.monotonic()
         done = session.run(session.Request(
             settings=settings, scenarios=[scenario], allocators=built.ids([mode]),
-            controls=False, out=Path(out), progress=False, build_dir=build_dir,
+            controls=False, out=Path(out), progress=False, build_dir=build_dir, platform=platform,
             built=[(built, [mode])], argv=["bisect-step", step.commit]))
         step.repro_s = (step.repro_s or 0.0) + done.build_s
         step.run_s = (step.run_s or 0.0) + time.monotonic() - t1 - done.build_s
@@ -87,24 +87,29 @@ def _run_once(step, built, name, mode, scenario, settings, build_dir):
 
 
 def judge(repo, commit, name, mode, scenario, settings, build_dir=None,
-          retry=default("bisect_retry")):
-    """Build `commit` of `repo` and run `scenario` on it; a verdict neither ok nor leak is
-    judged once more with `retry` times the threads. A commit that does not build gives an
-    untestable step; an infrastructure failure (a tool missing) raises InfraError."""
+          retry=default("bisect_retry"), platform="native"):
+    """Build `commit` of `repo` for `platform` and run `scenario` on it there; a verdict
+    neither ok nor leak is judged once more with `retry` times the threads. A commit that does
+    not build gives an untestable step; an infrastructure failure (a tool missing) raises
+    InfraError."""
     step = Step(commit=commit, subject=git(repo, "log", "-1", "--format=%s", commit))
+    plat = platforms.get(platform)
+    provision.ensure(plat.SETUP_PROFILE)
+    plat.check()
     t0 = time.monotonic()
     try:
         _, built = sourcebuilds.build_one(name, f"git:{repo}@{commit}", [mode],
-                                          paths.state())
+                                          paths.state(), toolchain=plat.TOOLCHAIN)
     except BuildFailed as e:
         if e.infrastructure:
             raise InfraError(str(e))
         step.build_s, step.reason = time.monotonic() - t0, f"does not build: {e}"
         return step
     step.build_s, step.built_reused = time.monotonic() - t0, built.reused
-    _run_once(step, built, name, mode, scenario, settings, build_dir)
+    _run_once(step, built, name, mode, scenario, settings, build_dir, platform)
     if not step.testable and retry > 1:
-        _run_once(step, built, name, mode, scenario, larger(settings, retry), build_dir)
+        _run_once(step, built, name, mode, scenario, larger(settings, retry), build_dir,
+                  platform)
     return step
 
 

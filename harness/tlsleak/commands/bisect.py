@@ -4,7 +4,7 @@ import sys
 
 from tlsleak import InfraError, UsageError, bisect, identity, sourcebuilds
 from tlsleak.commands.options import add_param
-from tlsleak.commands.run import settings_from
+from tlsleak.commands.run import add_platform, settings_from
 from tlsleak.defaults import SETTINGS_GROUPS, in_group
 from tlsleak.vocab import EXIT_ABORT, EXIT_INCONCLUSIVE, EXIT_LEAK, EXIT_OK, EXIT_SKIP
 
@@ -22,7 +22,8 @@ def _common(p):
         for prm in in_group(group):
             if prm.kind != "internal":
                 add_param(p, prm.name)
-    p.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    p.add_argument("--build-dir", help="CMake build tree (default: the platform's)")
+    add_platform(p)
 
 
 def add_parser(sub):
@@ -56,7 +57,7 @@ def _judge(args):
     repo = sourcebuilds.parse_repos([f"{name}={args.repo}"])[name]
     settings = settings_from(args)
     return repo, lambda c: bisect.judge(repo, c, name, mode, args.scenario, settings,
-                                        args.build_dir)
+                                        args.build_dir, platform=args.platform)
 
 
 def _fmt(v, spec):

@@ -12,7 +12,7 @@ from tlsleak import UsageError, interrupts, results, session, sourcebuilds
 from tlsleak.escape import terminal as safe
 from tlsleak.vocab import EXIT_INCONCLUSIVE, EXIT_LEAK, EXIT_OK, JUDGED, is_control
 from tlsleak.commands.options import add_param, int_in
-from tlsleak.commands.run import settings_from
+from tlsleak.commands.run import add_platform, settings_from
 from tlsleak.defaults import in_group
 
 HELP = "compare two configurations (or two results.json) scenario by scenario"
@@ -34,7 +34,8 @@ def add_parser(sub):
         for prm in in_group(group):
             if prm.kind != "internal":
                 add_param(p, prm.name)
-    p.add_argument("--build-dir", help="CMake build tree (default: build/)")
+    p.add_argument("--build-dir", help="CMake build tree (default: the platform's)")
+    add_platform(p)
     return p
 
 
@@ -69,6 +70,7 @@ def _run_side(spec, args, settings, repos):
             done = session.run(session.Request(
                 settings=settings, scenarios=args.scenario, allocators=[spec], jobs=args.jobs,
                 controls=False, out=Path(out), progress=False, build_dir=args.build_dir,
+                platform=args.platform,
                 repos=repos, argv=args.argv, report=False))
         got, ids = _by_scenario(done.doc["cells"])
         _one_configuration(spec, ids)
