@@ -4,37 +4,37 @@ the api route really hands the program's mallocs to mimalloc, and the controls m
 must (control_leak grows by about --size per thread, control_flat does not)."""
 import json
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from scipy.stats import theilslopes
 
 from tlsleak import checkpoints
+import winetools
+from winetools import WINE64, WINESERVER
+
+pytestmark = winetools.PYTESTMARK
+wine_tools = winetools.wine_tools  # autouse: fails where set-up should have installed the tools
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build-wine"
 PREFIX = ROOT / ".cache" / "wine"
-WINE64 = Path("/usr/lib/wine/wine64")
-WINESERVER = Path("/usr/lib/wine/wineserver")
 FLOOR = 128  # B/thread, the harness's default --floor
 THREADS = 400
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not WINE64.exists(), reason="wine64 not installed (apt-get install wine64)"),
-    pytest.mark.skipif(shutil.which("x86_64-w64-mingw32-gcc-posix") is None,
-                       reason="mingw-w64 compilers not installed (apt-get install mingw-w64)"),
-]
+# The Wine build tree as `tlsleak run --platform wine` makes it: configured with the platform's
+# toolchain, Debian's mimalloc tree built for Windows through its recipe, every configuration's
+# programs built.
+BUILD_ALL = ("from tlsleak import session\n"
+             "build, _, confs = session.load(platform='wine')\n"
+             "build.build([c.target for c in confs if c.available], jobs=2)\n")
 
 
 @pytest.fixture(scope="module")
 def manifest():
-    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(BUILD),
-                    "-DCMAKE_TOOLCHAIN_FILE=" + str(ROOT / "cmake" / "mingw-w64.cmake")],
-                   check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(BUILD), "-j2"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", BUILD_ALL], check=True, capture_output=True,
+                   env=dict(os.environ, PYTHONPATH=str(ROOT / "harness"), TLSLEAK_SKIP_SETUP="1"))
     env = dict(os.environ, WINEPREFIX=str(PREFIX), WINEDEBUG="-all")
     subprocess.run([str(ROOT / "ci" / "wine-prefix.sh")], check=True, env=env)
     # The first program in a cold prefix starts Wine's services (services.exe, winedevice.exe,
