@@ -279,6 +279,35 @@ def controls_status(doc: dict) -> tuple[bool | None, str, list[str]]:
         list(ctl.get("failures") or [])
 
 
+def _rate(cell: dict) -> float | None:
+    return (cell.get("rate") or {}).get("value")
+
+
+def configuration_costs(doc: dict) -> list[str]:
+    """Beside the findings, one line per configuration whose negative control grows (its own
+    cost per exited thread, `controls.invalid_configs`): that cost, and each of its scenario
+    cells that leaked with what it grows beyond it, so a reader tells a scenario's leak from
+    the configuration's. (A cell within the cost says nothing of its scenario.)"""
+    lines, seen = [], set()
+    for flat in doc.get("cells") or []:
+        cost, where = _rate(flat), (flat.get("config"), flat.get("target"))
+        if flat.get("role") != "control-flat" or flat.get("verdict") != "leak" or cost is None \
+                or where in seen:
+            continue
+        seen.add(where)
+        unit = (flat.get("rate") or {}).get("unit", "B/thread")
+        found = ["%s %s %s (%s beyond it)" % (c["scenario"], c["verdict"], num(_rate(c)),
+                                              "%+.0f" % (_rate(c) - cost))
+                 for c in doc.get("cells") or [] if not is_control(c) and
+                 c.get("config") == flat.get("config") and c.get("target") == flat.get("target")
+                 and c.get("verdict") == "leak" and _rate(c) is not None]
+        lines.append("%s: its %s grows %s %s, the configuration's own cost per exited thread, "
+                     "carried by its other cells too%s" % (
+                         flat.get("config"), flat.get("scenario"), num(cost), unit,
+                         ("; beside it: " + ", ".join(found)) if found else ""))
+    return lines
+
+
 def provenance_line(doc: dict) -> str:
     """Where the run came from, in one line (each target's host and compiler, in a merge of
     several)."""

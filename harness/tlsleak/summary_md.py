@@ -46,7 +46,8 @@ def _controls_section(doc: dict) -> list[str]:
     sentence = md_text(sentence)
     if passed is False:
         sentence = sentence.replace("FAILED", "**FAILED**", 1)
-    return [sentence] + ["- %s" % md_text(f) for f in failures]
+    return [sentence] + ["- %s" % md_text(f) for f in failures] + [
+        "- cost of %s" % md_text(t) for t in cellinfo.configuration_costs(doc)]
 
 
 def provenance(doc: dict) -> str:

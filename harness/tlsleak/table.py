@@ -144,6 +144,7 @@ def conclusion(doc: dict) -> list[str]:
         lines.append("detector self-check FAILED: " + "; ".join(safe(f) for f in ctl["failures"]))
         lines += ["  controls failed for %s: %s" % (safe(b["config"]), safe(b["why"]))
                   for b in ctl.get("invalid_configs", ())]
+        lines += ["  cost of %s" % safe(t) for t in cellinfo.configuration_costs(doc)]
     if doc["exit_code"] == EXIT_INCONCLUSIVE:
         open_ = model.unjudged(doc["cells"])
         lines.append("exit %d: no leak found, but %d cell%s could not be judged (%s): each "

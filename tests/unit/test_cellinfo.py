@@ -113,3 +113,21 @@ def test_the_observed_allocator_says_when_its_check_could_only_compare_files():
     rows = dict(cellinfo.cell_provenance({"observed_allocator": {**seen, "owns_by": "block",
                                                                  "version": "0.7.5"}}))
     assert rows["observed"] == "rpmalloc 0.7.5, malloc from /x/librpmalloc.so, glibc-2.36"
+
+
+def test_a_configuration_whose_flat_control_grows_has_its_cost_told_beside_its_findings():
+    """A negative control that grows is the configuration's own cost per exited thread (the
+    MinGW mimalloc DLL: ~66 KB/thread, results/wine/): the views say it, and what each of that
+    configuration's leaks grows beyond it, so a scenario's leak is told from the cost."""
+    from resultsdocs import wine_recorded
+    from tlsleak import summary_md
+    doc = wine_recorded()
+    for c in doc["cells"]:
+        if c["id"] == "control_flat-mimalloc@2.0.9-static":
+            c["verdict"], c["rate"]["value"] = "leak", 66642.0
+    (line,) = cellinfo.configuration_costs(doc)
+    assert line.startswith("mimalloc:static: its control_flat grows 66642 B/thread")
+    assert "seed_thread_local leak 284805 (+218163 beyond it)" in line
+    assert "control_leak" not in line.split("beside it")[1]  # controls are not findings
+    assert "cost of mimalloc:static: its control_flat" in summary_md.summary_markdown(doc)
+    assert cellinfo.configuration_costs(wine_recorded()) == []  # flat controls: no cost
