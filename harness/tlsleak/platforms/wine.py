@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from tlsleak import InfraError, paths
 from tlsleak.families.recipe import Toolchain
@@ -24,7 +25,9 @@ SETUP_PROFILE = "wine"
 MAX_JOBS = 1
 
 ROOT = paths.SOURCE  # the toolchain file and ci/wine-prefix.sh (paths.py)
-PREFIX = paths.state() / ".cache" / "wine"
+# The harness's own prefix; TLSLEAK_WINEPREFIX names another (a second run at once: Wine keeps
+# one wineserver per prefix, and each run stops its own at the end).
+PREFIX = Path(os.environ.get("TLSLEAK_WINEPREFIX") or paths.state() / ".cache" / "wine")
 WINE64 = os.environ.get("TLSLEAK_WINE64", "/usr/lib/wine/wine64")
 WINESERVER = os.environ.get("TLSLEAK_WINESERVER", "/usr/lib/wine/wineserver")
 COMPILER = "x86_64-w64-mingw32-gcc-posix"
