@@ -20,7 +20,7 @@ wine_tools = winetools.wine_tools  # autouse: fails where set-up should have ins
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build-wine"
-PREFIX = ROOT / ".cache" / "wine"
+PREFIX = winetools.PREFIX
 FLOOR = 128  # B/thread, the harness's default --floor
 THREADS = 400
 # The Wine build tree as `tlsleak run --platform wine` makes it: configured with the platform's

@@ -17,7 +17,7 @@ import winetools
 pytestmark = winetools.PYTESTMARK
 wine_tools = winetools.wine_tools  # autouse: fails where set-up should have installed the tools
 
-PREFIX = ROOT / ".cache" / "wine"
+PREFIX = winetools.PREFIX
 SHORT = ("--threads", "1000", "-j", "2")
 
 

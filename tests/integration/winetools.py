@@ -4,6 +4,7 @@ missing tool is a failure of that set-up, never a skipped test; elsewhere (no ap
 Debian or Ubuntu machine) the Wine tests are skipped, saying why.
 
 Use: `from winetools import PYTESTMARK as pytestmark, wine_tools  # noqa: F401`."""
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 WINE64 = Path("/usr/lib/wine/wine64")
 WINESERVER = Path("/usr/lib/wine/wineserver")
 COMPILER = "x86_64-w64-mingw32-gcc-posix"
+# The harness's prefix (platforms/wine.py), or the one TLSLEAK_WINEPREFIX names.
+PREFIX = Path(os.environ.get("TLSLEAK_WINEPREFIX")
+              or Path(__file__).resolve().parents[2] / ".cache" / "wine")
 
 
 def missing():
