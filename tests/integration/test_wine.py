@@ -33,8 +33,10 @@ BUILD_ALL = ("from tlsleak import session\n"
 
 @pytest.fixture(scope="module")
 def manifest():
-    subprocess.run([sys.executable, "-c", BUILD_ALL], check=True, capture_output=True,
-                   env=dict(os.environ, PYTHONPATH=str(ROOT / "harness"), TLSLEAK_SKIP_SETUP="1"))
+    built = subprocess.run([sys.executable, "-c", BUILD_ALL], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT / "harness"),
+                                    TLSLEAK_SKIP_SETUP="1"))
+    assert built.returncode == 0, built.stderr[-2000:]
     env = dict(os.environ, WINEPREFIX=str(PREFIX), WINEDEBUG="-all")
     subprocess.run([str(ROOT / "ci" / "wine-prefix.sh")], check=True, env=env)
     # The first program in a cold prefix starts Wine's services (services.exe, winedevice.exe,

@@ -90,6 +90,7 @@ FAMILY = Family(
                   static_extra_targets=("tlsleak_mimalloc_exports",),
                   targets={"windows": dict(
                       options=WINDOWS_OPTIONS, static_name="libmimalloc-static.a",
+                      shared_name="mimalloc.dll",
                       static_link="plain", static_link_options=(WRAP,), static_libs=(),
                       static_extra_targets=("tlsleak_mimalloc_api", "tlsleak_mimalloc_exports"),
                       route="api")}))

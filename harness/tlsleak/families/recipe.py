@@ -118,6 +118,7 @@ class Recipe:
     # The static archive's file name, known before building (a Debian tree's configuration is
     # listed before it is built: versions/debian.py); "" when only the build tells.
     static_name: str = ""
+    shared_name: str = ""  # the same for the shared library, where a target links it by name
     # Linking the static archive: "whole" (--whole-archive, the executable defines malloc) or
     # "plain" (plus `static_link_options`); system libraries it needs; repro/ targets to add.
     static_link: str = "whole"

@@ -57,7 +57,8 @@ def _plan(family, tree, root, toolchain):
         source=src.spec, source_kind=src.kind, source_key=src.key,
         options=list(recipe.options), compiler=compiler, target=target,
         modes=list(family.modes_for(os_name)), static_lib=str(entry / "lib" / recipe.static_name),
-        shared_lib="", preload_lib="", include_dir="", **cache.link_fields(family, os_name),
+        shared_lib=str(entry / "lib" / recipe.shared_name) if recipe.shared_name else "",
+        preload_lib="", include_dir="", **cache.link_fields(family, os_name),
         seconds=0, steps=[], log="", entry=str(entry), built_at=0)
     return Planned(listed, src, toolchain)
 
