@@ -18,9 +18,10 @@ pytestmark = winetools.PYTESTMARK
 wine_tools = winetools.wine_tools  # autouse: fails where set-up should have installed the tools
 
 PREFIX = winetools.PREFIX
-# Every thread run (no time budget): the verdicts then do not depend on how loaded the machine
-# is (a loaded one churns a dozen Wine threads per second, not hundreds).
-SHORT = ("--threads", "600", "--interval", "20", "--no-sequential")
+# A cell ends when its verdict is settled (sequential judging), never on the time budget: the
+# verdicts then do not depend on how loaded the machine is (a loaded one churns a dozen Wine
+# threads per second, not hundreds, and Wine's default budget of 8 s then ends cells unjudged).
+SHORT = ("--threads", "1000", "--budget", "600", "--timeout", "900")
 
 
 def wineservers_of_prefix():

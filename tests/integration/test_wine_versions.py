@@ -25,7 +25,7 @@ import winetools
 pytestmark = winetools.PYTESTMARK
 wine_tools = winetools.wine_tools  # autouse: fails where set-up should have installed the tools
 
-SHORT = ("--threads", "600", "--interval", "20", "--no-sequential")  # test_wine_harness.py
+SHORT = ("--threads", "1000", "--budget", "600", "--timeout", "900")  # test_wine_harness.py
 MINGW = "x86_64-w64-mingw32-gcc-posix"
 
 
