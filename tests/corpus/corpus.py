@@ -77,11 +77,11 @@ def clean_env(**extra):
 
 
 def configurations():
-    """`tlsleak list --json --configure`'s `system` and the override configurations of real allocators
-    (not the project's own allocators/, whose allocator is a test instrument): label,
-    preload, available, reason."""
-    r = subprocess.run([str(LAUNCHER), "list", "--json", "--configure"], capture_output=True, text=True,
-                       env=clean_env(), timeout=1800, stdin=subprocess.DEVNULL)
+    """`tlsleak list --json --configure`'s `system` and the override configurations of real
+    allocators (not the project's own allocators/, whose allocator is a test instrument):
+    label, preload, available, reason."""
+    r = subprocess.run([str(LAUNCHER), "list", "--json", "--configure"], capture_output=True,
+                       text=True, env=clean_env(), timeout=1800, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         raise RuntimeError(f"tlsleak list --json failed ({r.returncode}): {r.stderr.strip()}")
     return [c for c in json.loads(r.stdout)["configs"]
