@@ -44,6 +44,8 @@ class Request:
     env: dict = field(default_factory=dict)  # given explicitly (--env): every cell gets it
     overwrite: bool = False  # replace another run's results in `out`
     report: bool = True  # the views (summary.md, report.html, plots/) will be written in `out`
+    plan: dict | None = None  # the plan this run is a share of, when not its cells' (history)
+    history: dict | None = None  # the results' `history` block (tlsleak history, releases.py)
 
 
 @dataclass
@@ -185,7 +187,7 @@ def _plan_run(req, scenarios):
     plat = platforms.get(req.platform)
     tgt = plat.target(target.Target.from_manifest(manifest))
     chosen, cells = plan(req, scenarios, confs, tgt)
-    planned = shard.plan_record(cells, req.settings, req.shard)
+    planned = dict(req.plan) if req.plan else shard.plan_record(cells, req.settings, req.shard)
     if req.shard:
         cells = shard.select(cells, *req.shard)
     planned["selected"] = len(cells)
@@ -246,6 +248,8 @@ def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
         baseline=None if p.base is None else {"file": str(Path(req.baseline).resolve()),
                                               **changes}, plan=p.planned, tgt=p.tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
+    if req.history is not None:
+        doc["history"] = req.history
     default_out = out is None
     out = out or RUNS / run_id
     done = Session(doc=doc, out=out, unavailable=p.unavailable, changes=changes)
