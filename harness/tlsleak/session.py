@@ -16,6 +16,7 @@ from tlsleak import (InfraError, UsageError, atomic,
                      baseline, catalog, configs, interrupts, paths, pipeline, platforms, provision,
                      results, shard, sourcebuilds, target)
 from tlsleak.host import current as host
+from tlsleak import build as build_mod
 from tlsleak.build import ROOT, Build, default_build_dir
 from tlsleak.settings import Settings
 
@@ -203,9 +204,11 @@ def _plan_run(req, scenarios):
 
 def _build_programs(p):
     """Build what the cells run; returns the manifest as built."""
-    targets = [c.target for c in p.chosen] + p.tgt.tools(p.req.exec_argv is not None)
+    targets = (build_mod.program_targets(p.cells, p.plat.NAME == "native")
+               + p.tgt.tools(p.req.exec_argv is not None))
     if p.req.progress:
-        print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
+        print(f"tlsleak: building {len(set(targets))} target(s) for {len(p.chosen)} "
+              f"configuration(s)...", file=sys.stderr)
     return p.build.build(targets, jobs=p.req.jobs)
 
 
