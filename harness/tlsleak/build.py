@@ -192,7 +192,8 @@ class Build:
         if (manifest.exists() and same and not _inputs_newer(manifest)
                 and self.built_file().stat().st_mtime <= manifest.stat().st_mtime):
             return self.manifest()
-        cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
+        cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args,
+               f"-DTLSLEAK_CCACHE_DIR={paths.state() / '.cache' / 'ccache'}"]
         try:
             _run_logged(cmd, self.log, "cmake configure")
         except InfraError:  # once more from scratch: a cache CMake itself cannot use

@@ -251,8 +251,10 @@ def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
         baseline=None if p.base is None else {"file": str(Path(req.baseline).resolve()),
                                               **changes}, plan=p.planned, tgt=p.tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
-    if req.history is not None:
-        doc["history"] = req.history
+    if req.history is not None:  # its scenarios: those this target builds (planned cells)
+        planned = {c.scenario for c in p.cells}
+        doc["history"] = {**req.history, "scenarios": [s for s in req.history["scenarios"]
+                                                       if s in planned]}
     default_out = out is None
     out = out or RUNS / run_id
     done = Session(doc=doc, out=out, unavailable=p.unavailable, changes=changes)

@@ -121,7 +121,8 @@ def main(args):
     repo = sourcebuilds.parse_repos([f"{name}={args.repo}"])[name]
     settings = settings_from(args)
     scenarios = [s.name for s in session.choose_scenarios(catalog.load(ROOT), args.scenario,
-                                                           controls=False)]
+                                                           controls=False)
+                 if args.scenario or not s.is_control]  # the controls: in each run's cells
     if args.tags:
         every, select = releases.from_tags(repo, args.tags, args.order), f"--tags {args.tags}"
     else:
