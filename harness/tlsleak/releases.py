@@ -57,11 +57,11 @@ def ordered(releases, order):
     return out
 
 
-def from_tags(repo, pattern, order="version"):
-    """Every tag of `repo` matching the glob `pattern`, in `order`."""
-    tags = git(repo, "tag", "--list", pattern).split()
+def from_tags(repo, patterns, order="version"):
+    """Every tag of `repo` matching one of the globs `patterns`, in `order`."""
+    tags = git(repo, "tag", "--list", *patterns).split()
     if not tags:
-        raise UsageError(f"no tag of {repo} matches '{pattern}' (git tag --list '{pattern}')")
+        raise UsageError(f"no tag of {repo} matches {' or '.join(map(repr, patterns))}")
     return ordered([_dated(repo, t) for t in tags], order)
 
 

@@ -31,8 +31,9 @@ def add_parser(sub):
                    help="allocator and link mode to build each release as (repeatable for "
                         "more modes of the same allocator), e.g. mimalloc:static")
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--tags", metavar="PATTERN", help="every tag matching this glob, "
-                                                          "e.g. 'v2.*'")
+    which.add_argument("--tags", metavar="PATTERN", action="append",
+                       help="every tag matching this glob, e.g. 'v2.*' (repeatable: any of "
+                            "them)")
     which.add_argument("--range", metavar="A..B", help="commits from A to B (first parent)")
     p.add_argument("--every", type=int_in(1, 1_000_000), default=1, metavar="N",
                    help="with --range: every N-th commit (A and B always; default 1)")
@@ -124,7 +125,8 @@ def main(args):
                                                            controls=False)
                  if args.scenario or not s.is_control]  # the controls: in each run's cells
     if args.tags:
-        every, select = releases.from_tags(repo, args.tags, args.order), f"--tags {args.tags}"
+        every = releases.from_tags(repo, args.tags, args.order)
+        select = " ".join(f"--tags {t}" for t in args.tags)
     else:
         every = releases.from_range(repo, args.range, args.every)
         select = f"--range {args.range} --every {args.every}"
