@@ -9,10 +9,14 @@ and as medians over the steps: library build, repro build, run, total and total 
     ci/step_bench.py --repo mimalloc=/tmp/mimalloc --from v2.1.0 --steps 3
     ci/step_bench.py --repo jemalloc=/tmp/jemalloc --from 5.3.0 --steps 2 [--mode static]
 
-The commits are the first-parent commits after --from, one each; their builds stay in the
-build cache (`tlsleak cache prune` removes them). Run it nice'd on a machine as quiet as can
+The commits are the first-parent commits after --from that the build cache does not have, one
+each, the first a warm-up (in parentheses, not in the medians); their builds stay in the build
+cache (`tlsleak cache prune` removes them). --cold compiles every file of each library again
+(CCACHE_RECACHE), as for a commit ccache never saw. Run it with the project's interpreter
+($(cat .cache/python) ci/step_bench.py ...). Run it nice'd on a machine as quiet as can
 be had: the figures are whole-machine wall times."""
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -51,17 +55,28 @@ def main():
     ap.add_argument("--mode", default="static")
     ap.add_argument("-s", "--scenario", default="last_round_alloc")
     ap.add_argument("--threads", type=int, default=2000)
+    ap.add_argument("--build-dir", default=None,
+                    help="the repro tree to build the steps' programs in (default: build/)")
+    ap.add_argument("--cold", action="store_true",
+                    help="compile every file of the library again (ccache neither read nor "
+                         "skipped: CCACHE_RECACHE), as for a commit ccache never saw")
     args = ap.parse_args()
+    if args.cold:
+        os.environ["CCACHE_RECACHE"] = "1"
     repos = sourcebuilds.parse_repos([args.repo])
     name, repo = next(iter(repos.items()))
     settings = make(threads=args.threads)
     interrupts.install()
-    print(f"{name} {args.mode}, scenario {args.scenario}, {args.threads} threads; seconds")
+    print(f"{name} {args.mode}, scenario {args.scenario}, {args.threads} threads, "
+          f"{'cold' if args.cold else 'warm'} ccache; seconds")
     print(f"{'commit':14} {'library':>9} {'repro':>9} {'run':>7} {'total':>8} {'ratio':>6}")
     rows = []
-    for c in commits_after(repo, args.start, args.steps, cached(name)):
-        step = bisect.judge(repo, c, name, args.mode, args.scenario, settings, retry=1)
-        if step.build_s and step.repro_s is not None:
+    for i, c in enumerate(commits_after(repo, args.start, args.steps + 1, cached(name))):
+        step = bisect.judge(repo, c, name, args.mode, args.scenario, settings, args.build_dir,
+                            retry=1)
+        if i == 0:  # the warm-up: a new build tree's first configure and common objects
+            row(f"({c[:10]})", step)
+        elif step.build_s and step.repro_s is not None:
             rows.append(row(c[:12], step))
         else:
             print(f"{c[:12]:14} not measured: {step.verdict} {step.reason[:100]}")
