@@ -11,6 +11,7 @@ from tlsleak.escape import plot as safe
 from matplotlib.figure import Figure
 
 NAME = "history"  # plots/history.png and .svg
+SPREAD = 20  # a log scale when the largest rate is this many times the smallest
 
 
 def figure(doc: dict) -> Figure:
@@ -39,7 +40,13 @@ def figure(doc: dict) -> Figure:
     ax.set_xticks(xs)
     ax.set_xticklabels([safe(r) for r in c.refs], rotation=60, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(xs) - 0.4)
-    ax.set_ylabel("B/thread")
+    rates = [y for ys in c.series.values() for y in ys if y and y > 0]
+    if rates and max(rates) > SPREAD * min(rates):  # rates orders of magnitude apart
+        ax.set_yscale("symlog", linthresh=min(rates))
+        ax.set_ylim(bottom=-min(rates))  # noise below zero, not decades of it
+        ax.set_ylabel("B/thread (symmetric log scale)")
+    else:
+        ax.set_ylabel("B/thread")
     ax.set_xlabel(f"release ({c.order} order); large dot: leak, ring: verdict flips")
     ax.set_title(safe(f"tlsleak: release history of {doc['history']['allocator']}"),
                  fontsize=10)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tlsleak import identity, releases, templates
 from tlsleak.defaults import default, in_group
 from tlsleak.escape import terminal as safe
-from tlsleak.vocab import JUDGED
+from tlsleak.vocab import JUDGED, is_control
 
 NOT_BUILT = "does not build"
 NOT_RUN = "not run"  # built, but no cell (an interrupt, or the scenario not built for it)
@@ -100,16 +100,30 @@ def _cell_text(p):
     return p.verdict
 
 
+def controls_text(doc, rel):
+    """Whether the controls proved the detector on this release's configurations: "ok", "not
+    proven: WHY" (its verdicts are not to be trusted), or "-" (no control ran on it)."""
+    label_id = {c["config"]: c["allocator"]["id"] for c in doc["cells"]}
+    ran = {c["allocator"]["id"] for c in doc["cells"] if is_control(c["role"])}
+    why = [i["why"] for i in (doc.get("controls") or {}).get("invalid_configs") or []
+           if label_id.get(i["config"], i["config"]) in (rel.ids or [])]
+    if why:
+        return "not proven: " + "; ".join(why)
+    return "ok" if ran & set(rel.ids or []) else "-"
+
+
 def _grid(doc):
-    """(header, rows): one row per release, one column per line; a release that does not
-    build says so with its first error line."""
+    """(header, rows): one row per release, one column per line, then the controls; a release
+    that does not build says so with its first error line."""
     ls = lines(doc)
-    header = ["release", "commit", *[f"{s} ({m})" for s, m in ls]]
+    header = ["release", "commit", *[f"{s} ({m})" for s, m in ls], "controls"]
     rows = []
     for i, rel in enumerate(releases.of_block(doc["history"])):
         texts = [_cell_text(points[i]) for points in ls.values()]
         if rel.built is False:
-            texts = [f"{NOT_BUILT}: {rel.error}"] + [""] * (len(texts) - 1)
+            texts = [f"{NOT_BUILT}: {rel.error}"] + [""] * len(texts)
+        else:
+            texts.append(controls_text(doc, rel))
         rows.append([rel.ref, rel.commit[:12], *texts])
     return header, rows
 

@@ -21,7 +21,8 @@ def _doc(points, settings=None):
         else:
             r.ids = [f"faulty@{ref}:static"]
             cells.append({"scenario": "s", "allocator": {"id": r.ids[0]}, "verdict": verdict,
-                          "reason": "", "rate": {"value": rate}})
+                          "reason": "", "rate": {"value": rate}, "role": "scenario",
+                          "config": r.ids[0]})
         rels.append(r)
     hist = releases.block("faulty", "/repo dir", ["static"], ["s"], "version", "--tags v*", rels)
     return {"history": hist, "cells": cells, "settings": settings or {}}
@@ -70,3 +71,16 @@ def test_the_table_keeps_the_broken_release_with_its_first_error_line():
     assert md.startswith("## tlsleak: ") and "| v3 |" in md and "--find-fix" in md
     page = historyview.page(doc)
     assert page.count("<tr>") == 6 and "does not build" in page
+
+
+def test_a_release_whose_controls_failed_says_its_verdicts_are_not_proven():
+    doc = _doc(LINE[:2])
+    doc["cells"].append({"scenario": "control_flat", "allocator": {"id": "faulty@v1:static"},
+                         "verdict": "ok", "reason": "", "rate": {"value": 0.0},
+                         "role": "control-flat", "config": "faulty@v1:static"})
+    doc["controls"] = {"invalid_configs": [{"config": "faulty@v2:static",
+                                            "why": "control_flat grew"}]}
+    v1, v2 = releases.of_block(doc["history"])
+    assert historyview.controls_text(doc, v1) == "ok"
+    assert historyview.controls_text(doc, v2) == "not proven: control_flat grew"
+    assert "not proven: control_flat grew" in historyview.text(doc)
