@@ -1,14 +1,18 @@
 """The chart of a release history: bytes per thread against release (in the history's stated
 order), one line per scenario and link mode, a ring on each release where the line's verdict
 flips, and the releases that do not build marked on the axis. Its data is historyview.chart's;
-this module only draws (matplotlib, headless, object API as plots.py)."""
+this module only draws (matplotlib, loaded on the first picture by plots.mpl, headless, object
+API as plots.py)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tlsleak import historyview, plots
 from tlsleak.escape import plot as safe
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "history"  # plots/history.png and .svg
 SPREAD = 20  # a log scale when the largest rate is this many times the smallest
@@ -17,7 +21,7 @@ SPREAD = 20  # a log scale when the largest rate is this many times the smallest
 def figure(doc: dict) -> Figure:
     c = historyview.chart(doc)
     xs = list(range(len(c.refs)))
-    fig = Figure(figsize=(max(6.0, 0.55 * len(xs) + 3), 4.8))
+    fig = plots.mpl().Figure(figsize=(max(6.0, 0.55 * len(xs) + 3), 4.8))
     ax = fig.add_subplot(1, 1, 1)
     for label, ys in c.series.items():
         pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
