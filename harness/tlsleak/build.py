@@ -14,8 +14,10 @@ from tlsleak import InfraError, interrupts, paths, versions
 from tlsleak.host import current as host
 from tlsleak.families.recipe import HOST
 from tlsleak.versions import builtfile, debian
+from tlsleak.vocab import EXEC
 
 ROOT = paths.SOURCE  # what CMake builds from (paths.py)
+VARIANT_PREFIX = "variant_"  # a variant's target: every program of it (repro/CMakeLists.txt)
 
 
 def default_build_dir():
@@ -53,6 +55,28 @@ def _run_logged(cmd, log_path, what):
     if rc != 0:
         tail = Path(log_path).read_text(errors="replace").splitlines()[-15:]
         raise InfraError(f"{what} failed (exit {rc}); log: {log_path}\n" + "\n".join(tail))
+
+
+def program_targets(cells, native=True):
+    """The CMake targets that build what `cells` run: each cell's own program and the module
+    its variant's programs may load (`tlsleak.VARIANT.PROGRAM`, repro/CMakeLists.txt), never
+    the variant's other programs. A configuration built by another target (a preload library)
+    and every cross build (its DLLs beside the programs) keep the configuration's target."""
+    out = []
+    for c in cells:
+        t = c.config.target
+        if native and t.startswith(VARIANT_PREFIX) and c.role != EXEC:
+            variant = t[len(VARIANT_PREFIX):]
+            out += [f"tlsleak.{variant}.{c.scenario}", f"tlsleak.{variant}.tls_module"]
+        else:
+            out.append(t)
+    return out
+
+
+def _wants_variant(config, targets):
+    """Whether `targets` build programs of this manifest configuration."""
+    return (config.get("target") in targets
+            or f"tlsleak.{config.get('variant')}.tls_module" in targets)
 
 
 def _inputs_newer(stamp):
@@ -168,7 +192,8 @@ class Build:
         if (manifest.exists() and same and not _inputs_newer(manifest)
                 and self.built_file().stat().st_mtime <= manifest.stat().st_mtime):
             return self.manifest()
-        cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args]
+        cmd = ["cmake", "-S", str(ROOT), "-B", str(self.dir), *self.cmake_args,
+               f"-DTLSLEAK_CCACHE_DIR={paths.state() / '.cache' / 'ccache'}"]
         try:
             _run_logged(cmd, self.log, "cmake configure")
         except InfraError:  # once more from scratch: a cache CMake itself cannot use
@@ -190,7 +215,7 @@ class Build:
 
     def _realise(self, manifest, targets, jobs):
         """Build the planned source trees (Debian's) that a configuration of `targets` needs."""
-        ids = {c["id"] for c in manifest.get("configs", []) if c.get("target") in targets}
+        ids = {c["id"] for c in manifest.get("configs", []) if _wants_variant(c, targets)}
         for i, (item, modes) in enumerate(self.items()):
             if getattr(item, "pending", False) and ids & set(item.ids(modes)):
                 try:

@@ -13,7 +13,7 @@ each target's runs said of themselves (host, build, settings, plan, controls).
 """
 import hashlib
 
-from tlsleak import UsageError, results
+from tlsleak import UsageError, releases, results
 from tlsleak.escape import terminal as safe
 from tlsleak.vocab import is_control
 
@@ -88,6 +88,9 @@ def _merge_shards(named, argv):
     plan = docs[0]["plan"]
     scen = {s: i for i, s in enumerate(plan.get("scenarios") or [])}
     conf = {k: i for i, k in enumerate(plan.get("configs") or [])}
+    hist = releases.merged([d.get("history") for d in docs])
+    if hist:  # a release history's cells in release order (its plan cannot list them)
+        conf = releases.config_order(hist)
     cells.sort(key=lambda c: (scen.get(c["scenario"], len(scen)),
                               conf.get(c["allocator"]["id"], len(conf))))
 
@@ -110,6 +113,8 @@ def _merge_shards(named, argv):
         "plan": {**first["plan"], "shard": None, "selected": len(cells),
                  "merged": sorted(d["plan"]["shard"] for d in docs if d["plan"]["shard"])},
     })
+    if hist:
+        doc["history"] = hist
     return _finish(doc, base)
 
 

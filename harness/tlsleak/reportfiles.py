@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tlsleak import atomic, html_report, plots, results, summary_md
+import base64
+
+from tlsleak import atomic, historyplot, historyview, html_report, plots, results, summary_md
 
 
 def write_reports(doc: dict, out_dir, *, md_path=None, html_path=None, plots_dir=None,
@@ -23,4 +25,18 @@ def write_reports(doc: dict, out_dir, *, md_path=None, html_path=None, plots_dir
     for path, text in ((where["md"], summary_md.summary_markdown(doc)),
                        (where["html"], html_report.html_report(doc, pngs))):
         written.append(atomic.write_text(path, text))
+    if doc.get("history"):
+        written += write_history(doc, out_dir, where["plots"], overwrite)
+    return written
+
+
+def write_history(doc: dict, out_dir, plots_dir, overwrite=False) -> list[Path]:
+    """A release history's views (`tlsleak history`): plots/history.{png,svg} and
+    history.md and history.html beside the results."""
+    where = results.history_paths(out_dir)
+    results.claim_views(where, overwrite)
+    written = historyplot.render(doc, plots_dir)
+    png = base64.b64encode(written[0].read_bytes()).decode()
+    for kind, text in (("md", historyview.markdown(doc)), ("html", historyview.page(doc, png))):
+        written.append(atomic.write_text(where[kind], text))
     return written

@@ -16,6 +16,7 @@ from tlsleak import (InfraError, UsageError, atomic,
                      baseline, catalog, configs, interrupts, paths, pipeline, platforms, provision,
                      results, shard, sourcebuilds, target)
 from tlsleak.host import current as host
+from tlsleak import build as build_mod
 from tlsleak.build import ROOT, Build, default_build_dir
 from tlsleak.settings import Settings
 
@@ -44,6 +45,8 @@ class Request:
     env: dict = field(default_factory=dict)  # given explicitly (--env): every cell gets it
     overwrite: bool = False  # replace another run's results in `out`
     report: bool = True  # the views (summary.md, report.html, plots/) will be written in `out`
+    plan: dict | None = None  # the plan this run is a share of, when not its cells' (history)
+    history: dict | None = None  # the results' `history` block (tlsleak history, releases.py)
 
 
 @dataclass
@@ -189,7 +192,7 @@ def _plan_run(req, scenarios):
     req = replace(req, allocators=prepared.specs)
     tgt = plat.target(target.Target.from_manifest(manifest))
     chosen, cells = plan(req, scenarios, confs, tgt)
-    planned = shard.plan_record(cells, req.settings, req.shard)
+    planned = dict(req.plan) if req.plan else shard.plan_record(cells, req.settings, req.shard)
     if req.shard:
         cells = shard.select(cells, *req.shard)
     planned["selected"] = len(cells)
@@ -205,9 +208,11 @@ def _plan_run(req, scenarios):
 
 def _build_programs(p):
     """Build what the cells run; returns the manifest as built."""
-    targets = [c.target for c in p.chosen] + p.tgt.tools(p.req.exec_argv is not None)
+    targets = (build_mod.program_targets(p.cells, p.plat.NAME == "native")
+               + p.tgt.tools(p.req.exec_argv is not None))
     if p.req.progress:
-        print(f"tlsleak: building {len(set(targets))} configuration(s)...", file=sys.stderr)
+        print(f"tlsleak: building {len(set(targets))} target(s) for {len(p.chosen)} "
+              f"configuration(s)...", file=sys.stderr)
     return p.build.build(targets, jobs=p.req.jobs)
 
 
@@ -250,6 +255,10 @@ def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
         baseline=None if p.base is None else {"file": str(Path(req.baseline).resolve()),
                                               **changes}, plan=p.planned, tgt=p.tgt)
     doc = {"schema": doc["schema"], "run_id": run_id, **doc}
+    if req.history is not None:  # its scenarios: those this target builds (planned cells)
+        planned = {c.scenario for c in p.cells}
+        doc["history"] = {**req.history, "scenarios": [s for s in req.history["scenarios"]
+                                                       if s in planned]}
     default_out = out is None
     out = out or RUNS / run_id
     done = Session(doc=doc, out=out, unavailable=p.unavailable, changes=changes)

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.unit
 REQUIRED = {"show": ["CELL"], "report": ["results.json"], "merge": ["a.json", "--out", "d"],
             "compare": ["a", "b"], "cache": ["list"],
             "bisect": ["--repo", "d", "--good", "a", "--bad", "b", "-s", "s", "-a", "x:static"],
-            "bisect-step": ["--repo", "d", "-s", "s", "-a", "x:static"]}
+            "bisect-step": ["--repo", "d", "-s", "s", "-a", "x:static"],
+            "history": ["--repo", "d", "-a", "x:static", "--tags", "v*", "--out", "o"]}
 
 
 def test_every_row_of_the_table_is_a_subcommand_with_its_own_main():

@@ -6,8 +6,8 @@ A command module offers
     main(args) -> int                    (the exit code; may raise UsageError / InfraError)
 To add a command: write commands/NAME.py with those three, and add one row below.
 """
-from tlsleak.commands import (bench, bisect, cache_cmd, catalog_cmd, compare, explore, merge,
-                              report, run, show)
+from tlsleak.commands import (bench, bisect, cache_cmd, catalog_cmd, compare, explore, history,
+                              merge, report, run, show)
 
 # (command name, module), in the order `tlsleak --help` lists them.
 COMMANDS = (
@@ -20,6 +20,7 @@ COMMANDS = (
     ("compare", compare),
     ("bisect", bisect),
     ("bisect-step", bisect.step),
+    ("history", history),
     ("cache", cache_cmd),
     ("explore", explore),
 )

@@ -10,11 +10,11 @@ The names below are the package's interface: `from tlsleak import results`, then
 from tlsleak.results.model import (SCHEMA_ID, SCHEMA_PATH, check_controls, exit_code,
                                    summary_counts, target_of, unjudged)
 from tlsleak.results.outdir import (OUTPUTS, check_out_dir, claim_out_dir, claim_views,
-                                    view_paths, write_outputs)
+                                    history_paths, view_paths, write_outputs)
 from tlsleak.results.record import cell_record, document, exit_record, stamp_provenance
 from tlsleak.results.store import dump, load, loads, results_path, validate
 
 __all__ = ["SCHEMA_ID", "SCHEMA_PATH", "check_controls", "exit_code", "summary_counts",
            "target_of", "unjudged", "OUTPUTS", "check_out_dir", "claim_out_dir", "claim_views",
-           "view_paths", "write_outputs", "cell_record", "document", "exit_record",
+           "history_paths", "view_paths", "write_outputs", "cell_record", "document", "exit_record",
            "stamp_provenance", "dump", "load", "loads", "results_path", "validate"]

@@ -26,7 +26,8 @@ OUTPUTS = (store.RESULTS, JUNIT)  # written as a pair, one run id in both
 SUMMARY_MD, REPORT_HTML, PLOTS_DIR = "summary.md", "report.html", "plots"
 # How tlsleak's own views begin (the html within its first KiB).
 _OWN_HEAD = {"md": b"## tlsleak: ", "html": b"<title>tlsleak: "}
-_PLOT_FILE = re.compile(r"(grid|cell-.+)\.(png|svg)")
+_PLOT_FILE = re.compile(r"(grid|history|cell-.+)\.(png|svg)")
+HISTORY_MD, HISTORY_HTML = "history.md", "history.html"  # a release history's (tlsleak history)
 
 
 def check_out_dir(out) -> Path:
@@ -48,6 +49,11 @@ def view_paths(out, md=None, html=None, plots=None) -> dict:
     return {"md": Path(md) if md else out / SUMMARY_MD,
             "html": Path(html) if html else out / REPORT_HTML,
             "plots": Path(plots) if plots else out / PLOTS_DIR}
+
+
+def history_paths(out) -> dict:
+    """{"md", "html": path}: where a release history's table views go."""
+    return {"md": Path(out) / HISTORY_MD, "html": Path(out) / HISTORY_HTML}
 
 
 def _ours(kind, path: Path) -> bool:
