@@ -1,4 +1,4 @@
-# find_package(tlsleak) from a tlsleak checkout (docs/DESIGN.md section 6):
+# find_package(tlsleak) from a tlsleak checkout (docs/DESIGN.md "Where people already run tests"):
 #
 #   cmake -S . -B build -Dtlsleak_DIR=/path/to/tlsleak/cmake     (or CMAKE_PREFIX_PATH=/path/to/tlsleak)
 #   find_package(tlsleak REQUIRED)

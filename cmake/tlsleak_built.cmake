@@ -1,5 +1,5 @@
 # Allocators built from source by the harness (harness/tlsleak/versions/): each entry of
-# build/tlsleak-built.json (DESIGN.md section 4b) becomes a configuration per mode,
+# build/tlsleak-built.json (DESIGN.md "Allocators built from source") becomes a configuration per mode,
 # NAME@LABEL:MODE, linked against the artefacts in its build-cache entry:
 #   static    the archive linked in (whole, or plain with the recipe's link options)
 #   dynamic   the shared library, found at run time through an rpath to its cache entry

@@ -1,4 +1,4 @@
-# Registry of allocator configurations (DESIGN.md section 4) and of build variants.
+# Registry of allocator configurations (DESIGN.md "Build manifest") and of build variants.
 #
 # A variant is one way to link the scenario programs (bin/<variant>/<scenario>); a configuration
 # is what the harness runs: a variant plus, for `override`, a library to preload. Several
@@ -42,7 +42,7 @@ endfunction()
 #                    [COMMIT <full commit>] [SOURCE <source spec>] [ROUTE <malloc|api>])
 # ID defaults to <name>@<version>:<mode>; VARIANT to <name>-<version>-<mode> ("system" for
 # override); TARGET to variant_<variant>; EXPECT to <name>; ROUTE to malloc (the allocator
-# serves malloc itself; `api`: the programs call its own functions, DESIGN.md section 4).
+# serves malloc itself; `api`: the programs call its own functions, DESIGN.md "Build manifest").
 # COMMIT and SOURCE say which tree a build from source came from (harness/tlsleak/versions/),
 # "" for a system package. A second configuration with an id
 # already registered is dropped with a message: ids must be unique.

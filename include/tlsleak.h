@@ -1,6 +1,7 @@
 /*
  * tlsleak.h: checkpoint lines from your own program, for `tlsleak run --exec -- PROG`.
- * One header, C (C99 or later) and C++; nothing to link. docs/DESIGN.md section 3 is the format.
+ * One header, C (C99 or later) and C++; nothing to link. docs/DESIGN.md "Checkpoint line format" is
+ * the format.
  *
  *     #include "tlsleak.h"
  *     tlsleak_start("my_server", 0);          // optional: names the run
@@ -73,7 +74,8 @@ static inline void tlsleak_put(tlsleak_line *l, const char *s) {
         l->text[l->len++] = *s++;
 }
 
-/* A value with no space, control byte or '%': those become %XX (DESIGN.md section 3). */
+/* A value with no space, control byte or '%': those become %XX (DESIGN.md "Checkpoint line
+ * format"). */
 static inline void tlsleak_put_value(tlsleak_line *l, const char *s) {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s != '\0' && l->len < TLSLEAK_LINE_MAX - 4; s++) {

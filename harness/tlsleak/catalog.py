@@ -1,6 +1,6 @@
 """The scenario catalog, read from the tagged header comment of each file in repro/scenarios/.
 
-CMake reads the same tags (repro/CMakeLists.txt, docs/DESIGN.md section 1) with the same strict
+CMake reads the same tags (repro/CMakeLists.txt, docs/DESIGN.md "Scenario headers") with the same strict
 rule, written here once for Python: the file starts with its /* header */; one `@role` in
 vocab.SCENARIO_ROLES; `@scenario NAME [tls=MECH]` lines, NAME [a-z0-9_]+, MECH in MECHANISMS; no name twice.
 A header that breaks the rule is an infrastructure error, as it is a CMake error. Which of the
@@ -37,7 +37,7 @@ def _header(text, rel):
     """The block comment a source file must start with."""
     end = text.find("*/")
     if not text.startswith("/*") or end < 0:
-        raise InfraError(f"{rel} must start with a /* ... */ header (DESIGN.md section 1)")
+        raise InfraError(f"{rel} must start with a /* ... */ header (DESIGN.md, 'Scenario headers')")
     return text[:end]
 
 

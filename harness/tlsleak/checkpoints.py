@@ -1,4 +1,4 @@
-"""Reader of the checkpoint lines a repro program writes on stdout (docs/DESIGN.md section 3).
+"""Reader of the checkpoint lines a repro program writes on stdout (docs/DESIGN.md "Checkpoint line format").
 
     TLSLEAK/1 start scenario=control_leak tls=none threads=20000 ... pid=4242 os=linux
     TLSLEAK/1 alloc name=mimalloc version=2.0.9 owns=1 malloc_from=/usr/lib/... libc=glibc-2.36
@@ -41,7 +41,7 @@ MAX_LINE = 4096  # bytes; real checkpoint lines are a few hundred
 MAX_FIELDS = 64
 BUDGET = 1000  # checkpoints kept per run, as many as a trend uses (verdict.MAX_POINTS)
 KEEP_UNKNOWN = 16
-# The figures of a `cp` record (docs/DESIGN.md section 3): counts and sizes, never negative.
+# The figures of a `cp` record (docs/DESIGN.md "Checkpoint line format"): counts and sizes, never negative.
 FIGURES = frozenset({"done", "t_ns", "rss", "vsize", "maps", "os_threads", "commit",
                      "heap_inuse", "heap_mapped", "alloc_meta", "alloc_tcache",
                      "alloc_threads"})

@@ -4,7 +4,7 @@ The CLI parsers (commands/), the run settings (settings.py), the docs test and t
 all read PARAMS, so a default or a range is written exactly once. The groups of SETTINGS_GROUPS
 are the fields of a run's Settings; the others are the tunables of one command (explore,
 bisect) or the rules run settings are derived by (derived). Workload ranges match the repro
-programs' own (docs/DESIGN.md section 2), except `threads`: the harness needs at least 10 to fit
+programs' own (docs/DESIGN.md "Repro command line"), except `threads`: the harness needs at least 10 to fit
 a trend, and caps it where a run would take days.
 """
 from dataclasses import dataclass

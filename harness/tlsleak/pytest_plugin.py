@@ -6,7 +6,7 @@ the test on a leak, with the verdict and its numbers.
 
 Load it with `pytest -p tlsleak.pytest_plugin` (harness/ on PYTHONPATH), with
 `pytest_plugins = ["tlsleak.pytest_plugin"]` in a root conftest.py, or through the `pytest11`
-entry point of an installed package (docs/DESIGN.md section 6). It runs in the interpreter of
+entry point of an installed package (docs/DESIGN.md "Where people already run tests"). It runs in the interpreter of
 your test suite, which needs Python 3.9 or later and pytest (tested with Debian 12's 7.2);
 tlsleak itself runs as a process of its own, under the interpreter its launcher chose,
 whatever yours is. The launcher is this checkout's `tlsleak`, or the

@@ -12,7 +12,7 @@ from tlsleak.host import current as host
 
 @dataclass(frozen=True)
 class Workload:
-    """What the repro program does: passed on its command line (docs/DESIGN.md section 2)."""
+    """What the repro program does: passed on its command line (docs/DESIGN.md "Repro command line")."""
     threads: int = default("threads")
     concurrency: int = default("concurrency")
     size: int = default("size")

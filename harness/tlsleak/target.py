@@ -2,7 +2,7 @@
 the launcher a program runs under (e.g. ["wine"] for a cross-built Windows program), the
 variable that preloads a library, the scenarios this toolchain can build. Host process
 control is host/'s business; this module only reads build/manifest.json (docs/DESIGN.md
-section 4).
+"Build manifest").
 
 The manifest may state the facts in an optional "target" object (`os`, `suffix`,
 `launcher`, `launcher_env`, `preload_var`; CMake writes every one); without it they follow from `build.system` (CMake's CMAKE_SYSTEM: "Linux-6.1.0",

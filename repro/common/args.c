@@ -1,6 +1,6 @@
 /*
- * Strict command-line parsing (DESIGN.md section 2): decimal digits only, inside sane bounds,
- * so a typo in the harness fails loudly instead of measuring something else.
+ * Strict command-line parsing (DESIGN.md "Repro command line"): decimal digits only, inside sane
+ * bounds, so a typo in the harness fails loudly instead of measuring something else.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
- * tl_run: the life of every scenario program, in the order DESIGN.md section 3 prints it.
+ * tl_run: the life of every scenario program, in the order DESIGN.md "Checkpoint line format"
+ * prints it.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "../prim/prim.h"
 #include "repro.h"
 
-/* args.c: DESIGN.md section 2. */
+/* args.c: DESIGN.md "Repro command line". */
 enum { TL_ARGS_OK = 0, TL_ARGS_HELP = 1, TL_ARGS_BAD = 2 };
 int tl_args_parse(int argc, char **argv, tl_params *p, char *err, size_t err_size);
 extern const char tl_usage[];
@@ -37,7 +37,7 @@ typedef struct tl_heap {
     unsigned have; /* TL_HEAP_* bits */
     uint64_t inuse;
     uint64_t mapped;
-    /* Attribution (DESIGN.md section 3, alloc_*), where the allocator exposes it. */
+    /* Attribution (DESIGN.md "Checkpoint line format", alloc_*), where the allocator exposes it. */
     uint64_t meta;    /* bytes of allocator metadata */
     uint64_t tcache;  /* bytes held in per-thread caches */
     uint64_t threads; /* per-thread heaps or caches alive */
@@ -46,7 +46,8 @@ typedef struct tl_heap {
 void tl_alloc_identify(tl_alloc_info *a, size_t probe_size); /* once, at start-up */
 void tl_alloc_stats(tl_heap *h);                             /* never allocates */
 
-/* report.c: TLSLEAK/1 lines (DESIGN.md section 3), each written whole and flushed. */
+/* report.c: TLSLEAK/1 lines (DESIGN.md "Checkpoint line format"), each written whole and flushed.
+ */
 void tl_report_start(const char *scenario, const char *tls, const char *thread_api,
                      const tl_params *p);
 void tl_report_alloc(const tl_alloc_info *a);

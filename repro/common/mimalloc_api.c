@@ -1,6 +1,6 @@
 /*
- * The `api` route (DESIGN.md section 4, "route"): MinGW builds of mimalloc do not replace the
- * CRT's malloc, so programs of a Windows mimalloc variant are linked with
+ * The `api` route (DESIGN.md "Build manifest", "route"): MinGW builds of mimalloc do not replace
+ * the CRT's malloc, so programs of a Windows mimalloc variant are linked with
  * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free and every call the program makes
  * to those (its own, libstdc++'s operator new/delete, winpthreads', emutls') lands here, in
  * mimalloc's own functions. Calls the CRT makes inside msvcrt.dll stay the CRT's.

@@ -1,6 +1,6 @@
 /*
- * The TLSLEAK/1 printer (DESIGN.md section 3). Each line is built in a stack buffer and
- * written with one fwrite and a flush, so a reader sees whole lines even if the process dies
+ * The TLSLEAK/1 printer (DESIGN.md "Checkpoint line format"). Each line is built in a stack buffer
+ * and written with one fwrite and a flush, so a reader sees whole lines even if the process dies
  * right after, and printing allocates nothing beyond stdout's own buffer.
  */
 #include <stdarg.h>

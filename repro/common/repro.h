@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-/* The command line of DESIGN.md section 2, as in force. */
+/* The command line of DESIGN.md "Repro command line", as in force. */
 typedef struct tl_params {
     uint64_t threads;     /* threads to create and join in total */
     uint64_t concurrency; /* threads alive at once */

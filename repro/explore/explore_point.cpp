@@ -1,7 +1,7 @@
 /*
  * explore_point: one program that runs any point of the space `tlsleak explore` searches
- * (harness/tlsleak/explore/space.py, docs/DESIGN.md section 7), chosen on its command line, so
- * nothing is compiled per point:
+ * (harness/tlsleak/explore/space.py, docs/DESIGN.md "The explore program"), chosen on its command
+ * line, so nothing is compiled per point:
  *
  *   explore_point --tls pthread|c11|cxx|tlsvar --round R --action ACTION --prealloc 0|1
  *                 --early-key 0|1 --keys K --end return|exit|detached
@@ -10,9 +10,9 @@
  * Each thread arms K destructors (pthread keys, C11 tss keys, C++ thread_local objects, or
  * pthread keys whose destructor finds its state in a __thread variable, not in the key's
  * value). Each destructor re-arms its key until round R of the thread's exit, then does the
- * ACTION once. The last four options are the common driver's (DESIGN.md section 2); the
- * checkpoint lines are the scenarios' (section 3), with `scenario=explore_point`, the
- * mechanism in `tls=`, and one `point` line after `alloc` with the values in force.
+ * ACTION once. The last four options are the common driver's (DESIGN.md "Repro command line"); the
+ * checkpoint lines are the scenarios' ("Checkpoint line format"), with `scenario=explore_point`,
+ * the mechanism in `tls=`, and one `point` line after `alloc` with the values in force.
  *
  * C++ only for thread_local; written in the C style of the scenarios.
  */
@@ -301,7 +301,7 @@ const char usage[] =
     "                     [--prealloc 0|1] [--early-key 0|1] [--keys K]\n"
     "                     [--end return|exit|detached] [driver options]\n"
     "  ACTION: free malloc_free calloc realloc aligned handoff free_many large\n"
-    "  (docs/DESIGN.md section 7; the driver options follow)\n";
+    "  (docs/DESIGN.md, The explore program; the driver options follow)\n";
 
 /* The point's options out of argv; the rest is left for the driver. 0 ok, 1 help, 2 bad. */
 int parse(int argc, char **argv, int *rest_argc, char **rest) {

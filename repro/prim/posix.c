@@ -63,7 +63,7 @@ int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg) {
     return 0;
 }
 
-/* --thread-api on POSIX (DESIGN.md section 2): one API, pthread_create. */
+/* --thread-api on POSIX (DESIGN.md "Repro command line"): one API, pthread_create. */
 int prim_thread_api_set(const char *name) {
     return strcmp(name, "pthread") == 0 ? 0 : -1;
 }

@@ -74,8 +74,8 @@ typedef struct prim_thread {
 
 int prim_thread_create(prim_thread *t, prim_thread_fn fn, void *arg); /* 0 = ok */
 
-/* Which OS call prim_thread_create uses (--thread-api, DESIGN.md section 2): "pthread" on
- * POSIX; "beginthreadex" (the default) or "createthread" on Windows. Call before the first
+/* Which OS call prim_thread_create uses (--thread-api, DESIGN.md "Repro command line"): "pthread"
+ * on POSIX; "beginthreadex" (the default) or "createthread" on Windows. Call before the first
  * thread; 0 = ok, -1 = not offered here. */
 int prim_thread_api_set(const char *name);
 const char *prim_thread_api_name(void); /* the one in force */

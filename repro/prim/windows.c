@@ -104,8 +104,8 @@ void prim_sleep_ms(unsigned ms) {
     Sleep(ms);
 }
 
-/* How threads are made (DESIGN.md section 2, --thread-api). _beginthreadex by default: the
- * CRT then sets up and frees its per-thread data itself, so a static CRT cannot add a leak of
+/* How threads are made (DESIGN.md "Repro command line", --thread-api). _beginthreadex by default:
+ * the CRT then sets up and frees its per-thread data itself, so a static CRT cannot add a leak of
  * its own to the measurement. CreateThread bypasses the CRT, as many programs and runtimes do:
  * the CRT then learns of the thread only from DLL_THREAD_ATTACH/DETACH and TLS callbacks. */
 typedef enum thread_api { API_BEGINTHREADEX, API_CREATETHREAD } thread_api;

@@ -1,5 +1,5 @@
 """include/tlsleak.h writes checkpoint lines the harness's parser accepts (docs/DESIGN.md
-section 3), with the process's own memory figures, from C and C++."""
+"Checkpoint line format"), with the process's own memory figures, from C and C++."""
 import os
 import shutil
 import subprocess

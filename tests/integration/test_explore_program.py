@@ -1,5 +1,5 @@
 """The explore program and the standalone repros, for real: explore_point (repro/explore/,
-docs/DESIGN.md section 7) runs every point of a pairwise design, and reproduces the faulty
+docs/DESIGN.md "The explore program") runs every point of a pairwise design, and reproduces the faulty
 allocator's teardown bugs in their own shapes only; every standalone file the emitter writes
 (harness/tlsleak/explore/emit.py) builds with its printed command under -Werror, runs, and,
 for a leaking shape under faulty, leaks when run alone."""

@@ -3,7 +3,7 @@
     hostile.py MODE [N]
     hostile.py gate FIFO
     hostile.py escape_gate FIFO
-Each mode does what its name says; checkpoint lines follow docs/DESIGN.md section 3. `gate`
+Each mode does what its name says; checkpoint lines follow docs/DESIGN.md "Checkpoint line format". `gate`
 waits until someone opens FIFO for writing, then ends flat: a cell that lasts until the test
 lets it go (tests/integration/procs.py release()). `escape_gate` leaves a grandchild in a
 session of its own (setsid), hanging, first.

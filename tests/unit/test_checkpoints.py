@@ -1,4 +1,4 @@
-"""Parsing the TLSLEAK/1 checkpoint lines (docs/DESIGN.md section 3)."""
+"""Parsing the TLSLEAK/1 checkpoint lines (docs/DESIGN.md "Checkpoint line format")."""
 import pytest
 
 from tlsleak.checkpoints import CheckpointLog, Record, parse_line, series

@@ -71,7 +71,7 @@ def test_select_errors_name_the_problem(confs, spec, message):
      "/b/seed.elf", "X"),
 ])
 def test_target_facts_come_from_the_manifest(manifest, program, preload):
-    """docs/DESIGN.md section 4: the program suffix and preload variable are the target's."""
+    """docs/DESIGN.md "Build manifest": the program suffix and preload variable are the target's."""
     from tlsleak.target import Target
     t = Target.from_manifest({**manifest, "scenarios": [{"name": "seed"}]})
     assert (t.program("/b", "seed"), t.preload_var) == (program, preload)

@@ -1,6 +1,6 @@
 """The docs say what the code does: the README's usage block lists exactly the options the
 parser accepts, RESULTS.md lists exactly the fields the schema defines and the signals of
-signals.TABLE, and the workload ranges stay within the repro programs' (DESIGN.md section 2)."""
+signals.TABLE, and the workload ranges stay within the repro programs' (DESIGN.md "Repro command line")."""
 import json
 import re
 
@@ -95,7 +95,7 @@ def test_results_md_signal_table_is_signals_table():
 
 
 def test_workload_ranges_stay_within_the_repro_programs():
-    """DESIGN.md section 2 states the programs' ranges; the harness must not accept more."""
+    """DESIGN.md "Repro command line" states the programs' ranges; the harness must not accept more."""
     line = DESIGN[DESIGN.index("within: threads"):].split("\n\n")[0]
     program = {k: (int(lo), int(hi)) for k, lo, hi in re.findall(r"(\w+) (\d+)\.\.(\d+)", line)}
     for p in in_group("workload"):

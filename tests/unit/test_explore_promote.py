@@ -1,5 +1,5 @@
 """A finding promoted into the catalog (harness/tlsleak/explore/promote.py) is a scenario file
-whose header the catalog reads (docs/DESIGN.md section 1) and whose code has the finding's
+whose header the catalog reads (docs/DESIGN.md "Scenario headers") and whose code has the finding's
 shape; a shape the scenario library cannot express is refused in one line."""
 import json
 import sys

@@ -84,7 +84,7 @@ def source(point: dict, *, title: str = "", build: str = "", run: str = "") -> s
 
 def link_args(config: dict) -> tuple:
     """(extra compile/link arguments, library to preload or "") for a manifest configuration
-    (docs/DESIGN.md section 4): nothing for system; the library itself for dynamic (with an
+    (docs/DESIGN.md "Build manifest"): nothing for system; the library itself for dynamic (with an
     rpath) and static (an archive, or a source file such as faulty's, compiled in); LD_PRELOAD
     for override."""
     mode, lib = config.get("mode"), config.get("library") or ""

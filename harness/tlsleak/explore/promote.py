@@ -1,5 +1,5 @@
 """Promote a finding of `tlsleak explore` into the catalog: a scenario file in repro/scenarios/
-(docs/DESIGN.md section 1's header tags) written with the scenario library
+(docs/DESIGN.md "Scenario headers"'s header tags) written with the scenario library
 (repro/common/repro.h), so the matrix runs the shape under every configuration from then on.
 
 The file is the template templates/explore_scenario.c. Only shapes the library expresses are

@@ -2,7 +2,7 @@
 
 A point is a dict {dimension name: value}. Every point is run by one program,
 repro/explore/explore_point.cpp (built as `explore_point` beside the scenarios of every
-variant, docs/DESIGN.md section 7), whose options are the dimension names (`--early-key 1`);
+variant, docs/DESIGN.md "The explore program"), whose options are the dimension names (`--early-key 1`);
 nothing is compiled per point. The allocator and its link mode are not a dimension: they are the
 configuration (`-a`) a point runs under.
 

@@ -3,7 +3,7 @@
 The harness rewrites it before every configure (an empty list when nothing was asked for), and
 cmake/tlsleak_built.cmake registers a configuration NAME@LABEL:MODE per mode of each entry, so
 nothing about one run is remembered in CMakeCache.txt for the next. Format (docs/DESIGN.md
-section 4b): {"format": 1, "allocators": [entry, ...]}, each entry the fields below.
+"Allocators built from source"): {"format": 1, "allocators": [entry, ...]}, each entry the fields below.
 """
 
 import json

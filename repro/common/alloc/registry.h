@@ -2,7 +2,7 @@
  * The allocator registry: one `struct allocid_entry` per allocator, one file each beside this
  * one, listed in probe order by table.c. allocid.c walks the table; nothing else names an
  * allocator. Adding one: a file here, a row in table.c, a CMake call in allocators/ (DESIGN.md
- * section 4, "Adding an allocator").
+ * "Build manifest", "Adding an allocator").
  */
 #ifndef TLSLEAK_ALLOC_REGISTRY_H
 #define TLSLEAK_ALLOC_REGISTRY_H

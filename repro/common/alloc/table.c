@@ -1,8 +1,8 @@
 /*
- * Probe order (DESIGN.md section 3): the first allocator whose symbols the process has is the
- * one named, and its owns() then says whether it really serves malloc. The system allocator is
- * last and always answers. snmalloc comes before jemalloc: its shims before 0.6 export a mallctl
- * of their own. scudo comes before system: the system entry's mallinfo2 lookup would
+ * Probe order (DESIGN.md "Checkpoint line format"): the first allocator whose symbols the process
+ * has is the one named, and its owns() then says whether it really serves malloc. The system
+ * allocator is last and always answers. snmalloc comes before jemalloc: its shims before 0.6 export
+ * a mallctl of their own. scudo comes before system: the system entry's mallinfo2 lookup would
  * otherwise read scudo's own figures as the C library's.
  */
 #include "registry.h"
