@@ -258,3 +258,23 @@ def test_one_late_step_is_no_late_leak():
     y = np.full(len(X), BASE, dtype=float)
     y[-4:] += 4 * MiB  # one step at 90 % of the run
     assert judge_series(X, y).verdict != "leak"
+
+
+def test_a_page_sized_step_among_dense_newest_points_is_no_growth_starting():
+    # Seen in the corpus (OpenSSL's per-thread state under tbbmalloc, 10000 threads sampled
+    # from outside): the older points thinned to every 400 threads, the newest at every 10,
+    # and one 24.5 KiB step among them. The newest tenth of the points spanned 150 threads, so
+    # the step read as growth starting; the newest tenth of the threads spans 1000.
+    x = np.concatenate([np.arange(0, 9000, 400), np.arange(9000, 10001, 10)]).astype(float)
+    y = np.full(len(x), BASE, dtype=float)
+    y[-5:] += 24.5 * KiB
+    j = judge_series(x, y)
+    assert j.verdict == "ok", j.reason
+
+
+def test_a_jump_of_megabytes_among_dense_newest_points_is_still_seen():
+    x = np.concatenate([np.arange(0, 9000, 400), np.arange(9000, 10001, 10)]).astype(float)
+    y = np.full(len(x), BASE, dtype=float)
+    y[-5:] += 1340 * KiB
+    j = judge_series(x, y)
+    assert j.verdict == "inconclusive" and "newest points rise" in j.reason, j.reason

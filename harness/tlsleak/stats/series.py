@@ -72,12 +72,18 @@ def size_text(v: float, unit: str) -> str:
 
 
 def newest_rise(x: np.ndarray, y: np.ndarray, rate: Rate, floor: float, share: float) -> float:
-    """How far the newest points (the last `share` of them, at least one) rise above the trend
-    by more than any older point does, less what a growth of `floor` per x would add over the
-    span they cover; 0 when they do not (or `share` is 0, or there are too few points)."""
+    """How far the newest points (those in the last `share` of the span of x, at least one)
+    rise above the trend by more than any older point does, less what a growth of `floor` per
+    x would add over the span they cover; 0 when they do not (or `share` is 0, or there are
+    too few points). The share is of x, not of the points: where the newest points are the
+    densest (a series thinned from its oldest end), a share of the points spans few threads,
+    and one page-sized step of an allocator would read as growth starting."""
     n = len(x)
-    k = max(1, int(round(n * share))) if share > 0 else 0
-    if k == 0 or n - k < 2:
+    if share <= 0 or n < 3:
+        return 0.0
+    cut = x[-1] - share * (x[-1] - x[0])
+    k = max(1, int(np.count_nonzero(x > cut)))
+    if n - k < 2:
         return 0.0
     residual = y - (rate.intercept + rate.slope * x)
     band = max(0.0, float(np.max(residual[:n - k])))
