@@ -75,8 +75,8 @@ PARAMS = (
     Param("agree", "criteria", 2, "internal", unit="looks",
           help="sequential: consecutive looks that must give the same verdict to settle it"),
     Param("newest_share", "criteria", 0.1, "internal",
-          help="share of a series' newest points that must not rise above the trend for an "
-               "ok (growth that starts at the end)"),
+          help="share of a series' threads whose points must not rise above the trend for "
+               "an ok (growth that starts at the end)"),
     # limits: when the harness stops a program
     Param("timeout_s", "limits", 120.0, "float", 0, 86400, lo_open=True, unit="s",
           flag="--timeout", help="seconds before a cell is killed as a timeout"),
