@@ -71,13 +71,18 @@ def sequential(criteria, role):
     return criteria.sequential and role != "fault"
 
 
+PLAN_DONE = ("exited", "threads")  # stops (vocab.STOPS) after which no thread was left to run
+
+
 def at_its_end(outcome, criteria):
     """The criteria for judging `outcome`. The newest points are re-checked (growth that may be
-    starting) in a verdict settled while the program ran, or when the harness cut it short; a
-    program that ended by itself, judged on every point, has no newer point to come: a rise
-    at its very end (a pool joined before its last checkpoint) is no growth starting, and
-    growth that started late and went on is the late-leak rule's (stats/series.py)."""
-    if outcome.stop == "exited" and not outcome.settled_on:
+    starting) in a verdict settled while the program ran, or when the harness cut it short in
+    time (--budget, --duration); a program that ended by itself or ran its planned --threads,
+    judged on every point, has no newer point to come: a rise at its very end (a pool joined
+    before its last checkpoint, a library's clean-up once the last thread is joined) is no
+    growth starting, and growth that started late and went on is the late-leak rule's
+    (stats/series.py)."""
+    if outcome.stop in PLAN_DONE and not outcome.settled_on:
         return replace(criteria, newest_share=0.0)
     return criteria
 

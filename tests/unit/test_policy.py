@@ -222,10 +222,18 @@ def test_a_rise_at_the_very_end_of_a_program_that_ended_by_itself_is_no_growth_s
     assert v.verdict == "ok", v.reason
 
 
-@pytest.mark.parametrize("stop", ["threads", "budget", "duration"])
+@pytest.mark.parametrize("stop", ["threads"])
+def test_a_rise_at_the_end_of_the_planned_threads_is_no_growth_starting(stop):
+    # The corpus's OpenSSL programs, stopped at --threads = their own 10000 threads: the
+    # library's clean-up once the last thread is joined raised RSS ~130 KiB at the end.
+    v = decide(checkpoints=_jump_at_the_end(), stop=stop, returncode=-15)
+    assert v.verdict == "ok", v.reason
+
+
+@pytest.mark.parametrize("stop", ["budget", "duration"])
 def test_the_same_rise_when_the_harness_cut_the_program_short_may_be_growth_starting(stop):
-    # Cut short, the points after the newest were never seen: not ok (issue: an ok is
-    # re-checked against the newest points before it settles).
+    # Cut short in time, the points after the newest were never seen: not ok (issue: an ok
+    # is re-checked against the newest points before it settles).
     v = decide(checkpoints=_jump_at_the_end(), stop=stop, returncode=-15)
     assert v.verdict == "inconclusive" and "newest points rise" in v.reason, v.reason
 
