@@ -193,7 +193,8 @@ def _decide(outcome, criteria, expect, role, looks, library, route, version):
     shown = dict(signals=signals, attribution=tuple(stats.attribution(judged)))
     memory = dict(signal=judged.signal, rate=judged.rate, **shown, **extra)
     shown.update(subjects=extra.get("subjects", ()))
-    problem = _stopped(outcome, judged, shown, memory, after)
+    finished = threads if by_tree else (outcome.threads_done or 0)
+    problem = _stopped(outcome, judged, shown, memory, after, finished)
     if problem is not None:
         return problem
     problem = (exec_allocator_problem(outcome, expect, library) if role == EXEC
@@ -217,13 +218,14 @@ def _decide(outcome, criteria, expect, role, looks, library, route, version):
     return Verdict(judged.verdict, judged.reason, **memory)
 
 
-def _stopped(outcome, judged, shown, memory, after):
+def _stopped(outcome, judged, shown, memory, after, finished):
     """The verdict of a process that did not end well (a timeout, a cap, a crash or failing
-    exit, another checkpoint format), else None."""
+    exit, another checkpoint format), else None. A cap broken before any thread finished is
+    no runaway leak at thread exit, whatever grew in time (a program that starts big)."""
     cps = outcome.checkpoints
     if outcome.stop == "timeout":
         return Verdict("timeout", f"{outcome.detail}; process group killed {after}", **shown)
-    if outcome.stop == "cap" and not grew(judged, shown["signals"]):
+    if outcome.stop == "cap" and not (finished and grew(judged, shown["signals"])):
         # Big but flat (or killed before any trend): past the cap, yet no leak was measured.
         return Verdict("inconclusive", f"{outcome.detail}, but no growth was measured; "
                        f"process group killed {after} (raise --max-rss?)", **shown)

@@ -270,3 +270,16 @@ def test_a_runaway_in_address_space_says_so_from_its_first_and_last_checkpoints(
     v = decide(stop="cap", detail="RSS 900 MiB exceeded the cap 512 MiB", returncode=-9,
                checkpoints=cps(4096))
     assert "address space" not in v.reason
+
+
+def test_a_cap_broken_before_any_thread_finished_is_no_runaway_leak():
+    # tests/programs/hostile.py flat_big under a loaded machine: it holds 200 MiB from its
+    # start, and the 100 MiB cap broke before any checkpoint arrived; its start-up read as
+    # growth in time and the cell as "leak runaway". No thread had finished: no thread-exit leak.
+    v = decide(role="exec", expect="", end=None, alloc=None, stop="cap", returncode=-9,
+               detail="RSS 103 MiB exceeded the cap 100 MiB", checkpoints=(),
+               samples=samples(50 << 20))
+    assert v.verdict == "inconclusive" and "no growth was measured" in v.reason, v.reason
+    # with threads finished and growing, a broken cap is still a runaway leak
+    assert decide(stop="cap", detail="RSS 900 MiB exceeded the cap 512 MiB", returncode=-9,
+                  checkpoints=cps(4096)).verdict == "leak"
