@@ -46,7 +46,11 @@ def test_threads_really_end(matrix):
         # Churned threads are gone at each checkpoint; a pool's workers live until its end.
         alive = concurrency if c["scenario"] == "thread_pool" else 0
         assert th["os_baseline"] <= th["os_final"] <= th["os_baseline"] + alive, c["id"]
-        assert th["os_max_sampled"] <= th["os_baseline"] + concurrency + 1, c["id"]
+        # null when the sampler took no sample: a cell over before the sampler's first one (a
+        # quick cell on a loaded machine; the schema allows it)
+        if th["os_max_sampled"] is not None:
+            assert th["os_max_sampled"] <= th["os_baseline"] + concurrency + 1, c["id"]
+    assert any(c["threads"]["os_max_sampled"] is not None for c in matrix.doc["cells"])
 
 
 def test_matrix_covers_every_scenario_and_configuration(matrix, listing):
