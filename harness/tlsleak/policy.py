@@ -176,7 +176,8 @@ def _decide(outcome, criteria, expect, role, looks, library, route, version):
     if outcome.stop == "not_started":
         return Verdict("error", outcome.detail)
     cps = outcome.checkpoints
-    after = f"after {outcome.threads_done or 0} threads"
+    finished = outcome.threads_done or 0
+    after = f"after {finished} threads"
     ours = outcome.stop in STOPPED_ON_PURPOSE
     by_tree = role == EXEC and not cps  # an --exec command judged by its processes
     if by_tree:
@@ -184,8 +185,8 @@ def _decide(outcome, criteria, expect, role, looks, library, route, version):
         verdict, reason, signal, rate, signals, records, series = exec_judgement(
             outcome, ended, judging(ended, role, looks))
         judged = stats.CellJudgement(verdict, signal, rate, reason, signals)
-        threads = sum(s.threads for s in outcome.subjects if s.judged)
-        after = f"after {threads} threads" if threads else "without a thread counted"
+        finished = sum(s.threads for s in outcome.subjects if s.judged)
+        after = f"after {finished} threads" if finished else "without a thread counted"
         extra = dict(subjects=records, checkpoints=series)
     else:
         judged, signals = judge_memory(outcome, criteria, role, looks)
@@ -193,7 +194,6 @@ def _decide(outcome, criteria, expect, role, looks, library, route, version):
     shown = dict(signals=signals, attribution=tuple(stats.attribution(judged)))
     memory = dict(signal=judged.signal, rate=judged.rate, **shown, **extra)
     shown.update(subjects=extra.get("subjects", ()))
-    finished = threads if by_tree else (outcome.threads_done or 0)
     problem = _stopped(outcome, judged, shown, memory, after, finished)
     if problem is not None:
         return problem
