@@ -10,7 +10,7 @@ import pytest
 
 from clihelp import run_cli
 from programs import build_programs
-from tlsleak import configs, exec_probe, policy, runner, subjects
+from tlsleak import configs, exec_probe, pipeline, policy, runner, subjects
 from tlsleak.settings import make
 from tlsleak.target import Target
 
@@ -57,9 +57,9 @@ def test_a_fast_program_is_sampled_without_gaps_while_the_interpreter_is_held(bu
     confs = [configs.Config.from_manifest(c) for c in built.manifest["configs"]]
     system = configs.select(configs.label_all(confs), ["system"])[0]
     settings = make(threads=10000)
-    cell = runner.Cell(id="fast", scenario="churn_pthread", role="exec", config=system,
-                       argv=[built.program("churn_pthread"), "10000", "2048"],
-                       target=Target.from_manifest(built.manifest))
+    cell = pipeline.Cell(id="fast", scenario="churn_pthread", role="exec", config=system,
+                         argv=[built.program("churn_pthread"), "10000", "2048"],
+                         target=Target.from_manifest(built.manifest))
     env, env_set = runner.cell_env(system, cell.target)
     env, env_set, hook = exec_probe.attach(cell, settings, env, env_set)
     stop, held = threading.Event(), []
