@@ -107,15 +107,25 @@ def versions_agree(a, b):
     return version_matches(a, b) or version_matches(b, a)
 
 
-def label(version, commit=""):
+# A build from a plain folder or a tarball is named by its contents' hash (versions/sources.py
+# Source.key, "tree-<sha256>" / "tar-<sha256>"): `+d` / `+t` and 7 digits of it.
+CONTENT_MARKS = {"dir": "d", "tarball": "t"}
+
+
+def label(version, commit="", kind="", key=""):
     """The VERSION of the id of a build from source: the version as its project writes it (a
     git id in it cut to 7 digits), plus `+g` and 7 digits of the commit when the source is a git
     commit the version does not already name, so two commits with one version number are two
-    configurations and an id never depends on what else is in the run."""
+    configurations and an id never depends on what else is in the run. A folder or a tarball
+    (source `kind`) gets `+d` / `+t` and 7 digits of its contents' hash (`key`): never the id of
+    the packaged release with the same version, nor of another tree."""
     text = version_core(version)
     named = [h.lower() for h in re.findall(r"g([0-9a-fA-F]{7,40})\b", text)]
     if commit and not any(commit.startswith(h) for h in named):
         return f"{text}+g{commit[:7]}"
+    digest = key.rpartition("-")[2]
+    if not commit and kind in CONTENT_MARKS and digest:
+        return f"{text}+{CONTENT_MARKS[kind]}{digest[:7]}"
     return text
 
 

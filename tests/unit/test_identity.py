@@ -104,6 +104,16 @@ def test_a_build_label_names_the_commit_once():
     assert identity.label("2.0.9") == "2.0.9"
 
 
+def test_a_build_from_a_folder_or_a_tarball_is_named_by_its_contents():
+    # A folder holding scudo 14.0.6 is not Debian's packaged scudo 14.0.6: one id for both made
+    # the allocator check fail the user's own build as a wrong library.
+    tree, tar = "tree-" + "1a2b3c4d" * 8, "tar-" + "9f8e7d6c" * 8
+    assert identity.label("14.0.6", kind="dir", key=tree) == "14.0.6+d1a2b3c4"
+    assert identity.label("14.0.6", kind="tarball", key=tar) == "14.0.6+t9f8e7d6"
+    assert identity.label("2.0.9", kind="debian", key=tree) == "2.0.9"  # the package's own
+    assert identity.parse("scudo@14.0.6+d1a2b3c4:dynamic").version == "14.0.6+d1a2b3c4"
+
+
 ALLOC = {"name": "mimalloc", "owns": "1", "malloc_from": "/x/bin/prog", "version": "2.0.9"}
 
 

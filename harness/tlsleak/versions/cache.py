@@ -94,7 +94,8 @@ class Built:
         data = {"steps": [], **{k: v for k, v in data.items() if k in fields}}
         # One home for the label rule and for how to link: the code, also for entries
         # written before either changed (build.json records them for the reader).
-        data["label"] = identity.label(data["version"], data["commit"])
+        data["label"] = identity.label(data["version"], data["commit"],
+                                       data.get("source_kind", ""), data.get("source_key", ""))
         data.update(link_fields(families.FAMILIES.get(data["name"]),
                                 recipes.target_os(data.get("target", ""))))
         return cls(**data, reused=reused)
@@ -241,7 +242,7 @@ def _build(family, source, entry, env, ccache, compiler, root, jobs, toolchain):
         shutil.rmtree(work if scratch == entry else scratch, ignore_errors=True)
     os_name = recipes.target_os(compiler[1])
     built = Built(
-        name=family.name, version=ctx.version, label=identity.label(ctx.version, source.commit),
+        name=family.name, version=ctx.version, label=identity.label(ctx.version, source.commit, source.kind, source.key),
         commit=source.commit, source=source.spec, source_kind=source.kind,
         source_key=source.key, options=list(family.recipe.for_os(os_name).options),
         compiler=compiler[0], target=compiler[1], modes=list(family.modes_for(os_name)),
