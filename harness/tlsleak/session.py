@@ -226,7 +226,7 @@ def run(req, show=None):
     tb = time.monotonic()
     p = replace(_plan_run(req, scenarios), base=base, out=out)
     started = dt.datetime.now(dt.timezone.utc)
-    run_id = f"{started:%Y%m%d-%H%M%S}-{os.getpid()}-{secrets.token_hex(2)}"
+    run_id = new_run_id(started)
     t0 = time.monotonic()
     manifest = _build_programs(p)
     build_s = time.monotonic() - tb
@@ -239,6 +239,11 @@ def run(req, show=None):
     if interrupts.noted() and not interrupted:
         raise KeyboardInterrupt  # the run is written; it still ends as interrupted
     return done
+
+
+def new_run_id(started):
+    """The id of a run started at `started` (UTC): its time, the process and 4 random digits."""
+    return f"{started:%Y%m%d-%H%M%S}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):

@@ -124,6 +124,33 @@ def test_shards_merge_into_what_one_run_gives(tagged, tmp_path):
     assert all(f"| {r['ref']} |" in table for r in whole.doc["history"]["releases"])
 
 
+def test_a_shard_whose_releases_do_not_build_records_them_for_merge(tagged, tmp_path):
+    # One CI job per release: the job of the release that does not compile has nothing to run,
+    # and its release must still reach the merged table, marked, not be dropped.
+    repo, _ = tagged
+    common = ["history", "--repo", repo, "-a", "faulty:static", "--tags", "v1.1.1",
+              "--tags", "v1.1.2", *FAST, "--no-report"]
+    shards = {k: run_cli(*common, "--shard", f"{k}/2", out=tmp_path / f"shard{k}")
+              for k in (1, 2)}
+    broken = shards[2]
+    assert broken.rc == 0, broken.stdout + broken.stderr
+    assert [(r["ref"], r["built"]) for r in broken.doc["history"]["releases"]] == [
+        ("v1.1.2", False)]
+    assert broken.doc["cells"] == [] and broken.doc["plan"]["shard"] == [2, 2]
+    merged = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out",
+                     tmp_path / "merged")
+    assert merged.rc == 1, merged.stdout + merged.stderr  # v1.1.1 leaks
+    assert "incomplete" not in merged.stdout
+    rel = {r["ref"]: r for r in merged.doc["history"]["releases"]}
+    assert rel["v1.1.1"]["built"] and not rel["v1.1.2"]["built"]
+    assert "error" in rel["v1.1.2"]["error"]
+    # The whole history of that release alone: nothing to run is a failure, still recorded.
+    alone = run_cli("history", "--repo", repo, "-a", "faulty:static", "--tags", "v1.1.2",
+                    *FAST, "--no-report", out=tmp_path / "alone")
+    assert alone.rc == 3 and "no release of this history builds" in alone.stderr
+    assert not alone.doc["history"]["releases"][0]["built"]
+
+
 def _hanging():
     """Whether a fault_hang_dtor program runs (not a linker writing it)."""
     return any((p.info["cmdline"] or [""])[0].endswith("/fault_hang_dtor")

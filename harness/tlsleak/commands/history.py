@@ -6,6 +6,7 @@ one session.run (the one cell pipeline) into one results file with a `history` b
 (releases.py); the table, the flips with their `tlsleak bisect` commands (historyview.py) and
 the chart (historyplot.py) are views of it. Releases are dealt to shards (--shard K/N), which
 `tlsleak merge` combines like the shards of `run`."""
+import datetime
 import re
 import sys
 import time
@@ -18,8 +19,9 @@ from tlsleak.commands.options import add_param, int_in
 from tlsleak.commands.run import settings_from, shard_arg
 from tlsleak.defaults import SETTINGS_GROUPS, in_group
 from tlsleak.escape import terminal as safe
+from tlsleak.target import Target
 from tlsleak.versions import BuildFailed
-from tlsleak.vocab import EXIT_INFRA, is_control
+from tlsleak.vocab import EXIT_INFRA, EXIT_OK, is_control
 
 HELP = "measure scenarios across the releases of an allocator: table, chart, verdict flips"
 
@@ -117,6 +119,24 @@ def _plan(args, name, modes, scenarios, every, mine, settings):
             "configs": []}
 
 
+def _record_unbuilt(args, out, hist, settings, plan):
+    """The results file of a history none of whose releases (of this shard) builds: no cells,
+    each release marked with its first error, on the target the other shards ran on, so that
+    `merge` shows those releases beside the others' instead of dropping them. Returns out."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    _, manifest, _ = session.load(args.build_dir)
+    doc = results.document(
+        argv=args.argv, started=started, duration_s=0.0, interrupted=False, manifest=manifest,
+        settings=settings, cells=[], unavailable=[], controls=results.check_controls([]),
+        exit_code=EXIT_OK, plan={**plan, "selected": 0}, tgt=Target.from_manifest(manifest))
+    doc = {"schema": doc["schema"], "run_id": session.new_run_id(started), **doc,
+           "history": hist}
+    results.write_outputs(out, doc)
+    if not args.no_report:
+        report_cmd.try_reports(doc, out, overwrite=args.overwrite)
+    return out
+
+
 def main(args):
     name, modes = _name_modes(args.allocator)
     repo = sourcebuilds.parse_repos([f"{name}={args.repo}"])[name]
@@ -139,8 +159,13 @@ def main(args):
     hist = releases.block(name, repo, modes, scenarios, order, select, mine)
     if not built:
         print(historyview.text({"history": hist, "cells": [], "settings": {}}))
-        raise InfraError(f"no release of this {'shard' if args.shard else 'history'} builds: "
-                         f"nothing to run")
+        plan = _plan(args, name, modes, scenarios, every, mine, settings)
+        where = _record_unbuilt(args, out, hist, settings, plan) / "results.json"
+        if not args.shard:
+            raise InfraError(f"no release of this history builds: nothing to run (recorded "
+                             f"in {where})")
+        print(f"no release of this shard builds: recorded in {where}, for tlsleak merge")
+        return EXIT_OK
     req = session.Request(
         settings=settings, scenarios=scenarios, allocators=[i for r in mine for i in r.ids or []],
         jobs=args.jobs, controls=not args.no_controls, out=out, build_dir=args.build_dir,
