@@ -9,7 +9,7 @@
 set(tlsleak_faulty_version 1.0.0) # also what faulty_version() returns
 set(tlsleak_faulty_origin "allocators/faulty")
 
-if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux" OR TLSLEAK_LIBC STREQUAL "musl")
   foreach(tlsleak_mode static dynamic override)
     tlsleak_add_config(NAME faulty VERSION ${tlsleak_faulty_version} MODE ${tlsleak_mode}
       AVAILABLE FALSE REASON "faulty is written for Linux (glibc) only"

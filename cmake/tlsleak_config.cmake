@@ -212,11 +212,17 @@ function(tlsleak_add_packaged)
   endif()
   set(fix "apt-get install ${P_PACKAGE} (or run ci/setup.sh)")
   string(TOUPPER "TLSLEAK_${P_NAME}" cache)
+  # A cross-build finds no Debian package for the target: say so rather than "install it".
+  set(cross "")
   if(WIN32)
-    # A cross-build finds no Debian package for the target: say so rather than "install it".
+    set(cross "${P_PACKAGE} is a Linux package: no Windows build of ${P_WHAT} here")
+  elseif(TLSLEAK_LIBC STREQUAL "musl") # cmake/musl.cmake
+    set(cross "${P_PACKAGE} is built for glibc: no musl build of ${P_WHAT} here")
+  endif()
+  if(cross)
     foreach(mode IN LISTS P_MODES)
       tlsleak_add_config(NAME ${P_NAME} VERSION unknown MODE ${mode} ORIGIN "${P_ORIGIN}"
-        AVAILABLE FALSE REASON "${P_PACKAGE} is a Linux package: no Windows build of ${P_WHAT} here")
+        AVAILABLE FALSE REASON "${cross}")
     endforeach()
     if(P_OUT_VERSION)
       set(${P_OUT_VERSION} "" PARENT_SCOPE)

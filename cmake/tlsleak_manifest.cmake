@@ -34,6 +34,7 @@ function(tlsleak_manifest_build out warnings)
   set(build "{}")
   foreach(pair
       "c_compiler|${CMAKE_C_COMPILER_ID} ${CMAKE_C_COMPILER_VERSION}"
+      "c_compiler_path|${CMAKE_C_COMPILER}"
       "cxx_compiler|${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}"
       "build_type|${CMAKE_BUILD_TYPE}"
       "c_flags|${CMAKE_C_FLAGS} ${CMAKE_C_FLAGS_${type}} ${warnings}"
@@ -47,6 +48,9 @@ function(tlsleak_manifest_build out warnings)
     string(STRIP "${value}" value)
     tlsleak_json_set_string(build "${value}" ${key})
   endforeach()
+  if(TLSLEAK_LIBC_BUILT) # the programs' libc when it is not the host's (allocators/system.cmake)
+    tlsleak_json_set_string(build "${TLSLEAK_LIBC_BUILT}" libc)
+  endif()
   set(${out} "${build}" PARENT_SCOPE)
 endfunction()
 
@@ -104,6 +108,8 @@ function(tlsleak_write_manifest path)
   string(JSON m SET "${m}" target "${target}")
   tlsleak_json_array(scenarios TLSLEAK_SCENARIOS)
   string(JSON m SET "${m}" scenarios "${scenarios}")
+  tlsleak_json_array(unavailable TLSLEAK_UNAVAILABLE_SCENARIOS)
+  string(JSON m SET "${m}" unavailable_scenarios "${unavailable}")
   get_property(explore GLOBAL PROPERTY TLSLEAK_EXPLORE_JSON)
   if(NOT explore)
     set(explore null)

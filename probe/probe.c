@@ -316,6 +316,8 @@ __attribute__((constructor)) static void probe_init(void) {
     /* glibc keeps the values of the first 32 keys inside the thread descriptor; a later key's
      * pthread_setspecific may calloc its storage, which the probe must not do. */
     teardown_ok = pthread_key_create(&teardown_key, teardown_dtor) == 0 && teardown_key < 32;
+#else
+    (void)teardown_dtor; /* elsewhere (musl) the thread's end is counted when its body ends */
 #endif
     pthread_atfork(NULL, NULL, forked_child);
     map_file();

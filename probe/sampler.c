@@ -49,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -632,10 +633,13 @@ static void parse(int argc, char **argv) {
 static int realtime;
 
 static void set_realtime(int on) {
-    struct sched_param sp = {on ? 1 : 0};
-    realtime =
-        sched_setscheduler(0, (on ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK, &sp) == 0 &&
-        on;
+    struct sched_param sp;
+    memset(&sp, 0, sizeof sp); /* musl's has reserved fields */
+    sp.sched_priority = on ? 1 : 0;
+    /* The system call itself: musl's sched_setscheduler() is a stub that fails (ENOSYS). */
+    realtime = syscall(SYS_sched_setscheduler, 0,
+                       (on ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK, &sp) == 0 &&
+               on;
 }
 
 int main(int argc, char **argv) {
