@@ -102,6 +102,35 @@ def choose_scenarios(scenarios, names, controls=True):
     return chosen
 
 
+@dataclass(frozen=True)
+class UnavailableScenario:
+    """A scenario of the matrix this target's toolchain cannot build, and why (the manifest's
+    reason): written among the run's `unavailable`, beside the configurations."""
+
+    scenario: str
+    reason: str
+
+    @property
+    def label(self):
+        return f"scenario {self.scenario}"
+
+    @property
+    def id(self):
+        return self.scenario
+
+
+def unavailable_scenarios(req, scenarios, tgt):
+    """The scenarios of the matrix this target's toolchain cannot build, each with the
+    manifest's reason: listed among the run's unavailable, never dropped unsaid (a command that
+    names the whole catalog, as `history` does, still runs the rest). Another target's own
+    scenarios (`@platform`) are not this one's: not listed."""
+    if req.exec_argv is not None:
+        return []
+    return [UnavailableScenario(s.name, tgt.why_not(s.name))
+            for s in choose_scenarios(scenarios, req.scenarios, req.controls)
+            if tgt.why_not(s.name)]
+
+
 def plan(req, scenarios, confs, tgt):
     """The configurations chosen and the cells of the matrix, or of --exec."""
     if req.exec_argv is None:
@@ -192,6 +221,7 @@ def _plan_run(req, scenarios):
     req = replace(req, allocators=prepared.specs)
     tgt = plat.target(target.Target.from_manifest(manifest))
     chosen, cells = plan(req, scenarios, confs, tgt)
+    missing = unavailable_scenarios(req, scenarios, tgt)
     planned = dict(req.plan) if req.plan else shard.plan_record(cells, req.settings, req.shard)
     if req.shard:
         cells = shard.select(cells, *req.shard)
@@ -202,7 +232,8 @@ def _plan_run(req, scenarios):
     settings = replace(req.settings, limits=req.settings.limits.with_machine_caps(
         req.jobs, len(cells)))
     return _Planned(req=req, build=build, plat=plat, tgt=tgt, chosen=chosen, cells=cells,
-                    planned=planned, unavailable=[c for c in confs if not c.available],
+                    planned=planned,
+                    unavailable=[c for c in confs if not c.available] + missing,
                     settings=settings)
 
 

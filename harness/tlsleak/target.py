@@ -64,6 +64,7 @@ class Target:
     arch: str = ""  # the target processor as the build says ("x86_64"); "" = not stated
     platform: str = "native"  # where the programs run (platforms/): set by the platform
     scenarios: tuple = field(default=())  # names the toolchain can build; () = not stated
+    unavailable: tuple = field(default=())  # (name, reason) of those it cannot build
     probe: str = ""  # the thread-counting preload library for --exec ("" = none here)
     probe_target: str = ""  # the CMake target that builds it
     sampler: str = ""  # the program that samples a cell's processes ("" = none: from a thread)
@@ -80,6 +81,8 @@ class Target:
                    launcher_env=tuple(sorted((stated.get("launcher_env") or {}).items())),
                    os=stated.get("os", ""), arch=arch_name(stated.get("arch", "")),
                    scenarios=tuple(s["name"] for s in manifest.get("scenarios") or ()),
+                   unavailable=tuple((s["name"], s.get("reason", ""))
+                                     for s in manifest.get("unavailable_scenarios") or ()),
                    probe=_preloadable((manifest.get("probe") or {}).get("library", "")),
                    probe_target=(manifest.get("probe") or {}).get("target", ""),
                    sampler=(manifest.get("probe") or {}).get("sampler", ""),
@@ -114,3 +117,8 @@ class Target:
 
     def buildable(self, name):
         return not self.scenarios or name in self.scenarios
+
+    def why_not(self, name):
+        """Why this toolchain does not build scenario `name` (the manifest's reason), or None
+        when it builds it or does not say."""
+        return dict(self.unavailable).get(name) if not self.buildable(name) else None

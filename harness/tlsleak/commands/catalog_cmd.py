@@ -30,13 +30,16 @@ def main(args):
                                      / "manifest.json").exists())
     if configured:  # up to date, or configured again if an input changed
         _, manifest, confs = session.load(args.build_dir, platform=args.platform)
-        # Only what this platform's toolchain builds (e.g. the Windows scenarios under Wine).
+        # Only what this platform's toolchain builds (e.g. the Windows scenarios under Wine),
+        # and what it cannot build for this target, with the build's reason.
         tgt = target.Target.from_manifest(manifest)
         scenarios = [s for s in catalog.load(ROOT) if tgt.buildable(s.name)]
+        missing = [{"name": n, "reason": why} for n, why in tgt.unavailable]
     else:
-        scenarios, confs = catalog.load(ROOT), None
+        scenarios, confs, missing = catalog.load(ROOT), None, []
     if args.json:
         doc = {"scenarios": [s.__dict__ for s in scenarios], "configured": configured,
+               "unavailable_scenarios": missing,
                "configs": None if confs is None else [{**c.__dict__} for c in confs]}
         print(json.dumps(doc, indent=2))
         return EXIT_OK
@@ -47,6 +50,8 @@ def main(args):
         only = f" ({where} only)" if not configured and where != "scenarios" else ""
         print(f"  {s.name:<{width}}  {s.role:<12} {s.summary}{only}")
         print(f"  {'':<{width}}  {'':<12} mirrors: {'; '.join(s.refs) or 'no public report'}")
+    for m in missing:
+        print(f"  {m['name']:<{width}}  unavailable: {m['reason']}")
     if confs is None:
         print(f"\nAllocator configurations: {NOT_CONFIGURED}")
         return EXIT_OK

@@ -1,6 +1,6 @@
-"""Where the repro programs run (`--platform`): natively, or cross-built for Windows and run
-under Wine. Each platform is one module here with the same small interface, chosen by name
-where a command needs it (as host/ is for the harness's own OS):
+"""Where the repro programs run (`--platform`): natively, built against musl and run natively,
+or cross-built for Windows and run under Wine. Each platform is one module here with the same
+small interface, chosen by name where a command needs it (as host/ is for the harness's own OS):
 
   NAME            its --platform name
   BUILD_DIR       the CMake build tree it uses by default (relative to the checkout)
@@ -16,9 +16,9 @@ where a command needs it (as host/ is for the harness's own OS):
 The workload defaults that differ per platform are defaults.PLATFORM_DEFAULTS.
 """
 from tlsleak import UsageError
-from tlsleak.platforms import native, wine
+from tlsleak.platforms import musl, native, wine
 
-PLATFORMS = {m.NAME: m for m in (native, wine)}
+PLATFORMS = {m.NAME: m for m in (native, musl, wine)}
 NAMES = tuple(PLATFORMS)
 
 

@@ -87,7 +87,8 @@ def document(*, argv, started, duration_s, interrupted, manifest, settings, cell
         "build": manifest.get("build", {}),
         "settings": settings.as_dict(),
         "cells": cells,
-        "unavailable": [{"config": c.label, "id": c.id, "reason": c.reason}
+        "unavailable": [{"config": c.label, "id": c.id, "reason": c.reason,
+                         **({"scenario": c.scenario} if getattr(c, "scenario", None) else {})}
                         for c in unavailable],
         "summary": summary_counts(cells),
         "controls": controls,
@@ -109,9 +110,11 @@ def stamp_provenance(doc):
     common = {
         "compiler": {"c": b.get("c_compiler"), "cxx": b.get("cxx_compiler"),
                      "c_flags": b.get("c_flags"), "cxx_flags": b.get("cxx_flags"),
-                     "build_type": b.get("build_type")},
+                     "build_type": b.get("build_type"),
+                     **({"c_path": b["c_compiler_path"]} if b.get("c_compiler_path") else {})},
         "os": f"{h['os']} ({h['kernel']}, {h['machine']})",
-        "libc": h["libc"],
+        # the programs' libc when the build names one (musl), else the host's
+        "libc": b.get("libc") or h["libc"],
         "harness": doc["harness"],
     }
     for cell in doc["cells"]:
