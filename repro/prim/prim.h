@@ -125,8 +125,11 @@ unsigned prim_tls_rounds(void);
  * a program run code: on ELF from the executable's .preinit_array, before the initialisers of
  * every shared library (so before an allocator that sets itself up in one, linked or
  * preloaded); elsewhere as a constructor of priority 101, before the executable's other
- * constructors (so before a statically linked allocator's). fn must not allocate. */
-#if defined(__ELF__)
+ * constructors (so before a statically linked allocator's). musl never runs .preinit_array
+ * (its start-up runs .init_array only, after the libraries' initialisers): there too a
+ * constructor of priority 101 (TLSLEAK_MUSL_VERSION: the build says it is musl, which has no
+ * macro of its own). fn must not allocate. */
+#if defined(__ELF__) && !defined(TLSLEAK_MUSL_VERSION)
 #define PRIM_EARLY_INIT(fn)                                                                        \
     static void fn(void);                                                                          \
     __attribute__((used, section(".preinit_array"))) static void (*fn##_preinit)(void) = fn;       \
