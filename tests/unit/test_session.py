@@ -1,10 +1,14 @@
-"""session.plan: the cells a run plans; here, the configurations an --exec run uses."""
+"""session.plan: the cells a run plans; here, the configurations an --exec run uses, and the
+scenarios a target cannot build."""
+from pathlib import Path
+
 import pytest
 
-from tlsleak import configs, session
+from tlsleak import catalog, configs, session
 from tlsleak.target import Target
 
 pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def conf(cid, name, mode, origin="debian package", available=True):
@@ -28,3 +32,19 @@ def test_exec_runs_under_system_and_the_overrides_of_real_allocators_unless_aske
     asked = session.Request(exec_argv=["./prog"], allocators=["faulty:override"])
     assert [c.id for c in session.plan(asked, [], CONFS, Target())[0]] == \
         ["faulty@1.0.0:override"]
+
+
+def test_a_scenario_the_target_cannot_build_is_listed_unavailable_with_the_builds_reason():
+    """Not dropped unsaid: the run's `unavailable` names it (results.document)."""
+    scen = catalog.load(ROOT)
+    tgt = Target(scenarios=("control_leak", "control_flat", "thread_pool", "dtor_allocates"),
+                 unavailable=(("seed_thread_local", "no C++ library"),))
+    req = session.Request(scenarios=["dtor_allocates", "seed_thread_local"])
+    missing = session.unavailable_scenarios(req, scen, tgt)
+    assert [(m.scenario, m.reason) for m in missing] == [("seed_thread_local", "no C++ library")]
+    assert [c.scenario for c in session.plan(req, scen, CONFS[:1], tgt)[1]] == [
+        "control_leak", "control_flat", "thread_pool", "dtor_allocates"]
+    entry = {"config": missing[0].label, "id": missing[0].id, "scenario": "seed_thread_local"}
+    assert entry == {"config": "scenario seed_thread_local", "id": "seed_thread_local",
+                     "scenario": "seed_thread_local"}
+    assert session.unavailable_scenarios(session.Request(exec_argv=["./p"]), scen, tgt) == []
