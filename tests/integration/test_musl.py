@@ -76,3 +76,16 @@ def test_the_cpp_scenario_is_listed_unavailable_with_its_reason(musl_run):
     assert [u["name"] for u in doc["unavailable_scenarios"]] == ["seed_thread_local"]
     system = next(c for c in doc["configs"] if c["id"] == "system")
     assert system["available"] and system["origin"] == "C library (musl)", system
+
+
+def test_a_dynamic_musl_program_is_judged_under_exec_with_the_musl_built_probe(musl_run,
+                                                                              tmp_path):
+    """The musl tree builds its own probe, which musl's loader preloads (the native tree's
+    glibc-built one it refuses: test_prim_linux)."""
+    program = next(c for c in musl_run.doc["cells"] if c["scenario"] == "control_leak")
+    r = run_cli("run", "--platform", "musl", *SETTLED, "--exec", "--", program["command"][0],
+                "--threads", "8000", out=tmp_path)
+    c = r.doc["cells"][0]
+    assert c["verdict"] == "leak", (c["reason"], c["stderr_tail"])
+    assert 1024 <= c["rate"]["value"] <= 1024 + 256, c["rate"]
+    assert c["observed_allocator"]["libc"].startswith("musl-"), c["observed_allocator"]
