@@ -89,3 +89,14 @@ def test_a_dynamic_musl_program_is_judged_under_exec_with_the_musl_built_probe(m
     assert c["verdict"] == "leak", (c["reason"], c["stderr_tail"])
     assert 1024 <= c["rate"]["value"] <= 1024 + 256, c["rate"]
     assert c["observed_allocator"]["libc"].startswith("musl-"), c["observed_allocator"]
+
+
+def test_a_glibc_program_under_musl_exec_is_an_error_not_a_measurement(musl_run, tmp_path):
+    """A wrapper started the way projects start them (sh -c) is glibc's here: it refuses the
+    musl-built probe, and the cell says so instead of measuring nothing."""
+    program = next(c for c in musl_run.doc["cells"] if c["scenario"] == "control_leak")
+    r = run_cli("run", "--platform", "musl", "--exec", "--", "sh", "-c",
+                f"{program['command'][0]} --threads 2000", out=tmp_path)
+    c = r.doc["cells"][0]
+    assert c["verdict"] == "error", c["reason"]
+    assert "libtlsleak_probe.so" in c["stderr_tail"] or "libc.so" in c["stderr_tail"], c
