@@ -25,13 +25,16 @@ static int rounds[MAX_CONC];
 
 static void use(size_t n) {
     char *p = malloc(n);
-    if (p == NULL) abort();
-    memset(p, 0xA5, n); /* every page touched: RSS counts the whole block */
+    if (p == NULL)
+        abort();
+    memset(p, 0xA5, n);                         /* every page touched: RSS counts the whole block */
     __asm__ volatile("" : : "r"(p) : "memory"); /* the compiler may not drop the pair */
     free(p);
 }
 
-static void use_block(void) { use((size_t)size); }
+static void use_block(void) {
+    use((size_t)size);
+}
 
 static void dtor(void *v) {
     int *round = v;
@@ -43,7 +46,8 @@ static void dtor(void *v) {
 }
 
 static void *body(void *v) {
-    if (!first || round_at == 0) use_block();
+    if (!first || round_at == 0)
+        use_block();
     if (round_at > 0) {
         *(int *)v = 0;
         pthread_setspecific(key, v);
@@ -54,8 +58,10 @@ static void *body(void *v) {
 static long rss(void) {
     long pages = 0;
     FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL) return 0;
-    if (fscanf(f, "%*s %ld", &pages) != 1) pages = 0;
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%*s %ld", &pages) != 1)
+        pages = 0;
     fclose(f);
     return pages * sysconf(_SC_PAGESIZE);
 }
@@ -75,7 +81,8 @@ int main(int argc, char **argv) {
     /* The allocator initialises (and creates its own thread-exit key, if it has one) before
      * the program creates its key, as in most programs: glibc calls destructors in key order. */
     use(16);
-    if (pthread_key_create(&key, dtor) != 0) return 1;
+    if (pthread_key_create(&key, dtor) != 0)
+        return 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
     pthread_t t[MAX_CONC];
     for (long done = 0, next = 0;; done += conc) {
@@ -83,10 +90,13 @@ int main(int argc, char **argv) {
             printf("%ld %ld\n", done, rss());
             next += every;
         }
-        if (done >= n) break;
+        if (done >= n)
+            break;
         for (long s = 0; s < conc; s++)
-            if (pthread_create(&t[s], NULL, body, &rounds[s]) != 0) return 1;
-        for (long s = 0; s < conc; s++) pthread_join(t[s], NULL);
+            if (pthread_create(&t[s], NULL, body, &rounds[s]) != 0)
+                return 1;
+        for (long s = 0; s < conc; s++)
+            pthread_join(t[s], NULL);
     }
     return 0;
 }
