@@ -2,7 +2,7 @@
 report needs (repro, affected releases, the releases it does not affect, the introducing commit,
 the newest commit where it reproduces, the closest public reports with their URLs, an issue
 draft), listed in the folder's index, whose links point at files that exist. The repro's
-compilation is checked by tests/integration/test_findings.py (unit tests build nothing)."""
+compilation is checked by tests/integration/test_findings_repro.py (unit tests build nothing)."""
 import re
 from pathlib import Path
 
