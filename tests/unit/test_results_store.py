@@ -9,6 +9,7 @@ import pytest
 
 from resultsdocs import RECORDED, make_doc, recorded
 from tlsleak import UsageError, atomic, results
+from tlsleak.build import ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -126,3 +127,71 @@ def test_a_message_about_a_hostile_key_cannot_act_on_the_terminal(tmp_path):
     with pytest.raises(UsageError) as e:
         results.load(path)
     assert "\x1b" not in str(e.value) and "signals.'\\x1b[2Jrss'" in str(e.value)
+
+
+
+# The atlas (results/atlas/README.md): the results files committed there are read back by the
+# same load() every command uses, and each cell says where it came from, with no field left
+# empty: the allocator (name, version, mode; the commit of a release built from a clone), the
+# compiler, the OS, the libc, the harness's version, and the exact command of the run.
+ATLAS = sorted((ROOT / "results" / "atlas").glob("*/results.json"))
+
+
+def provenance_gaps(doc) -> list[str]:
+    """The provenance fields of `doc` that are missing or empty, named by where they are."""
+    gaps = [] if doc.get("command") else ["command"]
+    built = {cid: rel["commit"] for rel in (doc.get("history") or {}).get("releases", [])
+             for cid in rel.get("ids", [])}
+    for cell in doc["cells"]:
+        alloc, prov = cell["allocator"], cell["provenance"]
+        want = {"allocator.name": alloc.get("name"), "allocator.version": alloc.get("version"),
+                "allocator.mode": alloc.get("mode"), "compiler.c": prov["compiler"].get("c"),
+                "compiler.c_flags": prov["compiler"].get("c_flags"), "os": prov.get("os"),
+                "libc": prov.get("libc"), "harness.version": prov["harness"].get("version")}
+        if alloc["id"] in built:  # a release the history built from its clone: its commit
+            want["allocator.commit"] = alloc.get("commit") == built[alloc["id"]]
+        gaps += [f"{cell['id']}: {name}" for name, value in want.items() if not value]
+    return gaps
+
+
+def _atlas_doc(history):
+    """A copy of the first atlas file with (or without) a history block, and a cell of it."""
+    for path in ATLAS:
+        doc = json.loads(path.read_text())
+        if ("history" in doc) == history:
+            built = {cid for rel in doc.get("history", {}).get("releases", [])
+                     for cid in rel["ids"]}
+            return doc, next(c for c in doc["cells"] if not history or c["allocator"]["id"] in built)
+    pytest.fail(f"results/atlas/ holds no results file {'with' if history else 'without'} "
+                "a history block")
+
+
+def test_the_atlas_holds_history_and_run_results():
+    assert _atlas_doc(True) and _atlas_doc(False)
+
+
+@pytest.mark.parametrize("path", ATLAS, ids=[p.parent.name for p in ATLAS])
+def test_every_atlas_file_loads_through_the_results_model_and_says_where_it_came_from(path):
+    doc = results.load(path)
+    assert doc["cells"] and provenance_gaps(doc) == []
+
+
+@pytest.mark.parametrize("field", ["name", "version", "mode", "commit"])
+def test_an_atlas_cell_without_its_allocator_provenance_is_caught(field):
+    doc, cell = _atlas_doc(history=True)
+    cell["allocator"][field] = None
+    assert provenance_gaps(doc) == [f"{cell['id']}: allocator.{field}"]
+
+
+@pytest.mark.parametrize("where, field", [("compiler", "c"), ("compiler", "c_flags"),
+                                          (None, "os"), (None, "libc"), ("harness", "version")])
+def test_an_atlas_cell_without_its_build_or_host_provenance_is_caught(where, field):
+    doc, cell = _atlas_doc(history=False)
+    (cell["provenance"][where] if where else cell["provenance"])[field] = ""
+    assert provenance_gaps(doc) == [f"{cell['id']}: {where + '.' if where else ''}{field}"]
+
+
+def test_an_atlas_file_without_its_command_is_caught():
+    doc, _ = _atlas_doc(history=False)
+    doc["command"] = []
+    assert provenance_gaps(doc) == ["command"]
