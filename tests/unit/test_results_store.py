@@ -141,7 +141,7 @@ def provenance_gaps(doc) -> list[str]:
     """The provenance fields of `doc` that are missing or empty, named by where they are."""
     gaps = [] if doc.get("command") else ["command"]
     built = {cid: rel["commit"] for rel in (doc.get("history") or {}).get("releases", [])
-             for cid in rel.get("ids", [])}
+             for cid in rel["ids"] or ()}
     for cell in doc["cells"]:
         alloc, prov = cell["allocator"], cell["provenance"]
         want = {"allocator.name": alloc.get("name"), "allocator.version": alloc.get("version"),
@@ -160,7 +160,7 @@ def _atlas_doc(history):
         doc = json.loads(path.read_text())
         if ("history" in doc) == history:
             built = {cid for rel in doc.get("history", {}).get("releases", [])
-                     for cid in rel["ids"]}
+                     for cid in rel["ids"] or ()}
             return doc, next(c for c in doc["cells"] if not history or c["allocator"]["id"] in built)
     pytest.fail(f"results/atlas/ holds no results file {'with' if history else 'without'} "
                 "a history block")
