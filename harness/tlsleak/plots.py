@@ -12,6 +12,7 @@ rendering is thread-safe and leaves nothing open.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from types import SimpleNamespace
@@ -229,7 +230,13 @@ def _metadata(fmt: str) -> dict:
 
 
 def safe_name(cell_id: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in cell_id)
+    """The file name of a cell's plots: its id with every character but letters, digits and
+    -_.@ replaced, cut to 100 characters; where anything was replaced or cut, plus 8 hex digits
+    of the id's hash, so that two cells never share (and overwrite) one plot."""
+    name = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in cell_id)
+    if name == cell_id and len(name) <= 100:
+        return name
+    return f"{name[:100]}-{hashlib.sha1(cell_id.encode('utf-8', 'replace')).hexdigest()[:8]}"
 
 
 def cell_path(out_dir, cell: dict, fmt: str) -> Path:

@@ -91,3 +91,14 @@ def test_names_and_reasons_from_programs_draw_as_text_never_as_mathematics():
     plots.figure_bytes(grid, "svg")
     labels = [t.get_text() for t in grid.axes[0].get_yticklabels()]
     assert any("\\$a^^b\\$" in t and "\\x1b" in t for t in labels)
+
+
+def test_two_cells_never_share_a_plot_file():
+    # --exec cell ids come from the user's program name: "my prog" and "my_prog" (or two long
+    # names alike for their first 100 characters) must not overwrite each other's plots.
+    ids = ["my prog-system", "my_prog-system", "a" * 300 + "-x", "a" * 300 + "-y"]
+    names = [plots.safe_name(i) for i in ids]
+    assert len(set(names)) == len(ids)
+    assert all(len(n) <= 109 and "/" not in n for n in names)
+    assert plots.safe_name("last_round_alloc-mimalloc@2.0.9-dynamic") == \
+        "last_round_alloc-mimalloc@2.0.9-dynamic"  # a plain id is its own name
