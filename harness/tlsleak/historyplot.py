@@ -54,7 +54,7 @@ def figure(doc: dict) -> Figure:
     ax.set_xlabel(f"release ({c.order} order); large dot: leak, ring: verdict flips")
     ax.set_title(safe(f"tlsleak: release history of {doc['history']['allocator']}"),
                  fontsize=10)
-    if c.series:
+    if ax.get_legend_handles_labels()[0]:  # no line drawn (no release built): no legend
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
