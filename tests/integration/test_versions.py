@@ -152,13 +152,16 @@ def test_plain_directory_and_tarball_sources_are_keyed_by_content(faulty_repo, t
     (tree / "README").write_text("changed\n")
     assert versions.resolve(f"dir:{tree}", "faulty", root).key != first.key
     built = versions.ensure_built("faulty", first, root=root)
-    assert (built.version, built.label, built.commit) == ("1.2.0", "1.2.0", "")
+    # named by its contents, never as the packaged or another tree's 1.2.0 (identity.label)
+    assert (built.version, built.commit) == ("1.2.0", "")
+    assert built.label == "1.2.0+d" + first.key.rpartition("-")[2][:7]
     tarball = tmp_path / "faulty-1.2.0.tar.gz"
     subprocess.run(["git", "-C", str(repo), "archive", "--prefix=faulty-1.2.0/",
                     "-o", str(tarball), "v1.2.0"], check=True)
     src = versions.resolve(str(tarball), "faulty", root)
     assert src.kind == "tarball" and src.key == "tar-" + sources.file_hash(tarball)
-    assert versions.ensure_built("faulty", src, root=root).version == "1.2.0"
+    from_tar = versions.ensure_built("faulty", src, root=root)
+    assert (from_tar.version, from_tar.label) == ("1.2.0", "1.2.0+t" + src.key[4:11])
 
 
 def test_prune_removes_what_it_is_asked_to(faulty_repo, tmp_path):
