@@ -96,6 +96,9 @@ apt_run=(gcc g++ make cmake git dpkg-dev ccache autoconf automake libtool ca-cer
 # clang: the tests compile include/tlsleak.h with a second compiler, as users' projects may.
 apt_test=(python3-pytest python3-jsonschema python3-pyflakes cppcheck clang-format shellcheck chromium
     clang
+    # tests/integration/test_install.py: `pip install --no-index --no-build-isolation .` builds
+    # the wheel with the system's setuptools and wheel (a bare Debian has no python3-wheel)
+    python3-setuptools python3-wheel
     # tests/corpus/: programs whose per-thread state belongs to a real library
     libssl-dev libglib2.0-dev pkg-config)
 # --platform wine: the mingw-w64 cross toolchain (cmake/mingw-w64.cmake) and Wine to run it.
