@@ -126,9 +126,9 @@ def unavailable_scenarios(req, scenarios, tgt):
     scenarios (`@platform`) are not this one's: not listed."""
     if req.exec_argv is not None:
         return []
-    return [UnavailableScenario(s.name, tgt.why_not(s.name))
-            for s in choose_scenarios(scenarios, req.scenarios, req.controls)
-            if tgt.why_not(s.name)]
+    why = {s.name: tgt.why_not(s.name)
+           for s in choose_scenarios(scenarios, req.scenarios, req.controls)}
+    return [UnavailableScenario(name, reason) for name, reason in why.items() if reason]
 
 
 def plan(req, scenarios, confs, tgt):
@@ -277,6 +277,11 @@ def new_run_id(started):
     return f"{started:%Y%m%d-%H%M%S}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
+def with_run_id(doc, run_id):
+    """The results document with its run id, right after the schema (as every run writes it)."""
+    return {"schema": doc["schema"], "run_id": run_id, **doc}
+
+
 def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
     req, out = p.req, p.out
     order = {c.id: i for i, c in enumerate(p.cells)}
@@ -290,7 +295,7 @@ def _conclude(p, run_id, started, t0, manifest, records, interrupted, show):
         exit_code=results.exit_code(records, controls, interrupted, changes),
         baseline=None if p.base is None else {"file": str(Path(req.baseline).resolve()),
                                               **changes}, plan=p.planned, tgt=p.tgt)
-    doc = {"schema": doc["schema"], "run_id": run_id, **doc}
+    doc = with_run_id(doc, run_id)
     if req.history is not None:  # its scenarios: those this target builds (planned cells)
         planned = {c.scenario for c in p.cells}
         doc["history"] = {**req.history, "scenarios": [s for s in req.history["scenarios"]

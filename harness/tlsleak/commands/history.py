@@ -129,8 +129,7 @@ def _record_unbuilt(args, out, hist, settings, plan):
         argv=args.argv, started=started, duration_s=0.0, interrupted=False, manifest=manifest,
         settings=settings, cells=[], unavailable=[], controls=results.check_controls([]),
         exit_code=EXIT_OK, plan={**plan, "selected": 0}, tgt=Target.from_manifest(manifest))
-    doc = {"schema": doc["schema"], "run_id": session.new_run_id(started), **doc,
-           "history": hist}
+    doc = {**session.with_run_id(doc, session.new_run_id(started)), "history": hist}
     results.write_outputs(out, doc)
     if not args.no_report:
         report_cmd.try_reports(doc, out, overwrite=args.overwrite)
